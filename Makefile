@@ -1,0 +1,47 @@
+# Cruscotto Performance — the two commands a newcomer types: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DB     := data/cruscotto.duckdb
+PORT   ?= 8501
+SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: setup browser demo run test test-fast e2e bench clean-demo
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+setup: $(STAMP)
+
+# Debian's headless Chromium for the browser tests (playwright's own browser download is blocked here).
+browser:
+	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium-headless-shell )
+
+# The demo database is built from data/demo/*.xlsx only when absent (your imports are never overwritten).
+$(DB): | $(STAMP)
+	$(PY) -m loaders import data/demo/*.xlsx --db $(DB) --user demo
+
+demo: $(DB)
+
+clean-demo:
+	rm -f $(DB) $(DB).wal
+
+run: setup demo
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: setup browser
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not e2e"
+
+e2e: setup browser
+	$(PY) -m pytest -m e2e
+
+bench: setup
+	$(PY) -m bench

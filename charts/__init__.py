@@ -1,0 +1,1 @@
+"""Pure chart builders: DataFrame in, Plotly figure out. No Streamlit, no database."""

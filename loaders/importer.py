@@ -1,0 +1,183 @@
+"""Validated rows → DuckDB, in one transaction, as a new version of the plan.
+
+* every problem is collected first; any error refuses the whole file and the
+  database is left exactly as it was;
+* a plan is identified by Ente + Titolo: re-importing it adds a version and keeps
+  the earlier ones (restorable with :func:`restore_version`);
+* a byte-identical file (same SHA-256) is a no-op that says so.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from loaders.parsing import strip_accents
+from loaders.problems import Problem, ProblemList
+from loaders.validate import TABLE_COLUMNS, ParsedPlan, validate_workbook
+from store import Database
+
+IMPORTED, REFUSED, UNCHANGED = "importato", "rifiutato", "invariato"
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class ImportResult:
+    status: str
+    problems: ProblemList = field(default_factory=ProblemList)
+    plan_id: int | None = None
+    import_id: int | None = None
+    version: int | None = None
+    sha256: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != REFUSED
+
+
+def plan_key(ente: str, titolo: str) -> str:
+    norm = lambda s: re.sub(r"\s+", " ", strip_accents(s).lower()).strip()  # noqa: E731
+    return f"{norm(ente)}|{norm(titolo)}"
+
+
+def current_user() -> str:
+    try:
+        return os.environ.get("CRUSCOTTO_USER") or getpass.getuser()
+    except Exception:
+        return "sconosciuto"
+
+
+def _summary(parsed: ParsedPlan) -> dict[str, int]:
+    return {
+        "obiettivi": parsed.count("objectives"), "step": parsed.count("steps"),
+        "verifiche": parsed.count("verifications"), "indicatori": parsed.count("indicators"),
+        "personale": parsed.count("staff"), "avvisi": len(parsed.problems.warnings),
+    }
+
+
+def find_existing(db: Database, sha256: str) -> tuple | None:
+    return next(iter(db.rows(
+        "SELECT i.import_id, i.plan_id, i.version, p.titolo, p.current_import_id = i.import_id, i.imported_at "
+        "FROM imports i JOIN plans p USING (plan_id) WHERE i.sha256 = ? ORDER BY i.import_id DESC LIMIT 1",
+        [sha256])), None)
+
+
+def import_bytes(db: Database, data: bytes, file_name: str, user: str | None = None,
+                 progress: Progress | None = None, keep_file: bool = True) -> ImportResult:
+    """Validate and import a workbook given as bytes."""
+    step = progress or (lambda _f, _m: None)
+    sha = hashlib.sha256(data).hexdigest()
+    step(0.05, "Controllo se il file è già stato importato…")
+    existing = find_existing(db, sha)
+    if existing:
+        import_id, plan_id, version, titolo, is_current, at = existing
+        extra = "" if is_current else " (non è la versione corrente: si può ripristinare dallo storico)"
+        return ImportResult(UNCHANGED, plan_id=plan_id, import_id=import_id, version=version, sha256=sha,
+                            message=f"File già importato come versione {version} di «{titolo}» il "
+                                    f"{at:%d/%m/%Y alle %H:%M}{extra}: nessuna modifica.")
+    step(0.15, "Lettura e validazione del foglio…")
+    parsed = validate_workbook(data, file_name)
+    result = ImportResult(REFUSED, problems=parsed.problems, sha256=sha, meta=parsed.meta, counts=_summary(parsed))
+    if not parsed.ok:
+        n = len(parsed.problems.errors)
+        result.message = (f"Importazione rifiutata: {n} {'errore' if n == 1 else 'errori'} "
+                          f"nel file «{file_name}». Il database non è stato modificato.")
+        return result
+    step(0.6, "Scrittura nel database (una sola transazione)…")
+    plan_id, import_id, version = write_plan(db, parsed, file_name, sha, user or current_user(),
+                                             data if keep_file else None)
+    step(1.0, "Importazione completata.")
+    c = result.counts
+    result.status, result.plan_id, result.import_id, result.version = IMPORTED, plan_id, import_id, version
+    result.message = (f"Importato «{parsed.meta['titolo']}» ({parsed.meta['ente']}) come versione {version}: "
+                      f"{c['obiettivi']} obiettivi, {c['step']} step, {c['verifiche']} verifiche, "
+                      f"{c['indicatori']} indicatori, {c['personale']} righe di personale, {c['avvisi']} avvisi.")
+    return result
+
+
+def import_file(db: Database, path: str | os.PathLike, user: str | None = None,
+                progress: Progress | None = None) -> ImportResult:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        return ImportResult(REFUSED, problems=ProblemList([Problem.file(f"Impossibile leggere «{p}»: {exc.strerror}.")]),
+                            message=f"Importazione rifiutata: il file «{p}» non si può leggere.")
+    return import_bytes(db, data, p.name, user, progress)
+
+
+def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user: str,
+               file_bytes: bytes | None) -> tuple[int, int, int]:
+    """Write one validated plan as a new version, all or nothing."""
+    meta = parsed.meta
+    key = plan_key(meta["ente"], meta["titolo"])
+    now = dt.datetime.now().replace(microsecond=0)
+    warnings = json.dumps([p.to_dict() for p in parsed.problems.warnings], ensure_ascii=False)
+    with db.transaction() as cur:
+        row = cur.execute("SELECT plan_id FROM plans WHERE plan_key = ?", [key]).fetchone()
+        if row:
+            plan_id = row[0]
+            cur.execute("UPDATE plans SET ente = ?, titolo = ? WHERE plan_id = ?", [meta["ente"], meta["titolo"], plan_id])
+        else:
+            plan_id = cur.execute("SELECT nextval('seq_plan')").fetchone()[0]
+            cur.execute("INSERT INTO plans VALUES (?, ?, ?, ?, NULL, ?)", [plan_id, meta["ente"], meta["titolo"], key, now])
+        version = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM imports WHERE plan_id = ?", [plan_id]).fetchone()[0]
+        import_id = cur.execute("SELECT nextval('seq_import')").fetchone()[0]
+        cur.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [import_id, plan_id, version, file_name, sha, file_bytes, now, user, meta["anno_inizio"], meta["anno_fine"],
+             meta.get("data_monitoraggio"), parsed.count("objectives"), parsed.count("steps"),
+             parsed.count("verifications"), parsed.count("indicators"), parsed.count("staff"),
+             len(parsed.problems.warnings), warnings])
+        for table, cols in TABLE_COLUMNS.items():
+            df = parsed.tables.get(table)
+            if df is None or df.empty:
+                continue
+            view = f"_import_{table}"
+            cur.register(view, df)
+            try:
+                cur.execute(f"INSERT INTO {table} (import_id, {', '.join(cols)}) "
+                            f"SELECT {import_id}, {', '.join(cols)} FROM {view}")
+            finally:
+                cur.unregister(view)
+        cur.execute("UPDATE plans SET current_import_id = ? WHERE plan_id = ?", [import_id, plan_id])
+        _audit(cur, user, "import", plan_id, import_id, f"{file_name} (versione {version}, SHA-256 {sha[:12]}…)")
+    return plan_id, import_id, version
+
+
+def _audit(cur, user: str, action: str, plan_id: int, import_id: int, detail: str) -> None:
+    cur.execute("INSERT INTO audit_log VALUES (nextval('seq_audit'), ?, ?, ?, ?, ?, ?)",
+                [dt.datetime.now().replace(microsecond=0), user, action, plan_id, import_id, detail])
+
+
+def restore_version(db: Database, import_id: int, user: str | None = None) -> str:
+    """Make an earlier version the current one (nothing is deleted). Returns an Italian message."""
+    row = next(iter(db.rows("SELECT plan_id, version FROM imports WHERE import_id = ?", [import_id])), None)
+    if row is None:
+        raise ValueError(f"Versione {import_id} inesistente.")
+    plan_id, version = row
+    with db.transaction() as cur:
+        cur.execute("UPDATE plans SET current_import_id = ? WHERE plan_id = ?", [import_id, plan_id])
+        _audit(cur, user or current_user(), "ripristino", plan_id, import_id, f"ripristinata la versione {version}")
+    return f"Ripristinata la versione {version}: è ora la versione corrente del piano."
+
+
+def import_history(db: Database, plan_id: int | None = None):
+    """Every import (version) with who, when, file, hash and counts, newest first."""
+    where = "WHERE i.plan_id = ?" if plan_id is not None else ""
+    return db.df(
+        f"""SELECT i.import_id, i.plan_id, p.ente, p.titolo, i.version, i.file_name, i.sha256, i.imported_at,
+                   i.imported_by, i.n_objectives, i.n_steps, i.n_verifications, i.n_warnings,
+                   (p.current_import_id = i.import_id) AS is_current
+            FROM imports i JOIN plans p USING (plan_id) {where}
+            ORDER BY i.plan_id, i.version DESC""",
+        [plan_id] if plan_id is not None else [])

@@ -1,0 +1,366 @@
+"""Cell parsers for the monitoring workbook: Italian numbers, percentages, weights,
+dates, fuzzy deadlines, statuses and yes/no flags.
+
+Every parser is a pure function of the cell value. The expensive ones are cached
+on the raw value (real sheets repeat the same dates and percentages thousands of
+times). Parsers never raise on user input: they return a value and an Italian
+error message (``None`` when the value is fine).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+MONTHS = {
+    "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6,
+    "luglio": 7, "agosto": 8, "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
+}
+_MONTH_RE = "|".join(MONTHS)
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def norm_key(text: Any) -> str:
+    """Header/sheet matching key: lower case, no accents, no spaces, underscores, dots, trailing %."""
+    s = strip_accents(str(text or "")).lower().strip()
+    s = s.rstrip("%").strip()
+    return re.sub(r"[\s_.]+", "", s)
+
+
+def cell_text(value: Any) -> str | None:
+    """A cell as trimmed text (None when empty). Whole floats lose their ``.0``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "sì" if value else "no"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == dt.time() else value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    s = str(value).strip()
+    return s or None
+
+
+# --------------------------------------------------------------------------- numbers
+_NUM_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)*$")
+
+
+def parse_number_it(text: str) -> float | None:
+    """``1.234,5`` → 1234.5, ``0,05`` → 0.05, ``20.5`` → 20.5. None when not a number."""
+    s = text.strip().replace("\u00a0", "").replace(" ", "")
+    if not _NUM_RE.match(s):
+        return None
+    if "," in s and "." in s:
+        if s.rfind(",") > s.rfind("."):
+            s = s.replace(".", "").replace(",", ".")
+        else:
+            s = s.replace(",", "")
+    elif "," in s:
+        if s.count(",") > 1:
+            return None
+        s = s.replace(",", ".")
+    elif s.count(".") > 1:  # 1.234.567
+        s = s.replace(".", "")
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def _as_number(value: Any) -> tuple[float | None, bool, str | None]:
+    """(number, had_percent_sign, error)."""
+    if isinstance(value, bool):
+        return None, False, "atteso un numero, trovato un valore sì/no"
+    if isinstance(value, (int, float)):
+        if value != value:
+            return None, False, None
+        return float(value), False, None
+    text = cell_text(value)
+    if text is None:
+        return None, False, None
+    had_pct = text.endswith("%")
+    num = parse_number_it(text.rstrip("%").strip())
+    if num is None:
+        return None, had_pct, f"«{text}» non è un numero"
+    return num, had_pct, None
+
+
+@lru_cache(maxsize=8192)
+def _parse_percent_cached(value: Any) -> tuple[float | None, str | None]:
+    num, had_pct, err = _as_number(value)
+    if err or num is None:
+        return None, (f"{err}: scrivere una percentuale come 20%, 20 o 0,2" if err else None)
+    pct = num if had_pct or num > 1 else num * 100.0
+    if pct < 0 or pct > 100 + 1e-9:
+        return None, f"percentuale {fmt_num(pct)}% fuori dall'intervallo 0–100%"
+    return pct, None
+
+
+def parse_percent(value: Any) -> tuple[float | None, str | None]:
+    """Percentuale: ``20,00%``, ``20%``, 0.2 (cella percentuale), 20 (punti) → 20.0 (scala 0–100)."""
+    try:
+        return _parse_percent_cached(value)
+    except TypeError:  # unhashable
+        return _parse_percent_cached.__wrapped__(value)
+
+
+_POINTS_RE = re.compile(r"^\s*([\d.,]+)\s*punt[io]\s+su\s+([\d.,]+)\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Weight:
+    value: float          # as written (or percent for "x punti su y" and "x%")
+    explicit_pct: bool    # the cell said it is a percentage
+
+
+@lru_cache(maxsize=4096)
+def parse_weight(value: Any) -> tuple[Weight | None, str | None]:
+    """Peso relativo: ``5%``, ``0,05``, ``5``, ``10 punti su 50``. Negative weights are an error.
+
+    Fractions (≤ 1 without a % sign) are scaled to percent by :func:`scale_weights`,
+    which decides per parent whether the numbers are fractions or points.
+    """
+    if isinstance(value, str):
+        m = _POINTS_RE.match(value)
+        if m:
+            a, b = parse_number_it(m.group(1)), parse_number_it(m.group(2))
+            if a is None or not b:
+                return None, f"«{value}»: peso in punti non leggibile (es. «10 punti su 50»)"
+            return Weight(a / b * 100.0, True), None
+    num, had_pct, err = _as_number(value)
+    if err:
+        return None, f"{err}: scrivere un peso come 5%, 0,05, 5 o «10 punti su 50»"
+    if num is None:
+        return None, None
+    if num < 0:
+        return None, f"peso negativo ({fmt_num(num)}): i pesi devono essere positivi o zero"
+    return Weight(num, had_pct), None
+
+
+def scale_weights(weights: list[Weight | None]) -> list[float | None]:
+    """Weights of one parent in percent scale: plain numbers ≤ 1 are fractions unless a sibling is > 1."""
+    plain_over_one = any(w is not None and not w.explicit_pct and w.value > 1 for w in weights)
+    out: list[float | None] = []
+    for w in weights:
+        if w is None:
+            out.append(None)
+        elif w.explicit_pct or plain_over_one:
+            out.append(w.value)
+        else:
+            out.append(w.value * 100.0)
+    return out
+
+
+def fmt_num(x: float) -> str:
+    """Number for an error message, Italian style (display formatting lives in metrics.fmt)."""
+    return f"{x:g}".replace(".", ",")
+
+
+# --------------------------------------------------------------------------- dates
+_D_NUM = r"(?<![\d/.\-])(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?![\d/])"
+_D_ISO = r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"
+_D_TXT = rf"(?<!\d)(\d{{1,2}})\s*(?:°\s*)?({_MONTH_RE})\s*(\d{{4}})?"
+_D_MON = rf"({_MONTH_RE})(?:\s*[-/]?\s*(\d{{4}}))?"
+_DATE_RE = re.compile(rf"{_D_ISO}|{_D_NUM}|{_D_TXT}|{_D_MON}", re.I)
+_YEAR_ONLY_RE = re.compile(r"^(?:entro\s+(?:il\s+|l'anno\s+)?)?(?:anno\s+)?(\d{4})$", re.I)
+
+
+@dataclass(frozen=True)
+class DateHit:
+    date: dt.date | None
+    text: str
+    error: str | None = None
+    year_missing: bool = False
+
+
+def _mk_date(y: int, m: int, d: int, text: str) -> DateHit:
+    try:
+        return DateHit(dt.date(y, m, d), text)
+    except ValueError:
+        return DateHit(None, text, f"«{text}» non è una data possibile")
+
+
+def find_dates(text: str, default_year: int | None = None) -> list[DateHit]:
+    """Every date mentioned in an Italian text, in order.
+
+    ``31/12/25``, ``31.12.2025``, ``2025-12-31``, ``30 aprile 2023``, ``marzo 2023`` (last day),
+    ``agosto-2023``; a month without year takes ``default_year`` (flagged).
+    """
+    hits: list[DateHit] = []
+    low = strip_accents(text).lower()
+    for m in _DATE_RE.finditer(low):
+        g = m.groups()
+        raw = text[m.start():m.end()].strip()
+        if g[0]:  # ISO
+            hits.append(_mk_date(int(g[0]), int(g[1]), int(g[2]), raw))
+        elif g[3]:  # d/m/y
+            y = int(g[5])
+            if y < 100:
+                y += 2000
+            hits.append(_mk_date(y, int(g[4]), int(g[3]), raw))
+        elif g[6]:  # 30 aprile 2023
+            year = g[8]
+            if year is None and default_year is None:
+                hits.append(DateHit(None, raw, f"«{raw}»: manca l'anno"))
+                continue
+            hit = _mk_date(int(year or default_year), MONTHS[g[7]], int(g[6]), raw)
+            hits.append(DateHit(hit.date, hit.text, hit.error, year_missing=year is None))
+        else:  # marzo 2023 -> end of month
+            month, year = MONTHS[g[9]], g[10]
+            if year is None and default_year is None:
+                hits.append(DateHit(None, raw, f"«{raw}»: manca l'anno"))
+                continue
+            y = int(year or default_year)
+            last = calendar.monthrange(y, month)[1]
+            hits.append(DateHit(dt.date(y, month, last), raw, year_missing=year is None))
+    return hits
+
+
+def _excel_serial(x: float) -> dt.date | None:
+    if 20000 <= x <= 80000:
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(x))
+    return None
+
+
+@lru_cache(maxsize=8192)
+def parse_date(value: Any, default_year: int | None = None) -> tuple[dt.date | None, str | None]:
+    """Data singola (verifica, completamento, nuovo termine). Text without a date is an error."""
+    if value is None:
+        return None, None
+    if isinstance(value, dt.datetime):
+        return value.date(), None
+    if isinstance(value, dt.date):
+        return value, None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        d = _excel_serial(float(value))
+        return (d, None) if d else (None, f"«{cell_text(value)}» non è una data (usare gg/mm/aaaa)")
+    text = cell_text(value)
+    if text is None:
+        return None, None
+    hits = find_dates(text, default_year)
+    if not hits:
+        return None, f"«{text}» non è una data (usare gg/mm/aaaa, es. 31/12/2025)"
+    first = hits[0]
+    if first.error:
+        return None, first.error
+    return first.date, None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    deadline: dt.date | None
+    revised: dt.date | None
+    continuous: bool
+    error: str | None = None
+    warning: str | None = None
+
+
+@lru_cache(maxsize=8192)
+def parse_deadline(value: Any, default_year: int | None = None) -> Deadline:
+    """Termine: a date, two dates (original + revised), or a recurring text (continuativo).
+
+    ``Entro marzo 2023`` = 31/03/2023; ``Entro agosto-2023 entro ottobre 2023`` = 31/08/2023
+    revised to 31/10/2023; ``Al bisogno``, ``Cadenza mensile`` → continuativo.
+    """
+    if value is None:
+        return Deadline(None, None, False)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer() \
+            and 1990 <= value <= 2100:  # a bare year: end of that year
+        return Deadline(dt.date(int(value), 12, 31), None, False)
+    if isinstance(value, (dt.date, int, float)) and not isinstance(value, bool):
+        d, err = parse_date(value)
+        return Deadline(d, None, False, err)
+    text = cell_text(value)
+    if text is None:
+        return Deadline(None, None, False)
+    m = _YEAR_ONLY_RE.match(text.strip())
+    if m:
+        return Deadline(dt.date(int(m.group(1)), 12, 31), None, False)
+    hits = find_dates(text, default_year)
+    if not hits:
+        return Deadline(None, None, True,
+                        warning=f"«{text}» non è una data: step continuativo (escluso dagli slittamenti)")
+    bad = next((h for h in hits if h.error), None)
+    if bad:
+        return Deadline(None, None, False, error=bad.error)
+    warning = None
+    if any(h.year_missing for h in hits):
+        warning = f"«{text}»: anno non indicato, assunto {default_year}"
+    if len(hits) > 2:
+        warning = f"«{text}»: più di due date, usate la prima come termine e l'ultima come nuovo termine"
+    revised = hits[-1].date if len(hits) >= 2 else None
+    return Deadline(hits[0].date, revised, False, warning=warning)
+
+
+# --------------------------------------------------------------------------- status
+STATUS_NEUTRALIZED = "neutralizzato"
+STATUS_POSTPONED = "rinviato"
+STATUS_PARTIAL = "parziale"
+STATUS_NOT_ACHIEVED = "non raggiunto"
+STATUS_IN_PROGRESS = "in corso"
+STATUS_ACHIEVED = "raggiunto"
+STATUS_UNKNOWN = "sconosciuto"
+STATUS_UNVERIFIED = "non verificato"
+
+STATUS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (STATUS_NEUTRALIZED, ("non realizzabile", "non imputabil", "cause esterne")),
+    (STATUS_POSTPONED, ("dilazione", "rinvi", "proroga", "posticip")),
+    (STATUS_PARTIAL, ("parzial",)),
+    (STATUS_NOT_ACHIEVED, ("non realizzat", "non raggiunt", "non avviat")),
+    (STATUS_IN_PROGRESS, ("in itinere", "in fase", "in corso", "in lavorazione", "da realizzare", "avviat")),
+    (STATUS_ACHIEVED, ("realizzat", "raggiunt", "completat", "conclus")),
+)
+
+# Raggiungimento when the cell is empty (rule of the spec); None = warn, count 0.
+DEFAULT_ACHIEVEMENT = {
+    STATUS_ACHIEVED: 100.0,
+    STATUS_NOT_ACHIEVED: 0.0,
+    STATUS_IN_PROGRESS: 0.0,
+    STATUS_POSTPONED: 0.0,
+    STATUS_PARTIAL: None,
+}
+
+
+@lru_cache(maxsize=4096)
+def normalize_status(raw: str | None, not_attributable: bool = False) -> str:
+    """Stato normalizzato: first matching rule of the spec wins; text unknown → ``sconosciuto``."""
+    if not_attributable:
+        return STATUS_NEUTRALIZED
+    if not raw:
+        return STATUS_UNVERIFIED
+    low = re.sub(r"\s+", " ", strip_accents(raw).lower())
+    for status, needles in STATUS_RULES:
+        if any(n in low for n in needles):
+            return status
+    return STATUS_UNKNOWN
+
+
+_YES = {"si", "s", "sì", "yes", "y", "x", "vero", "true", "1"}
+_NO = {"no", "n", "falso", "false", "0"}
+
+
+def parse_bool(value: Any) -> tuple[bool, str | None]:
+    """Sì/no: ``sì``, ``si``, ``x``, ``vero``, 1 → True; empty, ``no``, 0 → False."""
+    if value is None:
+        return False, None
+    if isinstance(value, bool):
+        return value, None
+    text = strip_accents(cell_text(value) or "").lower()
+    if text == "" or text in _NO:
+        return False, None
+    if text in _YES or text == "si":
+        return True, None
+    return False, f"«{cell_text(value)}»: scrivere «sì» o «no»"

@@ -1,0 +1,468 @@
+"""Workbook → validated rows. Collects *every* problem before anything is written.
+
+The result is a :class:`ParsedPlan`: the plan's identity, one DataFrame per table
+of ``store/schema.sql`` (without ``import_id``) and the list of problems. The
+import is refused if any problem is an error.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import pandas as pd
+
+from loaders import parsing as P
+from loaders.problems import Problem, ProblemList
+from loaders.spec import PLAN_FIELDS, SHEET_BY_KEY, SHEETS, HeaderMap, SheetSpec, find_header, match_sheet
+from loaders.workbook import check_archive, read_rows
+
+TABLE_COLUMNS: dict[str, list[str]] = {
+    "areas": ["code", "name", "row_no"],
+    "strategic_objectives": ["code", "name", "area_code", "row_no"],
+    "objectives": ["code", "title", "type", "weight", "weight_raw", "year_added", "public_value", "stakeholders",
+                   "responsible", "missione", "programma", "description", "notes", "row_no", "ord"],
+    "objective_links": ["objective_code", "strategic_code"],
+    "steps": ["objective_code", "code", "description", "start_date", "deadline", "revised_deadline", "deadline_raw",
+              "continuous", "kpi", "weight", "weight_raw", "responsible", "printed_year", "printed_year_weight",
+              "notes", "row_no", "ord"],
+    "verifications": ["objective_code", "step_code", "verified_on", "status", "status_raw", "achievement",
+                      "completed_on", "new_deadline", "note", "not_attributable", "row_no"],
+    "indicators": ["objective_code", "code", "name", "algorithm", "unit", "baseline_raw", "target_raw", "direction",
+                   "value_raw", "measured_on", "org_area", "row_no"],
+    "staff": ["objective_code", "name", "role", "participation", "grade", "row_no"],
+}
+
+
+IGNORED_SHEETS = {"istruzioni", "leggimi", "note"}
+
+
+@dataclass
+class ParsedPlan:
+    meta: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    problems: ProblemList = field(default_factory=ProblemList)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems.errors
+
+    def count(self, table: str) -> int:
+        df = self.tables.get(table)
+        return 0 if df is None else len(df)
+
+
+@dataclass
+class _Sheet:
+    spec: SheetSpec
+    name: str                     # as written in the file
+    rows: list[list]
+    header: HeaderMap
+    headers: dict[str, str]       # key → header as written
+
+    def col(self, key: str) -> str:
+        return self.headers.get(key) or next(c.header for c in self.spec.columns if c.key == key)
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+        """(excel row, {key: value}, notes from unknown columns) for each non-empty row."""
+        idx = self.header.columns
+        unknown = self.header.unknown if self.spec.keep_unknown_as_notes else {}
+        yw = self.header.year_weight
+        for r in range(self.header.row_index + 1, len(self.rows)):
+            row = self.rows[r]
+            rec: dict[str, Any] = {}
+            empty = True
+            for key, i in idx.items():
+                v = row[i] if i < len(row) else None
+                if isinstance(v, str):
+                    v = v.strip() or None
+                if v is not None and v != "":
+                    empty = False
+                else:
+                    v = None
+                rec[key] = v
+            if yw is not None:
+                v = row[yw[0]] if yw[0] < len(row) else None
+                rec["_year_weight"] = v if v not in ("", None) else None
+            if empty:
+                continue
+            notes = []
+            for i, h in unknown.items():
+                v = P.cell_text(row[i]) if i < len(row) else None
+                if v:
+                    notes.append(f"{h}: {v}")
+            yield r + 1, rec, notes
+
+
+class _Validator:
+    def __init__(self) -> None:
+        self.problems = ProblemList()
+        self.meta: dict[str, Any] = {}
+        self.year: int | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def text(self, sh: _Sheet, rec: dict, key: str, row: int, required: bool = False) -> str | None:
+        v = P.cell_text(rec.get(key))
+        if v is None and required:
+            self.problems.error("campo obbligatorio vuoto", sh.name, row, sh.col(key))
+        return v
+
+    def code(self, sh: _Sheet, rec: dict, key: str, row: int, required: bool = True) -> str | None:
+        v = self.text(sh, rec, key, row, required)
+        return re.sub(r"\s+", " ", v) if v else v
+
+    def date(self, sh: _Sheet, rec: dict, key: str, row: int) -> dt.date | None:
+        d, err = P.parse_date(rec.get(key), self.year)
+        if err:
+            self.problems.error(f"data non valida: {err}", sh.name, row, sh.col(key), rec.get(key))
+        return d
+
+    def percent(self, sh: _Sheet, rec: dict, key: str, row: int) -> float | None:
+        p, err = P.parse_percent(rec.get(key))
+        if err:
+            self.problems.error(err, sh.name, row, sh.col(key), rec.get(key))
+        return p
+
+    def check_duplicates(self, sh: _Sheet, keys: list[tuple[Any, int]], what: str, key_col: str) -> None:
+        seen: dict[Any, int] = {}
+        for k, row in keys:
+            if k is None:
+                continue
+            if k in seen:
+                label = k if isinstance(k, str) else " / ".join(str(x) for x in k)
+                self.problems.error(f"codice duplicato: {what} «{label}» compare già alla riga {seen[k]}",
+                                    sh.name, row, sh.col(key_col), label)
+            else:
+                seen[k] = row
+
+    # ------------------------------------------------------------------ sheets
+    def locate_sheets(self, raw: dict[str, list[list]]) -> dict[str, _Sheet]:
+        found: dict[str, _Sheet] = {}
+        for name, rows in raw.items():
+            spec = match_sheet(name)
+            if spec is None:
+                if P.norm_key(name) in IGNORED_SHEETS:
+                    continue
+                if any(any(c not in (None, "") for c in r) for r in rows[:50]):
+                    self.problems.warning(f"foglio «{name}» non previsto dal formato: ignorato", name)
+                continue
+            if spec.key in found:
+                self.problems.warning(f"foglio «{name}» duplicato di «{found[spec.key].name}»: ignorato", name)
+                continue
+            hm = find_header(spec, rows)
+            if spec.key == "plan" and (hm is None or len(hm.columns) < 2):
+                hm = HeaderMap(-1, {"field": 0, "value": 1})
+            if hm is None:
+                self.problems.error(
+                    "intestazioni non trovate: la prima riga deve contenere " +
+                    ", ".join(f"«{c.header}»" for c in spec.required_columns), name, 1)
+                continue
+            row0 = rows[hm.row_index] if hm.row_index >= 0 else []
+            headers = {k: str(row0[i]).strip() for k, i in hm.columns.items()} if row0 else {}
+            sh = _Sheet(spec, name, rows, hm, headers)
+            missing = [c for c in spec.required_columns if c.key not in hm.columns]
+            for c in missing:
+                accepted = ", ".join(f"«{s}»" for s in (c.header,) + c.synonyms)
+                self.problems.error(f"colonna obbligatoria «{c.header}» mancante (intestazioni accettate: {accepted})",
+                                    name, hm.row_index + 1, c.header)
+            for i, h in hm.unknown.items():
+                what = "conservata nelle note" if spec.keep_unknown_as_notes else "ignorata"
+                self.problems.warning(f"colonna «{h}» non prevista: {what}", name, hm.row_index + 1, h)
+            for i, h in hm.duplicates:
+                self.problems.warning(f"colonna «{h}» ripetuta: vale la prima", name, hm.row_index + 1, h)
+            if not missing:
+                found[spec.key] = sh
+        for spec in SHEETS:
+            if spec.required and spec.key not in found and not any(match_sheet(n) is spec for n in raw):
+                present = ", ".join(f"«{n}»" for n in raw) or "nessuno"
+                self.problems.error(f"foglio obbligatorio «{spec.name}» mancante (fogli presenti: {present})", spec.name)
+        return found
+
+    def plan(self, sh: _Sheet) -> None:
+        values: dict[str, tuple[Any, int]] = {}
+        for row, rec, _ in sh.records():
+            name = P.cell_text(rec.get("field"))
+            if not name:
+                continue
+            k = P.norm_key(name)
+            col = next((c for c in PLAN_FIELDS if c.matches(k)), None)
+            if col is None:
+                self.problems.warning(f"campo «{name}» non previsto: ignorato", sh.name, row, sh.col("field"), name)
+                continue
+            values[col.key] = (rec.get("value"), row)
+        vcol = sh.col("value")
+        for c in PLAN_FIELDS:
+            v, row = values.get(c.key, (None, None))
+            if c.required and (v is None or P.cell_text(v) is None):
+                self.problems.error(f"campo «{c.header}» obbligatorio mancante o vuoto", sh.name, row, vcol)
+                continue
+            if c.key in ("anno_inizio", "anno_fine"):
+                n = P.parse_number_it(P.cell_text(v) or "")
+                if n is None or not n.is_integer() or not 1990 <= n <= 2100:
+                    self.problems.error(f"«{c.header}» deve essere un anno (es. 2025)", sh.name, row, vcol, v)
+                    continue
+                self.meta[c.key] = int(n)
+            elif c.key == "data_monitoraggio":
+                d, err = P.parse_date(v)
+                if err:
+                    self.problems.error(f"data non valida: {err}", sh.name, row, vcol, v)
+                self.meta[c.key] = d
+            else:
+                self.meta[c.key] = re.sub(r"\s+", " ", P.cell_text(v))
+        a, b = self.meta.get("anno_inizio"), self.meta.get("anno_fine")
+        if a and b and b < a:
+            self.problems.error(f"«Anno fine» ({b}) precede «Anno inizio» ({a})", sh.name, values["anno_fine"][1], vcol, b)
+        self.year = a
+
+    def areas(self, sh: _Sheet | None) -> pd.DataFrame:
+        out, keys = [], []
+        if sh:
+            for row, rec, _ in sh.records():
+                code = self.code(sh, rec, "code", row)
+                name = self.text(sh, rec, "name", row, True)
+                keys.append((code, row))
+                out.append((code, name, row))
+            self.check_duplicates(sh, keys, "area", "code")
+        return pd.DataFrame(out, columns=TABLE_COLUMNS["areas"])
+
+    def strategic(self, sh: _Sheet | None, area_codes: set[str], areas_present: bool) -> pd.DataFrame:
+        out, keys = [], []
+        if sh:
+            for row, rec, _ in sh.records():
+                code = self.code(sh, rec, "code", row)
+                name = self.text(sh, rec, "name", row, True)
+                area = self.code(sh, rec, "area_code", row, required=False)
+                if area and area not in area_codes:
+                    where = "nel foglio «Aree»" if areas_present else "(manca il foglio «Aree»)"
+                    self.problems.error(f"area «{area}» non trovata {where}", sh.name, row, sh.col("area_code"), area)
+                keys.append((code, row))
+                out.append((code, name, area, row))
+            self.check_duplicates(sh, keys, "obiettivo strategico", "code")
+        return pd.DataFrame(out, columns=TABLE_COLUMNS["strategic_objectives"])
+
+    def objectives(self, sh: _Sheet, strategic_codes: set[str], strategic_present: bool):
+        out, links, keys, weights = [], [], [], []
+        for ord_, (row, rec, notes) in enumerate(sh.records()):
+            code = self.code(sh, rec, "code", row)
+            title = self.text(sh, rec, "title", row, True)
+            typ = self.text(sh, rec, "type", row) or "performance"
+            low = typ.lower()
+            typ = "PEG" if low == "peg" else low if low in ("performance", "individuale") else typ
+            w, err = P.parse_weight(rec.get("weight"))
+            if err:
+                self.problems.error(err, sh.name, row, sh.col("weight"), rec.get("weight"))
+            weights.append(w)
+            year_added = None
+            ya = P.cell_text(rec.get("year_added"))
+            if ya:
+                n = P.parse_number_it(ya)
+                if n is None or not n.is_integer():
+                    self.problems.warning("anno di inserimento non leggibile: ignorato", sh.name, row, sh.col("year_added"), ya)
+                else:
+                    year_added = int(n)
+            links_txt = P.cell_text(rec.get("strategic_codes"))
+            if links_txt and code:
+                for sc in dict.fromkeys(t for t in re.split(r"[,;\s]+", links_txt) if t):
+                    if sc not in strategic_codes:
+                        where = "nel foglio «Obiettivi strategici»" if strategic_present else "(manca il foglio «Obiettivi strategici»)"
+                        self.problems.error(f"obiettivo strategico «{sc}» non trovato {where}",
+                                            sh.name, row, sh.col("strategic_codes"), sc)
+                    else:
+                        links.append((code, sc))
+            keys.append((code, row))
+            out.append([code, title, typ, None, P.cell_text(rec.get("weight")), year_added,
+                        self.text(sh, rec, "public_value", row), self.text(sh, rec, "stakeholders", row),
+                        self.text(sh, rec, "responsible", row), self.text(sh, rec, "missione", row),
+                        self.text(sh, rec, "programma", row), self.text(sh, rec, "description", row),
+                        "\n".join(notes) or None, row, ord_])
+        self.check_duplicates(sh, keys, "obiettivo", "code")
+        for rec_, w in zip(out, P.scale_weights(weights)):
+            rec_[3] = w
+        given = [r[3] for r in out if r[3] is not None]
+        if out and len(given) < len(out) and given:
+            self.problems.warning(f"{len(out) - len(given)} obiettivi senza peso: contano con il peso medio degli altri",
+                                  sh.name, None, sh.col("weight"))
+        return (pd.DataFrame(out, columns=TABLE_COLUMNS["objectives"]),
+                pd.DataFrame(links, columns=TABLE_COLUMNS["objective_links"]))
+
+    def steps(self, sh: _Sheet, objective_codes: set[str]) -> pd.DataFrame:
+        out, keys = [], []
+        by_obj_weights: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+        yw = sh.header.year_weight
+        yw_header = sh.rows[sh.header.row_index][yw[0]] if yw else None
+        for ord_, (row, rec, notes) in enumerate(sh.records()):
+            obj = self.code(sh, rec, "objective_code", row)
+            if obj and obj not in objective_codes:
+                self.problems.error(f"obiettivo «{obj}» non trovato nel foglio «Obiettivi»",
+                                    sh.name, row, sh.col("objective_code"), obj)
+            code = self.code(sh, rec, "code", row)
+            desc = self.text(sh, rec, "description", row, True)
+            start = self.date(sh, rec, "start_date", row)
+            raw_deadline = rec.get("deadline")
+            dl = P.parse_deadline(raw_deadline, self.year)
+            if dl.error:
+                self.problems.error(f"termine non valido: {dl.error}", sh.name, row, sh.col("deadline"), raw_deadline)
+            elif dl.warning:
+                self.problems.warning(dl.warning, sh.name, row, sh.col("deadline"), raw_deadline)
+            elif raw_deadline is None:
+                self.problems.warning("termine vuoto: lo step non ha scadenza", sh.name, row, sh.col("deadline"))
+            w, err = P.parse_weight(rec.get("weight"))
+            if err:
+                self.problems.error(err, sh.name, row, sh.col("weight"), rec.get("weight"))
+            printed = None
+            if yw and rec.get("_year_weight") is not None:
+                printed, perr = P.parse_percent(rec.get("_year_weight"))
+                if perr:
+                    self.problems.warning(f"colonna di controllo: {perr}", sh.name, row, str(yw_header), rec.get("_year_weight"))
+            keys.append(((obj, code), row))
+            by_obj_weights[obj].append((len(out), w))
+            out.append([obj, code, desc, start, dl.deadline, dl.revised, P.cell_text(raw_deadline), dl.continuous,
+                        self.text(sh, rec, "kpi", row), None, P.cell_text(rec.get("weight")),
+                        self.text(sh, rec, "responsible", row), yw[1] if printed is not None else None, printed,
+                        "\n".join(notes) or None, row, ord_])
+        self.check_duplicates(sh, keys, "step (obiettivo / codice)", "code")
+        for obj, items in by_obj_weights.items():
+            scaled = P.scale_weights([w for _, w in items])
+            for (i, _), s in zip(items, scaled):
+                out[i][9] = s
+            missing = sum(1 for s in scaled if s is None)
+            if missing:
+                self.problems.warning(
+                    f"obiettivo «{obj}»: {missing} step su {len(items)} senza peso: pesi uguali" if missing == len(items)
+                    else f"obiettivo «{obj}»: {missing} step senza peso: contano con il peso medio degli altri",
+                    sh.name, out[items[0][0]][15], sh.col("weight"))
+        return pd.DataFrame(out, columns=TABLE_COLUMNS["steps"])
+
+    def verifications(self, sh: _Sheet | None, steps: pd.DataFrame) -> pd.DataFrame:
+        out = []
+        if sh is None:
+            return pd.DataFrame(out, columns=TABLE_COLUMNS["verifications"])
+        step_objs: dict[str, list[str]] = defaultdict(list)
+        for o, c in zip(steps["objective_code"], steps["code"]):
+            step_objs[c].append(o)
+        has_obj_col = "objective_code" in sh.header.columns
+        for row, rec, _ in sh.records():
+            code = self.code(sh, rec, "step_code", row)
+            obj = self.code(sh, rec, "objective_code", row, required=False) if has_obj_col else None
+            if code:
+                owners = step_objs.get(code, [])
+                if obj:
+                    if obj not in owners:
+                        self.problems.error(f"step «{code}» dell'obiettivo «{obj}» non trovato nel foglio «Step»",
+                                            sh.name, row, sh.col("step_code"), code)
+                elif len(owners) == 1:
+                    obj = owners[0]
+                elif not owners:
+                    self.problems.error(f"step «{code}» non trovato nel foglio «Step»", sh.name, row, sh.col("step_code"), code)
+                else:
+                    self.problems.error(f"step «{code}» ambiguo (presente negli obiettivi {', '.join(owners)}): "
+                                        f"indicare la colonna «Obiettivo»", sh.name, row, sh.col("step_code"), code)
+            verified_on = self.date(sh, rec, "verified_on", row)
+            completed = self.date(sh, rec, "completed_on", row)
+            new_deadline = self.date(sh, rec, "new_deadline", row)
+            ach = self.percent(sh, rec, "achievement", row)
+            na, err = P.parse_bool(rec.get("not_attributable"))
+            if err:
+                self.problems.error(err, sh.name, row, sh.col("not_attributable"), rec.get("not_attributable"))
+            status_raw = self.text(sh, rec, "status_raw", row)
+            status = P.normalize_status(status_raw, na)
+            if status_raw is None and not na:
+                status = (P.STATUS_ACHIEVED if ach == 100 else P.STATUS_PARTIAL if ach and ach > 0
+                          else P.STATUS_NOT_ACHIEVED if ach == 0 else P.STATUS_UNKNOWN)
+            if status == P.STATUS_UNKNOWN and status_raw is None:
+                self.problems.warning("«Stato» e «Raggiungimento» vuoti: la verifica conta 0% finché non vengono indicati",
+                                      sh.name, row, sh.col("status_raw"))
+            elif status == P.STATUS_UNKNOWN:
+                self.problems.warning("stato non riconosciuto: conta il «Raggiungimento» indicato (o 0%)",
+                                      sh.name, row, sh.col("status_raw"), status_raw)
+            if status == P.STATUS_PARTIAL and ach is None:
+                self.problems.warning("stato parziale senza «Raggiungimento»: conta 0% finché non viene indicato",
+                                      sh.name, row, sh.col("achievement"))
+            out.append((obj, code, verified_on, status, status_raw, ach, completed, new_deadline,
+                        self.text(sh, rec, "note", row), na, row))
+        return pd.DataFrame(out, columns=TABLE_COLUMNS["verifications"])
+
+    def indicators(self, sh: _Sheet | None, objective_codes: set[str]) -> pd.DataFrame:
+        out = []
+        if sh:
+            for row, rec, _ in sh.records():
+                obj = self.code(sh, rec, "objective_code", row)
+                if obj and obj not in objective_codes:
+                    self.problems.error(f"obiettivo «{obj}» non trovato nel foglio «Obiettivi»",
+                                        sh.name, row, sh.col("objective_code"), obj)
+                out.append((obj, self.code(sh, rec, "code", row, False), self.text(sh, rec, "name", row, True),
+                            self.text(sh, rec, "algorithm", row), self.text(sh, rec, "unit", row),
+                            self.text(sh, rec, "baseline_raw", row), self.text(sh, rec, "target_raw", row),
+                            self.text(sh, rec, "direction", row), self.text(sh, rec, "value_raw", row),
+                            self.date(sh, rec, "measured_on", row), self.text(sh, rec, "org_area", row), row))
+        return pd.DataFrame(out, columns=TABLE_COLUMNS["indicators"])
+
+    def staff(self, sh: _Sheet | None, objective_codes: set[str]) -> pd.DataFrame:
+        out = []
+        if sh:
+            for row, rec, _ in sh.records():
+                obj = self.code(sh, rec, "objective_code", row)
+                if obj and obj not in objective_codes:
+                    self.problems.error(f"obiettivo «{obj}» non trovato nel foglio «Obiettivi»",
+                                        sh.name, row, sh.col("objective_code"), obj)
+                grade = None
+                g = rec.get("grade")
+                if g is not None:
+                    num, _, err = P._as_number(g)
+                    if err or num is None or not 0 <= num <= 10:
+                        self.problems.error("valutazione non valida: deve essere un numero da 0 a 10",
+                                            sh.name, row, sh.col("grade"), g)
+                    else:
+                        grade = num
+                out.append((obj, self.text(sh, rec, "name", row, True), self.text(sh, rec, "role", row),
+                            self.percent(sh, rec, "participation", row), grade, row))
+        return pd.DataFrame(out, columns=TABLE_COLUMNS["staff"])
+
+
+def validate_rows(raw: dict[str, list[list]]) -> ParsedPlan:
+    """Validate a workbook already read as rows (sheet name → rows)."""
+    v = _Validator()
+    sheets = v.locate_sheets(raw)
+    result = ParsedPlan(problems=v.problems)
+    if "plan" in sheets:
+        v.plan(sheets["plan"])
+    result.meta = v.meta
+    if "objectives" not in sheets or "steps" not in sheets:
+        return result
+    areas = v.areas(sheets.get("areas"))
+    strategic = v.strategic(sheets.get("strategic"), set(areas["code"].dropna()), "areas" in sheets)
+    objectives, links = v.objectives(sheets["objectives"], set(strategic["code"].dropna()), "strategic" in sheets)
+    obj_codes = set(objectives["code"].dropna())
+    steps = v.steps(sheets["steps"], obj_codes)
+    result.tables = {
+        "areas": areas,
+        "strategic_objectives": strategic,
+        "objectives": objectives,
+        "objective_links": links,
+        "steps": steps,
+        "verifications": v.verifications(sheets.get("verifications"), steps),
+        "indicators": v.indicators(sheets.get("indicators"), obj_codes),
+        "staff": v.staff(sheets.get("staff"), obj_codes),
+    }
+    if objectives.empty:
+        v.problems.error("nessun obiettivo nel foglio", sheets["objectives"].name)
+    return result
+
+
+def validate_workbook(data: bytes, file_name: str = "") -> ParsedPlan:
+    """Check the archive, read it, validate every sheet; never raises on user input."""
+    problem = check_archive(data, file_name)
+    if problem is not None:
+        return ParsedPlan(problems=ProblemList([problem]))
+    try:
+        raw = read_rows(data)
+    except Exception as exc:  # calamine: corrupted XML, password, …
+        return ParsedPlan(problems=ProblemList([Problem.file(
+            f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "
+            "è protetto da password o danneggiato?")]))
+    return validate_rows(raw.sheets)
+
+
+__all__ = ["ParsedPlan", "TABLE_COLUMNS", "validate_rows", "validate_workbook", "SHEET_BY_KEY"]

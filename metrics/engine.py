@@ -1,0 +1,256 @@
+"""Reads one plan version from DuckDB and applies the rules of :mod:`metrics.formulas`.
+
+:func:`plan_metrics` is the one entry point the pages, the CLI and the exports use.
+Its result is cached per (database file, data version, version of the plan, year,
+as-of date, settings): an import or a restore changes the data version, so a cached
+result is never stale. Treat the returned frames as read-only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+
+from loaders.parsing import STATUS_ACHIEVED, STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from metrics import formulas as F
+from metrics.settings import DEFAULT, Settings
+from store import Database, get_db
+
+
+class PlanNotFound(LookupError):
+    """No plan (or several) match the selection; the message is Italian."""
+
+
+@dataclass(frozen=True)
+class Context:
+    plan_id: int
+    import_id: int
+    version: int
+    ente: str
+    titolo: str
+    anno_inizio: int
+    anno_fine: int
+    data_monitoraggio: dt.date | None
+    year: int
+    as_of: dt.date
+
+
+@dataclass
+class PlanMetrics:
+    ctx: Context
+    objectives: pd.DataFrame
+    steps: pd.DataFrame
+    strategic: pd.DataFrame
+    areas: pd.DataFrame
+    links: pd.DataFrame
+    indicators: pd.DataFrame
+    staff: pd.DataFrame
+    people: pd.DataFrame
+    achievement: float | None
+    slippage: dict
+    counts: dict
+    quality: list[dict] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- plans
+def list_plans(db: Database) -> pd.DataFrame:
+    """Plans with their current version: one row per plan."""
+    return db.df("""
+        SELECT p.plan_id, p.ente, p.titolo, p.current_import_id AS import_id, i.version, i.anno_inizio, i.anno_fine,
+               i.data_monitoraggio, i.imported_at, i.n_objectives, i.n_steps, i.n_verifications
+        FROM plans p JOIN imports i ON i.import_id = p.current_import_id
+        ORDER BY p.ente, p.titolo""")
+
+
+def plan_versions(db: Database, plan_id: int) -> pd.DataFrame:
+    return db.df("SELECT import_id, version, file_name, imported_at, imported_by FROM imports "
+                 "WHERE plan_id = ? ORDER BY version DESC", [plan_id])
+
+
+def resolve_plan(db: Database, plan_id: int | None = None, ente: str | None = None) -> int:
+    """The plan id to use: explicit, by (part of) the ente's name, or the only plan."""
+    plans = list_plans(db)
+    if plan_id is not None:
+        if plan_id not in set(plans["plan_id"]):
+            raise PlanNotFound(f"Piano {plan_id} inesistente. Piani disponibili:\n{_plans_text(plans)}")
+        return int(plan_id)
+    if ente:
+        plans = plans[plans["ente"].str.lower().str.contains(ente.lower(), regex=False)]
+    if len(plans) == 1:
+        return int(plans["plan_id"].iloc[0])
+    if plans.empty:
+        raise PlanNotFound("Nessun piano nel database" + (f" per l'ente «{ente}»." if ente else ": importare un foglio."))
+    raise PlanNotFound("Più piani disponibili: indicare --plan ID (o --ente).\n" + _plans_text(plans))
+
+
+def _plans_text(plans: pd.DataFrame) -> str:
+    return "\n".join(f"  {r.plan_id}: {r.ente} — {r.titolo} (versione {r.version})" for r in plans.itertuples())
+
+
+def monitoring_dates(db: Database, import_id: int) -> list[dt.date]:
+    """Verification dates and the plan's Data monitoraggio, ascending."""
+    rows = db.rows("""SELECT DISTINCT d FROM (
+                        SELECT verified_on AS d FROM verifications WHERE import_id = ? AND verified_on IS NOT NULL
+                        UNION SELECT data_monitoraggio FROM imports WHERE import_id = ? AND data_monitoraggio IS NOT NULL)
+                      ORDER BY d""", [import_id, import_id])
+    return [r[0] for r in rows]
+
+
+def make_context(db: Database, plan_id: int, import_id: int | None = None, year: int | None = None,
+                 as_of: dt.date | None = None) -> Context:
+    """Defaults: the current version; as-of = Data monitoraggio, else the latest Data verifica,
+    else 31/12 of the year (given, or the first of the plan); year = the as-of's year."""
+    row = db.rows("""SELECT p.ente, p.titolo, i.import_id, i.version, i.anno_inizio, i.anno_fine, i.data_monitoraggio
+                     FROM plans p JOIN imports i ON i.plan_id = p.plan_id
+                     WHERE p.plan_id = ? AND i.import_id = coalesce(?, p.current_import_id)""", [plan_id, import_id])
+    if not row:
+        raise PlanNotFound(f"Versione {import_id} del piano {plan_id} inesistente.")
+    ente, titolo, imp, version, a, b, dm = row[0]
+    if as_of is None:
+        if year is not None and dm is not None and dm.year != year:
+            dm = None
+        latest = db.scalar("SELECT max(verified_on) FROM verifications WHERE import_id = ?"
+                           + (" AND year(verified_on) = ?" if year is not None else ""),
+                           [imp] + ([year] if year is not None else []))
+        as_of = dm or latest or dt.date(year or a, 12, 31)
+    if year is None:
+        year = min(max(as_of.year, a), b)
+    return Context(plan_id, imp, version, ente, titolo, a, b, row[0][6], year, as_of)
+
+
+# ----------------------------------------------------------------------------- compute
+def _load(db: Database, import_id: int, as_of: dt.date) -> dict[str, pd.DataFrame]:
+    q = lambda sql: db.df(sql, [import_id])  # noqa: E731
+    t = {
+        "objectives": q("SELECT * EXCLUDE (import_id) FROM objectives WHERE import_id = ? ORDER BY ord"),
+        "steps": q("SELECT * EXCLUDE (import_id) FROM steps WHERE import_id = ? ORDER BY ord"),
+        "links": q("SELECT objective_code, strategic_code FROM objective_links WHERE import_id = ?"),
+        "strategic": q("SELECT code, name, area_code FROM strategic_objectives WHERE import_id = ? ORDER BY row_no"),
+        "areas": q("SELECT code, name FROM areas WHERE import_id = ? ORDER BY row_no"),
+        "indicators": q("SELECT * EXCLUDE (import_id) FROM indicators WHERE import_id = ? ORDER BY row_no"),
+        "staff": q("SELECT * EXCLUDE (import_id) FROM staff WHERE import_id = ? ORDER BY row_no"),
+    }
+    t["latest"] = db.df("""
+        SELECT objective_code, step_code, verified_on, status, status_raw, achievement, completed_on, new_deadline,
+               note, row_no AS verification_row
+        FROM (SELECT *, row_number() OVER (PARTITION BY objective_code, step_code
+                                           ORDER BY verified_on DESC NULLS LAST, row_no DESC) AS rn
+              FROM verifications WHERE import_id = ? AND (verified_on IS NULL OR verified_on <= ?))
+        WHERE rn = 1""", [import_id, as_of])
+    t["all_verifications"] = q("SELECT * EXCLUDE (import_id) FROM verifications WHERE import_id = ? ORDER BY row_no")
+    return t
+
+
+def _to_date(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s).dt.date.astype(object).where(s.notna(), None)
+
+
+def _steps(t: dict, ctx: Context, settings: Settings) -> pd.DataFrame:
+    s = t["steps"].merge(t["latest"], how="left", left_on=["objective_code", "code"],
+                         right_on=["objective_code", "step_code"]).drop(columns=["step_code"])
+    for c in ("deadline", "revised_deadline", "start_date", "verified_on", "completed_on", "new_deadline"):
+        s[c] = _to_date(s[c])
+    s["status"] = s["status"].fillna(STATUS_UNVERIFIED)
+    s["revised_deadline"] = s["new_deadline"].where(s["new_deadline"].notna(), s["revised_deadline"])
+    s["neutralized"] = s["status"] == STATUS_NEUTRALIZED
+    s["weight_eff"] = F.effective_weights(s["weight"].astype("float64"), s["objective_code"])
+    years = pd.to_datetime(s["deadline"]).dt.year
+    in_plan = ctx.anno_inizio <= ctx.year <= ctx.anno_fine
+    s["due_in_year"] = (years == ctx.year) | (years.isna() & in_plan)
+    s["year_weight"] = F.year_weights(s["weight_eff"], s["objective_code"], s["due_in_year"], s["neutralized"])
+    s["achievement_given"] = s["achievement"]
+    s["achievement"] = F.step_achievement(s["status"], s["achievement"])
+    s["completed"] = (s["status"] == STATUS_ACHIEVED) | (s["completed_on"].notna() & (s["achievement"] >= 100.0))
+    s = F.slippage(s, ctx.as_of, settings)
+    return s
+
+
+def _objectives(t: dict, steps: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    o = t["objectives"].copy()
+    o["weight_eff"] = F.effective_weights(o["weight"].astype("float64"), pd.Series(0, index=o.index))
+    o["weight_pct"] = F.normalised_weights(o["weight_eff"])
+    res = {}
+    for code, g in steps.groupby("objective_code", sort=False):
+        res[code] = F.objective_achievement(g["year_weight"], g["achievement"], g["due_in_year"], g["neutralized"])
+    none = F.ObjectiveResult(None, False, False)
+    o["achievement"] = [res.get(c, none).achievement for c in o["code"]]
+    o["achievement"] = o["achievement"].astype("float64")
+    o["neutralized"] = [res.get(c, none).neutralized for c in o["code"]]
+    o["evaluable"] = [res.get(c, none).evaluable for c in o["code"]]
+    o["status"] = [
+        "neutralizzato" if n else "non valutabile" if not e else "raggiunto" if a >= 100.0 - 1e-9 else "in corso"
+        for a, n, e in zip(o["achievement"].fillna(-1), o["neutralized"], o["evaluable"])]
+    o["band"] = [F.band(a, settings) for a in o["achievement"]]
+    counted = o["achievement"].notna()
+    o["weight_counted_pct"] = F.normalised_weights(o["weight_eff"].where(counted, 0.0))
+    agg = steps.groupby("objective_code").agg(
+        steps=("code", "size"), steps_due=("due_in_year", "sum"),
+        late=("timing", lambda x: int((x == "in ritardo").sum())),
+        overdue=("timing", lambda x: int((x == "scaduto").sum())))
+    o = o.join(agg, on="code")
+    for c in ("steps", "steps_due", "late", "overdue"):
+        o[c] = o[c].fillna(0).astype(int)
+    o["strategic_codes"] = [sorted(t["links"].loc[t["links"]["objective_code"] == c, "strategic_code"]) for c in o["code"]]
+    return o
+
+
+def _compute(db: Database, ctx: Context, settings: Settings) -> PlanMetrics:
+    from metrics.quality import quality_checks
+
+    t = _load(db, ctx.import_id, ctx.as_of)
+    steps = _steps(t, ctx, settings)
+    objectives = _objectives(t, steps, settings)
+    w = objectives.set_index("code")["weight_counted_pct"]
+    steps["objective_weight_pct"] = steps["objective_code"].map(w).fillna(0.0)
+    steps["points_at_risk"] = F.points_at_risk(steps["year_weight"], steps["objective_weight_pct"], steps["achievement"])
+    achievement = F.weighted_mean(objectives["achievement"], objectives["weight_eff"])
+    strategic, areas = F.cascade(objectives, t["links"], t["strategic"], t["areas"])
+    for df in (strategic, areas):
+        df["band"] = [F.band(a, settings) for a in df["achievement"]]
+    indicators = t["indicators"].copy()
+    res = [F.indicator_achievement(r.target_raw, r.value_raw, r.baseline_raw, r.direction) for r in indicators.itertuples()]
+    indicators["achievement"] = pd.Series([r.achievement for r in res], index=indicators.index, dtype="float64")
+    indicators["target_value"] = [r.target for r in res]
+    indicators["mode"] = [r.direction for r in res]
+    indicators["reason"] = [r.reason for r in res]
+    due = steps[steps["due_in_year"]]
+    counts = {
+        "objectives": len(objectives),
+        "objectives_evaluable": int(objectives["achievement"].notna().sum()),
+        "objectives_neutralized": int(objectives["neutralized"].sum()),
+        "steps": len(steps),
+        "steps_due": len(due),
+        "completed": int(due["completed"].sum()),
+        "late": int((due["timing"] == "in ritardo").sum()),
+        "overdue": int((due["timing"] == "scaduto").sum()),
+        "neutralized": int(due["neutralized"].sum()),
+        "continuous": int(due["continuous"].sum()),
+        "verifications": len(t["all_verifications"]),
+    }
+    pm = PlanMetrics(ctx, objectives, steps, strategic, areas, t["links"], indicators, t["staff"],
+                     F.individual_scores(t["staff"]), achievement, F.slippage_summary(due), counts)
+    pm.quality = quality_checks(pm, t, settings)
+    return pm
+
+
+@lru_cache(maxsize=64)
+def _cached(db_path: str, data_version: int, ctx: Context, settings: Settings) -> PlanMetrics:
+    return _compute(get_db(db_path), ctx, settings)
+
+
+def plan_metrics(db: Database, plan_id: int, import_id: int | None = None, year: int | None = None,
+                 as_of: dt.date | None = None, settings: Settings = DEFAULT) -> PlanMetrics:
+    """Every metric of one plan version for a year at an as-of date (cached per data version)."""
+    ctx = make_context(db, plan_id, import_id, year, as_of)
+    if db.path == ":memory:":
+        return _compute(db, ctx, settings)
+    return _cached(db.path, db.version(), ctx, settings)
+
+
+def all_verifications(db: Database, import_id: int) -> pd.DataFrame:
+    """Verification history of a plan version (every monitoring date)."""
+    df = db.df("SELECT * EXCLUDE (import_id) FROM verifications WHERE import_id = ? ORDER BY verified_on, row_no",
+               [import_id])
+    return df

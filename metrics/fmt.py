@@ -1,0 +1,60 @@
+"""Italian display formats: ``83,5%``, ``1.234``, ``31/12/2025``. Only for display."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+
+PLOTLY_SEPARATORS = ",."   # Plotly layout.separators: decimal comma, thousands dot
+
+
+def _missing(x: Any) -> bool:
+    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_num(x: Any, decimals: int = 1, empty: str = "—") -> str:
+    """``1234.56`` → ``1.234,6``."""
+    if _missing(x):
+        return empty
+    s = f"{float(x):,.{decimals}f}"
+    return s.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
+
+
+def fmt_pct(x: Any, decimals: int = 1, empty: str = "—") -> str:
+    """``83.456`` → ``83,5%`` (values on the 0–100 scale)."""
+    return empty if _missing(x) else fmt_num(x, decimals) + "%"
+
+
+def fmt_int(x: Any, empty: str = "—") -> str:
+    return empty if _missing(x) else fmt_num(x, 0)
+
+
+def fmt_date(d: Any, empty: str = "—") -> str:
+    """``date(2025, 12, 31)`` → ``31/12/2025``."""
+    if _missing(d):
+        return empty
+    if isinstance(d, str):
+        return d
+    if isinstance(d, pd.Timestamp):
+        d = d.date()
+    return d.strftime("%d/%m/%Y") if isinstance(d, (dt.date, dt.datetime)) else str(d)
+
+
+def fmt_days(x: Any, empty: str = "—") -> str:
+    if _missing(x):
+        return empty
+    n = int(x)
+    return f"{n} {'giorno' if abs(n) == 1 else 'giorni'}"
+
+
+def parse_it_date(text: str) -> dt.date:
+    """``31/12/2025`` → date (CLI and URL parameters); raises ValueError in Italian."""
+    try:
+        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        try:
+            return dt.date.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"data «{text}» non valida: usare gg/mm/aaaa (es. 31/12/2025)") from None

@@ -1,0 +1,83 @@
+"""The plan report as plain data (the CLI's JSON) and as an Italian text table."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from loaders.parsing import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from metrics.engine import PlanMetrics
+from metrics.fmt import fmt_date, fmt_pct
+
+
+def _f(x: Any) -> float | None:
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return float(x)
+
+
+def _i(x: Any) -> int | None:
+    return None if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) else int(x)
+
+
+def _d(x: Any) -> str | None:
+    return None if x is None or x is pd.NaT or (isinstance(x, float) and math.isnan(x)) else x.isoformat()
+
+
+def report_dict(pm: PlanMetrics) -> dict:
+    """The ``python -m metrics report --format json`` document (keys are a public contract)."""
+    ctx = pm.ctx
+    steps_by_obj = {k: g for k, g in pm.steps.groupby("objective_code", sort=False)}
+    objectives = []
+    for o in pm.objectives.itertuples():
+        g = steps_by_obj.get(o.code, pm.steps.iloc[0:0])
+        steps = [{
+            "code": s.code,
+            "deadline": _d(s.deadline),
+            "revised_deadline": _d(s.revised_deadline),
+            "year_weight": float(s.year_weight),
+            "achievement": None if s.status in (STATUS_UNVERIFIED, STATUS_NEUTRALIZED) else _f(s.achievement),
+            "status": s.status,
+            "status_raw": s.status_raw if isinstance(s.status_raw, str) else None,
+            "completed_on": _d(s.completed_on),
+            "slip_days": _i(s.slip_days),
+            "overdue_days": _i(s.overdue_days),
+        } for s in g.itertuples()]
+        objectives.append({
+            "code": o.code, "title": o.title, "type": o.type, "weight": float(o.weight_pct),
+            "achievement": _f(o.achievement), "neutralized": bool(o.neutralized), "status": o.status,
+            "steps": steps,
+        })
+    return {
+        "plan": {"id": ctx.plan_id, "ente": ctx.ente, "titolo": ctx.titolo},
+        "year": ctx.year,
+        "as_of": ctx.as_of.isoformat(),
+        "achievement": _f(pm.achievement),
+        "objectives": objectives,
+        "areas": [{"code": a.code, "name": a.name, "achievement": _f(a.achievement)} for a in pm.areas.itertuples()],
+        "strategic_objectives": [{"code": s.code, "name": s.name, "achievement": _f(s.achievement)}
+                                 for s in pm.strategic.itertuples()],
+        "quality": [{"rule": q["rule"], "items": q["items"], "message": q["message"]} for q in pm.quality],
+    }
+
+
+def report_table(pm: PlanMetrics) -> str:
+    """A readable Italian text report for the terminal."""
+    ctx = pm.ctx
+    lines = [f"{ctx.ente} — {ctx.titolo} (versione {ctx.version})",
+             f"Anno {ctx.year}, situazione al {fmt_date(ctx.as_of)}",
+             f"Raggiungimento del piano: {fmt_pct(pm.achievement)}", ""]
+    width = max([len(str(c)) for c in pm.objectives["code"]] + [6])
+    lines.append(f"{'Codice':<{width}}  {'Peso':>7}  {'Raggiung.':>9}  {'Stato':<15} Titolo")
+    for o in pm.objectives.itertuples():
+        lines.append(f"{o.code:<{width}}  {fmt_pct(o.weight_pct):>7}  {fmt_pct(o.achievement):>9}  {o.status:<15} "
+                     f"{o.title[:70]}")
+    c = pm.counts
+    lines += ["", f"Step dell'anno: {c['steps_due']} — completati {c['completed']}, in ritardo {c['late']}, "
+              f"scaduti {c['overdue']}, neutralizzati {c['neutralized']}, continuativi {c['continuous']}"]
+    if len(pm.areas):
+        lines += ["", "Aree strategiche:"] + [f"  {a.code} {a.name}: {fmt_pct(a.achievement)}" for a in pm.areas.itertuples()]
+    if pm.quality:
+        lines += ["", "Qualità dei dati:"] + [f"  [{q['rule']}] {q['message']}" for q in pm.quality]
+    return "\n".join(lines)

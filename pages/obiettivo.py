@@ -1,0 +1,89 @@
+"""Obiettivo: drill-down on one objective (``?obiettivo=A``)."""
+import streamlit as st
+
+from charts.objective import contribution_waterfall, steps_timeline
+from metrics.engine import all_verifications
+from metrics.fmt import fmt_pct
+from ui.common import italian_table, metric_row, page_header, plotly, require_selection, show_table
+from ui.state import Q_OBJECTIVE
+
+sel = require_selection()
+pm = sel.metrics()
+page_header("Obiettivo", sel)
+
+codes = [str(c) for c in pm.objectives["code"]]
+if not codes:
+    st.warning("Il piano non contiene obiettivi.")
+    st.stop()
+titles = dict(zip(codes, pm.objectives["title"]))
+wanted = st.query_params.get(Q_OBJECTIVE)
+if st.session_state.get("obj_pick") not in codes or (wanted in codes and wanted != st.session_state.get("_obj_url")):
+    st.session_state["obj_pick"] = wanted if wanted in codes else codes[0]
+st.session_state["_obj_url"] = wanted
+code = st.selectbox("Obiettivo", codes, key="obj_pick", format_func=lambda c: f"{c} — {titles[c]}")
+st.query_params[Q_OBJECTIVE] = code
+
+o = pm.objectives[pm.objectives["code"] == code].iloc[0]
+steps = pm.steps[pm.steps["objective_code"] == code]
+st.header(f"{code} · {o['title']}")
+metric_row([
+    ("Raggiungimento", fmt_pct(o["achievement"]) if o["evaluable"] and not o["neutralized"] else o["status"],
+     "Σ peso anno × raggiungimento degli step dell'anno (regola 2)"),
+    ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
+    ("Stato", o["status"], None),
+    ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
+])
+strategic = pm.strategic.set_index("code")["name"].to_dict() if len(pm.strategic) else {}
+details = {
+    "Tipo": o["type"], "Responsabile": o["responsible"],
+    "Obiettivi strategici collegati": "; ".join(f"{s} — {strategic.get(s, '')}" for s in o["strategic_codes"]),
+    "Dimensione valore pubblico": o["public_value"], "Missione": o["missione"], "Programma": o["programma"],
+    "Stakeholder": o["stakeholders"], "Anno di inserimento": o["year_added"], "Descrizione": o["description"],
+}
+with st.expander("Scheda dell'obiettivo", expanded=True):
+    for label, value in details.items():
+        if value is not None and str(value).strip() and str(value) != "nan":
+            st.markdown(f"**{label}:** {value}")
+
+st.subheader("Step")
+show_table(steps, {
+    "code": ("Step", None), "description": ("Descrizione", None), "deadline_raw": ("Termine (come scritto)", None),
+    "deadline": ("Termine", "date"), "revised_deadline": ("Nuovo termine", "date"), "weight": ("Peso", "pct"),
+    "year_weight": ("Peso anno", "pct"), "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None),
+    "status_raw": ("Stato (testo originale)", None), "completed_on": ("Completato il", "date"),
+    "slip_days": ("Giorni di ritardo", "int"), "overdue_days": ("Giorni scaduto", "int"), "note": ("Verifica", None),
+}, key="steps_table")
+
+left, right = st.columns(2)
+with left:
+    plotly(steps_timeline(steps, sel.as_of), "timeline")
+with right:
+    plotly(contribution_waterfall(steps, o["achievement"] if o["evaluable"] else None), "waterfall")
+
+st.subheader("Storico delle verifiche")
+hist = all_verifications(sel.db, sel.import_id)
+hist = hist[hist["objective_code"] == code]
+if hist.empty:
+    st.info("Nessuna verifica registrata per questo obiettivo.")
+else:
+    st.dataframe(italian_table(hist, {
+        "verified_on": ("Data verifica", "date"), "step_code": ("Step", None), "status": ("Stato", None),
+        "status_raw": ("Stato (testo originale)", None), "achievement": ("Raggiungimento", "pct"),
+        "completed_on": ("Completato il", "date"), "new_deadline": ("Nuovo termine", "date"), "note": ("Verifica", None),
+    }), hide_index=True)
+
+ind = pm.indicators[pm.indicators["objective_code"] == code]
+if len(ind):
+    st.subheader("Indicatori")
+    st.dataframe(italian_table(ind, {
+        "name": ("Indicatore", None), "algorithm": ("Algoritmo", None), "baseline_raw": ("Baseline", None),
+        "target_raw": ("Target", None), "value_raw": ("Valore", None), "achievement": ("Raggiungimento", "pct"),
+        "reason": ("Non valutabile perché", None), "org_area": ("Area", None),
+    }), hide_index=True)
+staff = pm.staff[pm.staff["objective_code"] == code]
+if len(staff):
+    st.subheader("Personale coinvolto")
+    st.dataframe(italian_table(staff, {
+        "name": ("Nome", None), "role": ("Qualifica", None), "participation": ("Partecipazione", "pct"),
+        "grade": ("Valutazione", "num"),
+    }), hide_index=True)

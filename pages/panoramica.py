@@ -1,0 +1,53 @@
+"""Panoramica: the plan at a glance."""
+import streamlit as st
+
+from charts.overview import achievement_gauge, objectives_ranking, risk_points
+from metrics.fmt import fmt_int, fmt_pct
+from ui.common import metric_row, page_header, plotly, require_selection, show_table
+
+sel = require_selection()
+pm = sel.metrics()
+page_header("Panoramica del piano", sel)
+
+c = pm.counts
+left, right = st.columns([1, 2])
+with left:
+    plotly(achievement_gauge(pm.achievement), "gauge")
+    st.metric("Raggiungimento del piano", fmt_pct(pm.achievement),
+              help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3).")
+with right:
+    metric_row([
+        ("Obiettivi", fmt_int(c["objectives"]), f"{c['objectives_evaluable']} valutabili nell'anno"),
+        ("Step dell'anno", fmt_int(c["steps_due"]), "Step con termine nell'anno (o continuativi)"),
+        ("Completati", fmt_int(c["completed"]), None),
+        ("In ritardo", fmt_int(c["late"]), "Completati dopo il termine"),
+    ])
+    metric_row([
+        ("Scaduti", fmt_int(c["overdue"]), "Non completati e oltre il termine alla data di monitoraggio"),
+        ("Neutralizzati", fmt_int(c["neutralized"]), "Esclusi per cause non imputabili"),
+        ("Continuativi", fmt_int(c["continuous"]), "Termine non datato («Al bisogno», «Cadenza mensile»)"),
+        ("Verifiche", fmt_int(c["verifications"]), None),
+    ])
+    if c["verifications"] == 0:
+        st.info("Questo piano non ha ancora verifiche: i raggiungimenti sono a 0% finché non si carica un "
+                "foglio con il monitoraggio (foglio «Verifiche»).", icon="ℹ️")
+
+st.subheader("Obiettivi")
+st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
+plotly(objectives_ranking(pm.objectives), "ranking", sel, clickable=True)
+show_table(pm.objectives.sort_values("achievement", na_position="last"), {
+    "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
+    "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None), "band": ("Fascia", None),
+    "late": ("In ritardo", "int"), "overdue": ("Scaduti", "int"),
+}, key="obj_table", objective_col="code", sel=sel)
+
+st.subheader("Punti a rischio")
+st.caption("Step aperti o in ritardo ordinati per i punti che costano al piano: peso anno × peso obiettivo × "
+           "quota mancante. La somma è ciò che manca al 100% del piano.")
+risk = pm.steps[pm.steps["points_at_risk"] > 1e-9].sort_values("points_at_risk", ascending=False)
+plotly(risk_points(pm.steps), "risk", sel, clickable=True)
+show_table(risk.head(30), {
+    "objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
+    "deadline": ("Termine", "date"), "status": ("Stato", None), "timing": ("Tempi", None),
+    "achievement": ("Raggiungimento", "pct"), "points_at_risk": ("Punti a rischio", "num"),
+}, key="risk_table", objective_col="objective_code", sel=sel)

@@ -1,0 +1,4 @@
+"""DuckDB store: one schema (schema.sql), one root connection per database file."""
+from store.db import Database, default_db_path, get_db
+
+__all__ = ["Database", "default_db_path", "get_db"]

@@ -1,0 +1,153 @@
+-- Cruscotto Performance: the one schema of the DuckDB store.
+-- Every row of plan content belongs to one import (= one version of one plan);
+-- plans.current_import_id points at the version shown by default.
+-- Re-importing a plan adds a version, restoring moves the pointer: nothing is deleted.
+
+CREATE SEQUENCE IF NOT EXISTS seq_plan START 1;
+CREATE SEQUENCE IF NOT EXISTS seq_import START 1;
+CREATE SEQUENCE IF NOT EXISTS seq_audit START 1;
+
+CREATE TABLE IF NOT EXISTS plans (
+    plan_id           INTEGER PRIMARY KEY,
+    ente              TEXT NOT NULL,
+    titolo            TEXT NOT NULL,
+    plan_key          TEXT NOT NULL UNIQUE,      -- normalised ente + titolo
+    current_import_id INTEGER,
+    created_at        TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS imports (
+    import_id         INTEGER PRIMARY KEY,
+    plan_id           INTEGER NOT NULL,
+    version           INTEGER NOT NULL,
+    file_name         TEXT NOT NULL,
+    sha256            TEXT NOT NULL,
+    file_bytes        BLOB,
+    imported_at       TIMESTAMP NOT NULL,
+    imported_by       TEXT NOT NULL,
+    anno_inizio       INTEGER NOT NULL,
+    anno_fine         INTEGER NOT NULL,
+    data_monitoraggio DATE,
+    n_objectives      INTEGER NOT NULL,
+    n_steps           INTEGER NOT NULL,
+    n_verifications   INTEGER NOT NULL,
+    n_indicators      INTEGER NOT NULL,
+    n_staff           INTEGER NOT NULL,
+    n_warnings        INTEGER NOT NULL,
+    warnings_json     TEXT,
+    UNIQUE (plan_id, version)
+);
+
+-- Who did what, when: imports, restores.
+CREATE TABLE IF NOT EXISTS audit_log (
+    audit_id   INTEGER PRIMARY KEY,
+    happened_at TIMESTAMP NOT NULL,
+    who        TEXT NOT NULL,
+    action     TEXT NOT NULL,       -- 'import' | 'ripristino'
+    plan_id    INTEGER,
+    import_id  INTEGER,
+    detail     TEXT
+);
+
+CREATE TABLE IF NOT EXISTS areas (
+    import_id INTEGER NOT NULL,
+    code      TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    row_no    INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS strategic_objectives (
+    import_id INTEGER NOT NULL,
+    code      TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    area_code TEXT,
+    row_no    INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS objectives (
+    import_id     INTEGER NOT NULL,
+    code          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    type          TEXT NOT NULL,
+    weight        DOUBLE,          -- relative points (percent scale), NULL = not given
+    weight_raw    TEXT,
+    year_added    INTEGER,
+    public_value  TEXT,
+    stakeholders  TEXT,
+    responsible   TEXT,
+    missione      TEXT,
+    programma     TEXT,
+    description   TEXT,
+    notes         TEXT,            -- unknown columns, kept as "header: value" lines
+    row_no        INTEGER,
+    ord           INTEGER          -- order of appearance in the sheet
+);
+
+-- many-to-many: objective -> strategic objective
+CREATE TABLE IF NOT EXISTS objective_links (
+    import_id      INTEGER NOT NULL,
+    objective_code TEXT NOT NULL,
+    strategic_code TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS steps (
+    import_id        INTEGER NOT NULL,
+    objective_code   TEXT NOT NULL,
+    code             TEXT NOT NULL,
+    description      TEXT NOT NULL,
+    start_date       DATE,
+    deadline         DATE,          -- original Termine
+    revised_deadline DATE,          -- second date in Termine, or Nuovo termine of a verification
+    deadline_raw     TEXT,
+    continuous       BOOLEAN NOT NULL,   -- continuativo: Termine is not a date
+    kpi              TEXT,
+    weight           DOUBLE,        -- relative points; NULL = not given (equal weights)
+    weight_raw       TEXT,
+    responsible      TEXT,
+    printed_year     INTEGER,       -- "peso step/<anno>" column, when present
+    printed_year_weight DOUBLE,     -- its value in percent, checked against rule 1
+    notes            TEXT,
+    row_no           INTEGER,
+    ord              INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS verifications (
+    import_id        INTEGER NOT NULL,
+    objective_code   TEXT NOT NULL,
+    step_code        TEXT NOT NULL,
+    verified_on      DATE,
+    status           TEXT NOT NULL,  -- normalised
+    status_raw       TEXT,
+    achievement      DOUBLE,         -- 0..100 as given, NULL = not given
+    completed_on     DATE,
+    new_deadline     DATE,
+    note             TEXT,
+    not_attributable BOOLEAN NOT NULL,
+    row_no           INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS indicators (
+    import_id      INTEGER NOT NULL,
+    objective_code TEXT NOT NULL,
+    code           TEXT,
+    name           TEXT NOT NULL,
+    algorithm      TEXT,
+    unit           TEXT,
+    baseline_raw   TEXT,
+    target_raw     TEXT,
+    direction      TEXT,
+    value_raw      TEXT,
+    measured_on    DATE,
+    org_area       TEXT,
+    row_no         INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS staff (
+    import_id      INTEGER NOT NULL,
+    objective_code TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    role           TEXT,
+    participation  DOUBLE,   -- 0..100
+    grade          DOUBLE,   -- 0..10
+    row_no         INTEGER
+);

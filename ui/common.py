@@ -1,0 +1,100 @@
+"""Small Streamlit helpers every page uses: the selection guard, the header, Italian
+tables and the drill-down to an objective."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+import streamlit as st
+
+from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_num, fmt_pct
+from ui.state import Q_OBJECTIVE, Selection, selection
+
+OBJECTIVE_PAGE = "pages/obiettivo.py"
+UPLOAD_PAGE = "pages/carica.py"
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "it"}
+
+FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "pct": fmt_pct, "num": fmt_num, "int": fmt_int, "date": fmt_date, "days": fmt_days,
+}
+
+
+def require_selection() -> Selection:
+    """The selection, or an Italian explanation and a stop when there is no plan yet."""
+    sel = selection()
+    if sel is None:
+        st.info("Il database non contiene ancora alcun piano. Caricare un foglio di monitoraggio dalla pagina "
+                "«Carica foglio» (con `make run` vengono caricati i dati dimostrativi).", icon="ℹ️")
+        st.page_link(UPLOAD_PAGE, label="Vai a «Carica foglio»", icon="📤")
+        st.stop()
+    return sel
+
+
+def page_header(title: str, sel: Selection, subtitle: str | None = None) -> None:
+    st.title(title)
+    st.caption(f"{sel.ente} — {sel.titolo} · anno {sel.year} · situazione al {fmt_date(sel.as_of)}"
+               + (f" · {subtitle}" if subtitle else ""))
+
+
+def italian_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]]) -> pd.DataFrame:
+    """Select, rename and format columns for display: ``{source: (label, kind)}`` with kind in
+    pct / num / int / date / days or None (text as is)."""
+    out = pd.DataFrame(index=df.index)
+    for src, (label, kind) in columns.items():
+        col = df[src] if src in df else pd.Series([None] * len(df), index=df.index)
+        if kind is None:
+            out[label] = col.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v)
+        elif kind == "list":
+            out[label] = col.map(lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else (v or ""))
+        else:
+            out[label] = col.map(FORMATTERS[kind])
+    return out.reset_index(drop=True)
+
+
+def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key: str | None = None,
+               objective_col: str | None = None, sel: Selection | None = None, height: int | str = "auto") -> None:
+    """An Italian table; when ``objective_col`` is given, clicking a row opens that objective."""
+    view = italian_table(df, columns)
+    if objective_col and sel is not None and len(df):
+        event = st.dataframe(view, hide_index=True, key=key, on_select="rerun", selection_mode="single-row",
+                             height=height)
+        rows = event.selection.rows if event and event.selection else []
+        if rows:
+            goto_objective(sel, str(df.iloc[rows[0]][objective_col]))
+    else:
+        st.dataframe(view, hide_index=True, key=key, height=height)
+
+
+def goto_objective(sel: Selection, code: str) -> None:
+    st.switch_page(OBJECTIVE_PAGE, query_params=sel.params(**{Q_OBJECTIVE: code}))
+
+
+def objective_from_event(event: Any) -> str | None:
+    """The objective code carried in ``customdata[0]`` of a clicked Plotly point."""
+    try:
+        points = event.selection.points if event and event.selection else []
+    except AttributeError:
+        return None
+    for p in points:
+        cd = p.get("customdata")
+        if cd:
+            return str(cd[0] if isinstance(cd, (list, tuple)) else cd)
+    return None
+
+
+def plotly(fig, key: str, sel: Selection | None = None, clickable: bool = False) -> None:
+    """Show a figure; when ``clickable``, a click on a point opens the objective in its customdata."""
+    if clickable and sel is not None:
+        event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("points",), config=PLOTLY_CONFIG)
+        code = objective_from_event(event)
+        if code:
+            goto_objective(sel, code)
+    else:
+        st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG)
+
+
+def metric_row(items: Iterable[tuple[str, str, str | None]]) -> None:
+    """A row of st.metric: (label, value, help)."""
+    items = list(items)
+    for col, (label, value, help_) in zip(st.columns(len(items)), items):
+        col.metric(label, value, help=help_)

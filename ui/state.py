@@ -1,0 +1,113 @@
+"""The sidebar selection ente → piano → anno → data di monitoraggio, remembered across
+pages (session state) and reflected in the URL (query parameters), so any view can be
+bookmarked. Pages read it with :func:`selection`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from metrics import PlanMetrics, list_plans, make_context, monitoring_dates, plan_metrics
+from metrics.fmt import fmt_date
+from store import Database, get_db
+
+# URL parameters
+Q_PLAN, Q_YEAR, Q_DATE, Q_OBJECTIVE, Q_VERSION = "piano", "anno", "data", "obiettivo", "versione"
+_KEY = "_selection"
+
+
+@dataclass(frozen=True)
+class Selection:
+    db_path: str
+    plan_id: int
+    import_id: int
+    ente: str
+    titolo: str
+    year: int
+    as_of: dt.date
+
+    @property
+    def db(self) -> Database:
+        return get_db(self.db_path)
+
+    def metrics(self, as_of: dt.date | None = None, import_id: int | None = None) -> PlanMetrics:
+        return plan_metrics(self.db, self.plan_id, import_id or self.import_id, self.year, as_of or self.as_of)
+
+    def params(self, **extra: str) -> dict[str, str]:
+        """Query parameters that reproduce this view (for links and page switches)."""
+        p = {Q_PLAN: str(self.plan_id), Q_YEAR: str(self.year), Q_DATE: self.as_of.isoformat()}
+        p.update({k: str(v) for k, v in extra.items() if v is not None})
+        return p
+
+
+def _qp_int(name: str) -> int | None:
+    try:
+        return int(st.query_params.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _qp_date(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(st.query_params.get(name, ""))
+    except ValueError:
+        return None
+
+
+def sidebar_selection(db: Database) -> Selection | None:
+    """Render the selectors in the sidebar; None when the database has no plan."""
+    plans = list_plans(db)
+    st.session_state[_KEY] = None
+    if plans.empty:
+        return None
+    ss = st.session_state
+    if "sel_plan" not in ss:  # first run of this session: the URL decides
+        want = _qp_int(Q_PLAN)
+        row = plans[plans["plan_id"] == want]
+        if row.empty:  # default: the plan with the richest monitoring
+            row = plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable").head(1)
+        ss["sel_ente"] = row["ente"].iloc[0]
+        ss["sel_plan"] = int(row["plan_id"].iloc[0])
+        if (y := _qp_int(Q_YEAR)) is not None:
+            ss["sel_year"] = y
+        if (d := _qp_date(Q_DATE)) is not None:
+            ss["sel_date"] = d
+
+    sb = st.sidebar
+    sb.markdown("### Selezione")
+    entes = sorted(plans["ente"].unique())
+    if ss.get("sel_ente") not in entes:
+        ss["sel_ente"] = entes[0]
+    ente = sb.selectbox("Ente", entes, key="sel_ente")
+    of_ente = plans[plans["ente"] == ente]
+    ids = [int(x) for x in of_ente["plan_id"]]
+    if ss.get("sel_plan") not in ids:
+        ss["sel_plan"] = ids[0]
+    titles = dict(zip(of_ente["plan_id"].astype(int), of_ente["titolo"]))
+    plan_id = sb.selectbox("Piano", ids, format_func=lambda i: titles[i], key="sel_plan")
+    plan = of_ente[of_ente["plan_id"] == plan_id].iloc[0]
+    years = list(range(int(plan["anno_inizio"]), int(plan["anno_fine"]) + 1))
+    default_ctx = make_context(db, plan_id)
+    if ss.get("sel_year") not in years:
+        ss["sel_year"] = default_ctx.year
+    year = sb.selectbox("Anno", years, key="sel_year")
+    ctx = make_context(db, plan_id, year=year)
+    dates = sorted(set(d for d in monitoring_dates(db, ctx.import_id) if d.year == year) | {ctx.as_of})
+    if ss.get("sel_date") not in dates:
+        ss["sel_date"] = ctx.as_of
+    as_of = sb.selectbox("Data di monitoraggio", dates, format_func=fmt_date, key="sel_date",
+                         help="Le verifiche successive a questa data non vengono considerate.")
+    sb.caption(f"Versione {int(plan['version'])} del piano, importata il {fmt_date(pd.Timestamp(plan['imported_at']))}.")
+    sel = Selection(db.path, int(plan_id), int(plan["import_id"]), ente, plan["titolo"], int(year), as_of)
+    st.session_state[_KEY] = sel
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k not in (Q_PLAN, Q_YEAR, Q_DATE)}
+    st.query_params.from_dict({**keep, **sel.params()})
+    return sel
+
+
+def selection() -> Selection | None:
+    """The current selection (set by ``app.py`` before the page runs)."""
+    return st.session_state.get(_KEY)
