@@ -14,20 +14,20 @@ st.set_page_config(page_title="Cruscotto Performance", page_icon="📊", layout=
 
 PAGES = {
     "Direzione": [
-        st.Page("pages/panoramica.py", title="Panoramica", icon="📊", url_path="panoramica", default=True),
-        st.Page("pages/obiettivo.py", title="Obiettivo", icon="🎯", url_path="obiettivo"),
-        st.Page("pages/cascata.py", title="Cascata strategica", icon="🌳", url_path="cascata"),
-        st.Page("pages/scadenze.py", title="Scadenze e ritardi", icon="⏰", url_path="scadenze"),
-        st.Page("pages/indicatori.py", title="Indicatori", icon="📏", url_path="indicatori"),
-        st.Page("pages/persone.py", title="Persone", icon="👥", url_path="persone"),
-        st.Page("pages/confronto.py", title="Confronto", icon="⚖️", url_path="confronto"),
+        st.Page("pages/panoramica.py", title="Panoramica", icon=":material/dashboard:", url_path="panoramica", default=True),
+        st.Page("pages/obiettivo.py", title="Obiettivo", icon=":material/target:", url_path="obiettivo"),
+        st.Page("pages/cascata.py", title="Cascata strategica", icon=":material/account_tree:", url_path="cascata"),
+        st.Page("pages/scadenze.py", title="Scadenze e ritardi", icon=":material/schedule:", url_path="scadenze"),
+        st.Page("pages/indicatori.py", title="Indicatori", icon=":material/speed:", url_path="indicatori"),
+        st.Page("pages/persone.py", title="Persone", icon=":material/groups:", url_path="persone"),
+        st.Page("pages/confronto.py", title="Confronto", icon=":material/compare_arrows:", url_path="confronto"),
     ],
     "Consiglio": [
-        st.Page("pages/presentazione.py", title="Presentazione", icon="🖥️", url_path="presentazione"),
+        st.Page("pages/presentazione.py", title="Presentazione", icon=":material/slideshow:", url_path="presentazione"),
     ],
     "Dati": [
-        st.Page("pages/carica.py", title="Carica foglio", icon="📤", url_path="carica"),
-        st.Page("pages/qualita.py", title="Qualità dei dati", icon="🧪", url_path="qualita"),
+        st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),
+        st.Page("pages/qualita.py", title="Qualità dei dati", icon=":material/fact_check:", url_path="qualita"),
     ],
 }
 

@@ -27,17 +27,30 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def norm_key(text: Any) -> str:
-    """Header/sheet matching key: lower case, no accents, no spaces, underscores, dots, trailing %."""
+_KEY_SEP_RE = re.compile(r"[\s_.]+")
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _norm_key(text: Any) -> str:
     s = strip_accents(str(text or "")).lower().strip()
     s = s.rstrip("%").strip()
-    return re.sub(r"[\s_.]+", "", s)
+    return _KEY_SEP_RE.sub("", s)
+
+
+def norm_key(text: Any) -> str:
+    """Header/sheet matching key: lower case, no accents, no spaces, underscores, dots, trailing %."""
+    try:  # cached: header matching compares the same few strings thousands of times
+        return _norm_key(text)
+    except TypeError:  # unhashable
+        return _norm_key.__wrapped__(text)
 
 
 def cell_text(value: Any) -> str | None:
     """A cell as trimmed text (None when empty). Whole floats lose their ``.0``."""
     if value is None:
         return None
+    if value.__class__ is str:  # fast path: most cells are plain text
+        return value.strip() or None
     if isinstance(value, bool):
         return "sì" if value else "no"
     if isinstance(value, float):
@@ -46,10 +59,12 @@ def cell_text(value: Any) -> str | None:
         if value.is_integer():
             return str(int(value))
         return repr(value)
+    # f-strings instead of strftime (4× faster; same text: glibc's %Y does not pad years either)
     if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y") if value.time() == dt.time() else value.strftime("%d/%m/%Y %H:%M")
+        day = f"{value.day:02d}/{value.month:02d}/{value.year}"
+        return day if value.time() == dt.time() else f"{day} {value.hour:02d}:{value.minute:02d}"
     if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
+        return f"{value.day:02d}/{value.month:02d}/{value.year}"
     s = str(value).strip()
     return s or None
 

@@ -7,9 +7,12 @@ import is refused if any problem is an error.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterator
 
 import pandas as pd
@@ -67,33 +70,45 @@ class _Sheet:
 
     def records(self) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
         """(excel row, {key: value}, notes from unknown columns) for each non-empty row."""
-        idx = self.header.columns
-        unknown = self.header.unknown if self.spec.keep_unknown_as_notes else {}
+        # Hot loop (one pass per data row): locals only. Strings are stripped here, so every
+        # non-empty value in ``rec`` is already trimmed (``_Validator.text`` relies on it).
+        idx = tuple(self.header.columns.items())
+        unknown = tuple((self.header.unknown if self.spec.keep_unknown_as_notes else {}).items())
         yw = self.header.year_weight
-        for r in range(self.header.row_index + 1, len(self.rows)):
-            row = self.rows[r]
+        cell_text = P.cell_text
+        rows = self.rows
+        for r in range(self.header.row_index + 1, len(rows)):
+            row = rows[r]
+            n = len(row)
             rec: dict[str, Any] = {}
             empty = True
-            for key, i in idx.items():
-                v = row[i] if i < len(row) else None
+            for key, i in idx:
+                v = row[i] if i < n else None
                 if isinstance(v, str):
                     v = v.strip() or None
-                if v is not None and v != "":
+                if v is not None:
                     empty = False
-                else:
-                    v = None
                 rec[key] = v
             if yw is not None:
-                v = row[yw[0]] if yw[0] < len(row) else None
+                v = row[yw[0]] if yw[0] < n else None
                 rec["_year_weight"] = v if v not in ("", None) else None
             if empty:
                 continue
             notes = []
-            for i, h in unknown.items():
-                v = P.cell_text(row[i]) if i < len(row) else None
+            for i, h in unknown:
+                v = cell_text(row[i]) if i < n else None
                 if v:
                     notes.append(f"{h}: {v}")
             yield r + 1, rec, notes
+
+
+_SPACES_RE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=65536)
+def _squash_spaces(code: str) -> str:
+    """A code with runs of whitespace made one space (codes repeat: cached)."""
+    return _SPACES_RE.sub(" ", code)
 
 
 class _Validator:
@@ -104,22 +119,29 @@ class _Validator:
 
     # ------------------------------------------------------------------ helpers
     def text(self, sh: _Sheet, rec: dict, key: str, row: int, required: bool = False) -> str | None:
-        v = P.cell_text(rec.get(key))
+        v = rec.get(key)
+        if v.__class__ is not str:  # strings in ``rec`` are already trimmed and non-empty (see records)
+            v = P.cell_text(v)
         if v is None and required:
             self.problems.error("campo obbligatorio vuoto", sh.name, row, sh.col(key))
         return v
 
     def code(self, sh: _Sheet, rec: dict, key: str, row: int, required: bool = True) -> str | None:
         v = self.text(sh, rec, key, row, required)
-        return re.sub(r"\s+", " ", v) if v else v
+        return _squash_spaces(v) if v else v
 
     def date(self, sh: _Sheet, rec: dict, key: str, row: int) -> dt.date | None:
-        d, err = P.parse_date(rec.get(key), self.year)
+        value = rec.get(key)
+        if value is None:
+            return None
+        d, err = P.parse_date(value, self.year)
         if err:
-            self.problems.error(f"data non valida: {err}", sh.name, row, sh.col(key), rec.get(key))
+            self.problems.error(f"data non valida: {err}", sh.name, row, sh.col(key), value)
         return d
 
     def percent(self, sh: _Sheet, rec: dict, key: str, row: int) -> float | None:
+        if rec.get(key) is None:
+            return None
         p, err = P.parse_percent(rec.get(key))
         if err:
             self.problems.error(err, sh.name, row, sh.col(key), rec.get(key))
@@ -292,23 +314,26 @@ class _Validator:
         by_obj_weights: dict[str, list[tuple[int, Any]]] = defaultdict(list)
         yw = sh.header.year_weight
         yw_header = sh.rows[sh.header.row_index][yw[0]] if yw else None
+        # hot loop: methods and parsers bound to locals
+        code_, text, date = self.code, self.text, self.date
+        parse_deadline, parse_weight, cell_text, year = P.parse_deadline, P.parse_weight, P.cell_text, self.year
         for ord_, (row, rec, notes) in enumerate(sh.records()):
-            obj = self.code(sh, rec, "objective_code", row)
+            obj = code_(sh, rec, "objective_code", row)
             if obj and obj not in objective_codes:
                 self.problems.error(f"obiettivo «{obj}» non trovato nel foglio «Obiettivi»",
                                     sh.name, row, sh.col("objective_code"), obj)
-            code = self.code(sh, rec, "code", row)
-            desc = self.text(sh, rec, "description", row, True)
-            start = self.date(sh, rec, "start_date", row)
+            code = code_(sh, rec, "code", row)
+            desc = text(sh, rec, "description", row, True)
+            start = date(sh, rec, "start_date", row)
             raw_deadline = rec.get("deadline")
-            dl = P.parse_deadline(raw_deadline, self.year)
+            dl = parse_deadline(raw_deadline, year)
             if dl.error:
                 self.problems.error(f"termine non valido: {dl.error}", sh.name, row, sh.col("deadline"), raw_deadline)
             elif dl.warning:
                 self.problems.warning(dl.warning, sh.name, row, sh.col("deadline"), raw_deadline)
             elif raw_deadline is None:
                 self.problems.warning("termine vuoto: lo step non ha scadenza", sh.name, row, sh.col("deadline"))
-            w, err = P.parse_weight(rec.get("weight"))
+            w, err = parse_weight(rec.get("weight"))
             if err:
                 self.problems.error(err, sh.name, row, sh.col("weight"), rec.get("weight"))
             printed = None
@@ -318,9 +343,9 @@ class _Validator:
                     self.problems.warning(f"colonna di controllo: {perr}", sh.name, row, str(yw_header), rec.get("_year_weight"))
             keys.append(((obj, code), row))
             by_obj_weights[obj].append((len(out), w))
-            out.append([obj, code, desc, start, dl.deadline, dl.revised, P.cell_text(raw_deadline), dl.continuous,
-                        self.text(sh, rec, "kpi", row), None, P.cell_text(rec.get("weight")),
-                        self.text(sh, rec, "responsible", row), yw[1] if printed is not None else None, printed,
+            out.append([obj, code, desc, start, dl.deadline, dl.revised, cell_text(raw_deadline), dl.continuous,
+                        text(sh, rec, "kpi", row), None, cell_text(rec.get("weight")),
+                        text(sh, rec, "responsible", row), yw[1] if printed is not None else None, printed,
                         "\n".join(notes) or None, row, ord_])
         self.check_duplicates(sh, keys, "step (obiettivo / codice)", "code")
         for obj, items in by_obj_weights.items():
@@ -343,9 +368,12 @@ class _Validator:
         for o, c in zip(steps["objective_code"], steps["code"]):
             step_objs[c].append(o)
         has_obj_col = "objective_code" in sh.header.columns
+        # hot loop: methods and parsers bound to locals, empty optional cells skipped early
+        code_, date, percent = self.code, self.date, self.percent
+        parse_bool, normalize_status, cell_text = P.parse_bool, P.normalize_status, P.cell_text
         for row, rec, _ in sh.records():
-            code = self.code(sh, rec, "step_code", row)
-            obj = self.code(sh, rec, "objective_code", row, required=False) if has_obj_col else None
+            code = code_(sh, rec, "step_code", row)
+            obj = code_(sh, rec, "objective_code", row, required=False) if has_obj_col else None
             if code:
                 owners = step_objs.get(code, [])
                 if obj:
@@ -359,15 +387,17 @@ class _Validator:
                 else:
                     self.problems.error(f"step «{code}» ambiguo (presente negli obiettivi {', '.join(owners)}): "
                                         f"indicare la colonna «Obiettivo»", sh.name, row, sh.col("step_code"), code)
-            verified_on = self.date(sh, rec, "verified_on", row)
-            completed = self.date(sh, rec, "completed_on", row)
-            new_deadline = self.date(sh, rec, "new_deadline", row)
-            ach = self.percent(sh, rec, "achievement", row)
-            na, err = P.parse_bool(rec.get("not_attributable"))
+            verified_on = date(sh, rec, "verified_on", row)
+            completed = None if rec.get("completed_on") is None else date(sh, rec, "completed_on", row)
+            new_deadline = None if rec.get("new_deadline") is None else date(sh, rec, "new_deadline", row)
+            ach = None if rec.get("achievement") is None else percent(sh, rec, "achievement", row)
+            na, err = (False, None) if rec.get("not_attributable") is None else parse_bool(rec.get("not_attributable"))
             if err:
                 self.problems.error(err, sh.name, row, sh.col("not_attributable"), rec.get("not_attributable"))
-            status_raw = self.text(sh, rec, "status_raw", row)
-            status = P.normalize_status(status_raw, na)
+            status_raw = rec.get("status_raw")  # optional text, inlined: strings in ``rec`` are already trimmed
+            if status_raw is not None and status_raw.__class__ is not str:
+                status_raw = cell_text(status_raw)
+            status = normalize_status(status_raw, na)
             if status_raw is None and not na:
                 status = (P.STATUS_ACHIEVED if ach == 100 else P.STATUS_PARTIAL if ach and ach > 0
                           else P.STATUS_NOT_ACHIEVED if ach == 0 else P.STATUS_UNKNOWN)
@@ -380,8 +410,10 @@ class _Validator:
             if status == P.STATUS_PARTIAL and ach is None:
                 self.problems.warning("stato parziale senza «Raggiungimento»: conta 0% finché non viene indicato",
                                       sh.name, row, sh.col("achievement"))
-            out.append((obj, code, verified_on, status, status_raw, ach, completed, new_deadline,
-                        self.text(sh, rec, "note", row), na, row))
+            note = rec.get("note")
+            if note is not None and note.__class__ is not str:
+                note = cell_text(note)
+            out.append((obj, code, verified_on, status, status_raw, ach, completed, new_deadline, note, na, row))
         return pd.DataFrame(out, columns=TABLE_COLUMNS["verifications"])
 
     def indicators(self, sh: _Sheet | None, objective_codes: set[str]) -> pd.DataFrame:
@@ -451,18 +483,33 @@ def validate_rows(raw: dict[str, list[list]]) -> ParsedPlan:
     return result
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Reading and validating a big sheet allocate about a million small objects and free no
+    cycles: the cyclic garbage collector would rescan them all, again and again, for a third of
+    the time. Reference counting still frees memory meanwhile; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate_workbook(data: bytes, file_name: str = "") -> ParsedPlan:
     """Check the archive, read it, validate every sheet; never raises on user input."""
     problem = check_archive(data, file_name)
     if problem is not None:
         return ParsedPlan(problems=ProblemList([problem]))
-    try:
-        raw = read_rows(data)
-    except Exception as exc:  # calamine: corrupted XML, password, …
-        return ParsedPlan(problems=ProblemList([Problem.file(
-            f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "
-            "è protetto da password o danneggiato?")]))
-    return validate_rows(raw.sheets)
+    with _gc_paused():
+        try:
+            raw = read_rows(data)
+        except Exception as exc:  # calamine: corrupted XML, password, …
+            return ParsedPlan(problems=ProblemList([Problem.file(
+                f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "
+                "è protetto da password o danneggiato?")]))
+        return validate_rows(raw.sheets)
 
 
 __all__ = ["ParsedPlan", "TABLE_COLUMNS", "validate_rows", "validate_workbook", "SHEET_BY_KEY"]

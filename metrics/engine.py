@@ -191,7 +191,7 @@ def _objectives(t: dict, steps: pd.DataFrame, settings: Settings) -> pd.DataFram
         overdue=("timing", lambda x: int((x == "scaduto").sum())))
     o = o.join(agg, on="code")
     for c in ("steps", "steps_due", "late", "overdue"):
-        o[c] = o[c].fillna(0).astype(int)
+        o[c] = pd.to_numeric(o[c], errors="coerce").fillna(0).astype(int)
     o["strategic_codes"] = [sorted(t["links"].loc[t["links"]["objective_code"] == c, "strategic_code"]) for c in o["code"]]
     return o
 

@@ -27,6 +27,15 @@ def fmt_pct(x: Any, decimals: int = 1, empty: str = "—") -> str:
     return empty if _missing(x) else fmt_num(x, decimals) + "%"
 
 
+def fmt_delta(x: Any, decimals: int = 1, unit: str = " punti", empty: str = "—") -> str:
+    """A signed difference: ``27.63`` → ``+27,6 punti``, ``-4`` → ``-4,0 punti``, ``0`` → ``0,0 punti``."""
+    if _missing(x):
+        return empty
+    v = round(float(x), decimals)
+    sign = "+" if v > 0 else "-" if v < 0 else ""  # ASCII minus: st.metric colours deltas by it
+    return sign + fmt_num(abs(v), decimals) + unit
+
+
 def fmt_int(x: Any, empty: str = "—") -> str:
     return empty if _missing(x) else fmt_num(x, 0)
 
@@ -45,6 +54,8 @@ def fmt_date(d: Any, empty: str = "—") -> str:
 def fmt_days(x: Any, empty: str = "—") -> str:
     if _missing(x):
         return empty
+    if not float(x).is_integer():  # a median of days: ``12.5`` → ``12,5 giorni`` (not truncated)
+        return f"{fmt_num(x, 1)} giorni"
     n = int(x)
     return f"{n} {'giorno' if abs(n) == 1 else 'giorni'}"
 

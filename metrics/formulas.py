@@ -215,6 +215,12 @@ def _num(text: str | None) -> float | None:
     return parse_number_it(m.group(1)) if m else None
 
 
+def indicator_number(text: object) -> float | None:
+    """Numero letto da una cella di indicatore (valore, baseline: «57%», «1.234,5 ore»), come lo
+    legge la regola 6; None quando la cella non contiene un numero."""
+    return _num(_text(text))
+
+
 def _lower_is_better(direction: str | None) -> bool:
     d = strip_accents(direction or "").lower()
     return any(k in d for k in ("decresc", "diminu", "ridu", "minore", "basso", "lower", "meno"))

@@ -36,6 +36,11 @@ def _item(check: str, items: list[str], message: str, rows: pd.DataFrame | None 
             "rows": rows if rows is not None else pd.DataFrame()}
 
 
+def _n(count: int, singular: str, plural: str) -> str:
+    """``1 step scaduto`` / ``3 step scaduti``."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
 def _codes(df: pd.DataFrame, col: str = "code") -> list[str]:
     return list(dict.fromkeys(str(c) for c in df[col]))
 
@@ -103,7 +108,7 @@ def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: Sett
     ach = steps[(steps["status"] == STATUS_ACHIEVED) & steps["note"].isna()]
     if len(ach):
         out.append(_item("achieved_without_evidence", _codes(ach),
-                         f"{len(ach)} step risultano raggiunti senza testo di verifica che lo documenti.",
+                         f"{_n(len(ach), 'step risulta raggiunto', 'step risultano raggiunti')} senza testo di verifica che lo documenti.",
                          ach[["objective_code", "code", "status_raw", "verified_on"]]))
 
     # deadline_outside_plan
@@ -111,14 +116,14 @@ def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: Sett
     outside = steps[years.notna() & ((years < ctx.anno_inizio) | (years > ctx.anno_fine))]
     if len(outside):
         out.append(_item("deadline_outside_plan", _codes(outside),
-                         f"{len(outside)} termini fuori dagli anni del piano ({ctx.anno_inizio}–{ctx.anno_fine}).",
+                         f"{_n(len(outside), 'termine', 'termini')} fuori dagli anni del piano ({ctx.anno_inizio}–{ctx.anno_fine}).",
                          outside[["objective_code", "code", "deadline", "deadline_raw"]]))
 
     # overdue_without_verification
     ov = steps[(steps["timing"] == "scaduto") & (steps["status"] == STATUS_UNVERIFIED)]
     if len(ov):
         out.append(_item("overdue_without_verification", _codes(ov),
-                         f"{len(ov)} step scaduti al {fmt_date(ctx.as_of)} senza alcuna verifica.",
+                         f"{_n(len(ov), 'step scaduto', 'step scaduti')} al {fmt_date(ctx.as_of)} senza alcuna verifica.",
                          ov[["objective_code", "code", "deadline", "overdue_days"]]))
 
     # completion_after_verification
@@ -127,7 +132,7 @@ def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: Sett
         ca = ca[pd.to_datetime(ca["completed_on"]) > pd.to_datetime(ca["verified_on"])]
         if len(ca):
             out.append(_item("completion_after_verification", _codes(ca, "step_code"),
-                             f"{len(ca)} verifiche riportano una data di completamento successiva alla data della "
+                             f"{_n(len(ca), 'verifica riporta', 'verifiche riportano')} una data di completamento successiva alla data della "
                              "verifica stessa (lo slittamento usa comunque la data registrata).",
                              ca[["objective_code", "step_code", "verified_on", "completed_on"]]))
 
@@ -137,7 +142,7 @@ def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: Sett
         before = v[(pd.to_datetime(v["verified_on"]) < start) | (pd.to_datetime(v["completed_on"]) < start)]
         if len(before):
             out.append(_item("date_before_plan", _codes(before, "step_code"),
-                             f"{len(before)} date di verifica o completamento precedenti l'inizio del piano "
+                             f"{_n(len(before), 'data di verifica o completamento precedente', 'date di verifica o completamento precedenti')} l'inizio del piano "
                              f"(01/01/{ctx.anno_inizio}).",
                              before[["objective_code", "step_code", "verified_on", "completed_on"]]))
 
@@ -158,7 +163,7 @@ def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: Sett
     unk = v[v["status"] == STATUS_UNKNOWN] if len(v) else v
     if len(unk):
         out.append(_item("unknown_status", _codes(unk, "step_code"),
-                         f"{len(unk)} testi di «Stato» non riconosciuti: contano con il «Raggiungimento» indicato "
-                         f"(o 0%): {', '.join(dict.fromkeys('«' + str(s) + '»' for s in unk['status_raw']))}.",
+                         f"{_n(len(unk), 'testo di «Stato» non riconosciuto', 'testi di «Stato» non riconosciuti')}: contano con il «Raggiungimento» indicato "
+                         f"(o 0%): {', '.join(dict.fromkeys('«' + s + '»' if isinstance(s, str) else '(vuoto)' for s in unk['status_raw']))}.",
                          unk[["objective_code", "step_code", "verified_on", "status_raw"]]))
     return out

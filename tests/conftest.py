@@ -14,6 +14,24 @@ from store import Database  # noqa: E402
 DEMO = ROOT / "data" / "demo"
 
 
+@pytest.fixture(autouse=True)
+def run_app_py_on_every_rerun(monkeypatch):
+    """Make AppTest behave like the real server.
+
+    AppTest resets ``PagesManager.uses_pages_directory`` before each run and, because a
+    ``pages/`` folder exists, would then run a switched-to page file *alone* (legacy
+    multipage mode) without app.py and its sidebar. The real server runs app.py on every
+    rerun (``st.navigation`` and ``ui.common.ensure_app_navigation`` turn that flag off)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
 @pytest.fixture
 def db(tmp_path):
     d = Database(tmp_path / "test.duckdb")

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 import streamlit as st
 
-from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_num, fmt_pct
+from metrics.fmt import fmt_date, fmt_days, fmt_delta, fmt_int, fmt_num, fmt_pct
 from ui.state import Q_OBJECTIVE, Selection, selection
 
 OBJECTIVE_PAGE = "pages/obiettivo.py"
@@ -16,11 +16,28 @@ PLOTLY_CONFIG = {"displaylogo": False, "locale": "it"}
 
 FORMATTERS: dict[str, Callable[[Any], str]] = {
     "pct": fmt_pct, "num": fmt_num, "int": fmt_int, "date": fmt_date, "days": fmt_days,
+    "delta": fmt_delta,
 }
+
+
+def ensure_app_navigation() -> None:
+    """Run pages only through ``app.py``'s ``st.navigation``.
+
+    Streamlit keeps a legacy mode for apps with a ``pages/`` folder: until the first
+    ``st.navigation`` call in the server process, a bookmarked URL such as ``/confronto``
+    runs ``pages/confronto.py`` on its own, without the sidebar (streamlit#9624). When that
+    happens, switch the process to navigation mode and rerun: ``app.py`` then resolves the
+    same URL to the same page."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def require_selection() -> Selection:
     """The selection, or an Italian explanation and a stop when there is no plan yet."""
+    ensure_app_navigation()
     sel = selection()
     if sel is None:
         st.info("Il database non contiene ancora alcun piano. Caricare un foglio di monitoraggio dalla pagina "

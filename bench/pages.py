@@ -1,0 +1,163 @@
+"""Full-script timings of every dashboard page, against an empty page run through the same app.
+
+Each page is run with Streamlit's AppTest exactly as a browser session runs it: ``app.py``
+(page config, ``st.navigation``, the sidebar selection and its DuckDB queries) and then the
+page. The **baseline** is the same ``app.py`` with a page that only does ``st.write('x')``: it
+measures the fixed cost every page pays, so ``ratio = page / baseline`` is the page's own
+cost on top of it (target ≤ 1,5).
+
+The empty page is added to the navigation at run time (``st.navigation`` is wrapped while
+timing) instead of editing ``app.py``: the real pages, their relative links and the sidebar
+stay exactly as users get them. Pages are discovered by parsing ``app.py``; a page that is
+still a placeholder (a single statement such as ``st.write("TODO")``) is reported as
+``pending``, a page that raises as ``error`` — neither stops the benchmark.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import statistics
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+EMPTY_PAGE_SOURCE = 'import streamlit as st\n\nst.write("x")\n'
+EMPTY_URL = "bench_pagina_vuota"
+
+BASELINE_DESCRIPTION = (
+    "app.py completo (set_page_config, st.navigation, selezione nella barra laterale con le sue query DuckDB) "
+    "+ una pagina che contiene solo st.write('x'), aggiunta alla navigazione solo durante la misura; stesso "
+    "AppTest, stessa sessione e stesso piano delle pagine vere. Mediana di tutte le esecuzioni: metà prima e "
+    "metà dopo le pagine. / Full app.py (page config, navigation, sidebar selection and its DuckDB queries) plus "
+    "a page with only st.write('x'), added to the navigation only while timing; same AppTest harness, session "
+    "and plan as the real pages. Median of all runs, half before and half after the pages.")
+
+
+def discover_pages(app: Path = APP) -> list[dict[str, str]]:
+    """``st.Page("pages/…", title=…)`` entries of ``app.py``, in navigation (source) order."""
+    found = []
+    for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "Page"):
+            continue
+        if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            continue
+        kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+        path = node.args[0].value
+        found.append((node.lineno, node.col_offset, {"path": path, "title": str(kw.get("title") or Path(path).stem)}))
+    return [entry for *_, entry in sorted(found, key=lambda f: f[:2])]
+
+
+def is_placeholder(page: Path) -> bool:
+    """A page still to be written: at most one statement besides imports and the docstring."""
+    try:
+        body = ast.parse(page.read_text(encoding="utf-8")).body
+    except (OSError, SyntaxError):
+        return True
+    stmts = [s for s in body if not isinstance(s, (ast.Import, ast.ImportFrom))
+             and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str))]
+    return len(stmts) <= 1
+
+
+@contextmanager
+def empty_page_in_navigation(page_file: Path) -> Iterator[None]:
+    """Wrap ``st.navigation`` so that the app also registers the empty page (bench only)."""
+    import streamlit as st
+
+    original = st.navigation
+
+    def navigation(pages: Any, *args: Any, **kwargs: Any) -> Any:
+        extra = st.Page(str(page_file), title="Pagina vuota (bench)", url_path=EMPTY_URL)
+        if isinstance(pages, dict):
+            pages = {**{k: list(v) for k, v in pages.items()}, "Bench": [extra]}
+        else:
+            pages = [*pages, extra]
+        return original(pages, *args, **kwargs)
+
+    st.navigation = navigation
+    try:
+        yield
+    finally:
+        st.navigation = original
+
+
+@contextmanager
+def _env(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def _exception_text(at: Any) -> str | None:
+    if not at.exception:
+        return None
+    e = at.exception[0]
+    return str(getattr(e, "message", None) or getattr(e, "value", None) or e)[:300]
+
+
+def time_page(page_rel: str, runs: int, plan_id: int | None, timeout: float = 120.0) -> dict[str, Any]:
+    """Median wall time of ``runs`` full script runs of one page (after one warm-up run)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if plan_id is not None:
+        at.query_params["piano"] = str(plan_id)
+    at.run()                       # the session starts on the default page, as in a browser
+    at.switch_page(page_rel)
+    at.run()                       # warm-up: fills the metrics cache for this data version
+    if (err := _exception_text(at)) is not None:
+        return {"status": "error", "error": err}
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t0)
+        if (err := _exception_text(at)) is not None:
+            return {"status": "error", "error": err}
+    return {"status": "ok", "run_s": statistics.median(times), "runs_s": [round(t, 4) for t in times]}
+
+
+def time_pages(db_path: str | Path, work: Path, runs: int = 5, plan_id: int | None = None,
+               only: list[str] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Time the empty page and every page of ``app.py``; returns the ``pages`` block of results.json."""
+    work.mkdir(parents=True, exist_ok=True)
+    empty = work / "pagina_vuota.py"
+    empty.write_text(EMPTY_PAGE_SOURCE, encoding="utf-8")
+    empty_rel = os.path.relpath(empty, APP.parent)
+    pages = discover_pages()
+    if only is not None:
+        pages = [p for p in pages if p["path"] in only]
+    results: dict[str, Any] = {}
+    with _env("CRUSCOTTO_DB", str(db_path)), empty_page_in_navigation(empty):
+        base_runs: list[float] = []
+        first = time_page(empty_rel, runs, plan_id)
+        if first["status"] != "ok":
+            raise RuntimeError(f"la pagina vuota non funziona: {first.get('error')}")
+        base_runs += first["runs_s"]
+        for p in pages:
+            path = ROOT / p["path"]
+            if not path.is_file():
+                results[p["path"]] = {"title": p["title"], "status": "missing"}
+            elif is_placeholder(path):
+                results[p["path"]] = {"title": p["title"], "status": "pending"}
+            else:
+                results[p["path"]] = {"title": p["title"], **time_page(p["path"], runs, plan_id)}
+            r = results[p["path"]]
+            log(f"   {p['title']:<22} {r['status']:<8}" + (f" {r['run_s']:.3f} s" if "run_s" in r else "")
+                + (f"  {r['error']}" if "error" in r else ""))
+        last = time_page(empty_rel, runs, plan_id)
+        base_runs += last.get("runs_s", [])
+    baseline = statistics.median(base_runs)
+    for r in results.values():
+        if "run_s" in r:
+            r["ratio"] = r["run_s"] / baseline
+    return {"pages": results, "baseline_page_s": baseline, "baseline_runs_s": base_runs,
+            "baseline_description": BASELINE_DESCRIPTION}

@@ -1,0 +1,88 @@
+"""``make bench`` can't rot: the synthetic generator is deterministic and realistic, its workbooks
+import without errors, and a tiny end-to-end bench run produces every key of results.json."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from bench import synth
+from bench.__main__ import run
+from bench.pages import discover_pages, is_placeholder
+from loaders import IMPORTED, import_bytes
+
+SMALL = synth.Shape(objectives=20, seed=7)
+
+
+def _xlsx_bytes(shape: synth.Shape, tmp_path) -> bytes:
+    return synth.write_xlsx(synth.build_sheets(shape), tmp_path / "s.xlsx").read_bytes()
+
+
+def test_generator_is_deterministic(tmp_path):
+    assert synth.build_sheets(SMALL) == synth.build_sheets(SMALL)
+    a = synth.write_xlsx(synth.build_sheets(SMALL), tmp_path / "a.xlsx").read_bytes()
+    b = synth.write_xlsx(synth.build_sheets(SMALL), tmp_path / "b.xlsx").read_bytes()
+    assert a == b
+    assert synth.build_sheets(synth.Shape(objectives=20, seed=8)) != synth.build_sheets(SMALL)
+
+
+def test_generator_content_is_realistic():
+    sheets = synth.build_sheets(SMALL)
+    steps, verif = sheets["Step"][1:], sheets["Verifiche"][1:]
+    assert len(sheets["Obiettivi"]) - 1 == 20 and len(steps) == 200 and len(verif) == 400
+    deadlines = [r[4] for r in steps]
+    assert any(isinstance(d, str) and d.startswith("Entro ") for d in deadlines)
+    assert any(d in ("Al bisogno", "Cadenza mensile", "Con il Bilancio civilistico") for d in deadlines)
+    assert any(isinstance(d, dt.date) for d in deadlines)
+    achievements = [r[3] for r in verif]
+    assert any(isinstance(x, str) and x.endswith("%") for x in achievements)
+    assert any(isinstance(x, (float, synth.Pct)) for x in achievements)
+    statuses = {r[2] for r in verif}
+    assert {"Obiettivo realizzato", "In fase di realizzazione"} <= statuses
+    dates = {r[1] if isinstance(r[1], dt.date) else dt.datetime.strptime(r[1], "%d/%m/%Y" if len(r[1]) == 10 else "%d/%m/%y").date()
+             for r in verif}
+    assert dates == {dt.date(2025, 8, 31), dt.date(2025, 12, 31)}
+    assert synth.data_rows(sheets) == sum(len(v) - 1 for v in sheets.values())
+
+
+def test_synthetic_workbook_imports_without_errors(db, tmp_path):
+    res = import_bytes(db, _xlsx_bytes(SMALL, tmp_path), "sintetico.xlsx", user="test")
+    assert res.status == IMPORTED, [str(p) for p in res.problems.errors[:5]]
+    assert not res.problems.errors
+    assert (res.counts["obiettivi"], res.counts["step"], res.counts["verifiche"]) == (20, 200, 400)
+
+
+def test_regional_shapes_are_distinct_plans():
+    shapes = synth.regional_shapes(plans=100)
+    assert len({(s.ente, s.titolo) for s in shapes}) == 100
+    assert sum(s.steps for s in shapes) == 20_000
+
+
+def test_page_discovery_and_placeholders(tmp_path):
+    pages = discover_pages()
+    assert pages and pages[0]["path"].startswith("pages/")
+    assert all(p["title"] for p in pages)
+    todo = tmp_path / "todo.py"
+    todo.write_text('import streamlit as st\nst.write("TODO")\n')
+    assert is_placeholder(todo)
+    real = tmp_path / "real.py"
+    real.write_text('"""Doc."""\nimport streamlit as st\nx = 1\nst.write(x)\n')
+    assert not is_placeholder(real)
+
+
+def test_tiny_bench_run(tmp_path):
+    out = tmp_path / "results.json"
+    run(big=SMALL, regional=synth.regional_shapes(plans=2, objectives=3, steps=2), runs=1, page_runs=1,
+        openpyxl_too=False, work=tmp_path / "work", out=out, log=lambda _m: None,
+        pages_only=["pages/panoramica.py"])
+    r = json.loads(out.read_text(encoding="utf-8"))
+    for key in ("import_s", "raw_read_s", "rows", "peak_rss_mb", "ratio_import_vs_raw", "report_s", "report_cached_s",
+                "regional", "pages", "baseline_page_s", "machine"):
+        assert key in r, key
+    assert r["rows"] == synth.data_rows(synth.build_sheets(SMALL))
+    assert r["regional"]["plans"] == 2 and r["regional"]["steps"] == 12
+    assert set(r["machine"]) >= {"cores", "python", "date"}
+    assert r["import_s"] > 0 and r["raw_read_s"] > 0 and r["peak_rss_mb"] > 0
+    page = r["pages"]["pages/panoramica.py"]
+    assert page.get("status", "ok") in ("ok", "pending", "error")
+    if "ratio" in page:
+        assert page["ratio"] > 0 and r["baseline_page_s"] > 0

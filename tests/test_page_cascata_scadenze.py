@@ -1,0 +1,140 @@
+"""Pages «Cascata strategica» and «Scadenze e ritardi» in AppTest: the numbers shown are the
+metrics' numbers, and empty / unmonitored plans give Italian messages instead of tracebacks."""
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics import deadlines as D
+from metrics import plan_metrics
+from metrics.fmt import fmt_days, fmt_int, fmt_pct
+from tests.conftest import ROOT, plan_id_by_file
+
+CASCATA, SCADENZE = "pages/cascata.py", "pages/scadenze.py"
+
+
+def run_page(monkeypatch, db_path, page, **query):
+    monkeypatch.setenv("CRUSCOTTO_DB", str(db_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics_of(at) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for m in at.metric:
+        out.setdefault(m.label, m.value)
+    return out
+
+
+def texts(at) -> str:
+    return " ".join(e.value for e in list(at.info) + list(at.caption) + list(at.warning) + list(at.markdown))
+
+
+def df_by_key(at, key):
+    """A selectable table (a widget: its id carries the key)."""
+    return next(d.value for d in at.dataframe if d.proto.id and key in d.proto.id)
+
+
+def df_by_column(at, column):
+    """A plain table, found by its first column."""
+    return next(d.value for d in at.dataframe if list(d.value.columns)[:1] == [column])
+
+
+# ----------------------------------------------------------------------------- cascata
+def test_cascata_seed_000_shows_the_cascade_of_the_metrics(monkeypatch, demo_db):
+    pid = plan_id_by_file(demo_db, "000_")
+    pm = plan_metrics(demo_db, pid)
+    at = run_page(monkeypatch, demo_db.path, CASCATA, piano=pid)
+    m = metrics_of(at)
+    assert m["Aree strategiche"] == "6" and m["Obiettivi strategici"] == "10"
+    assert m["Obiettivi collegati"] == "10" and m["Senza collegamento strategico"] == "0"
+    assert "non ha ancora verifiche" in texts(at)  # plan without verifications
+    assert len(at.get("plotly_chart")) == 2
+    table = at.dataframe[-1].value
+    shown = dict(zip(table["Codice"], table["Raggiungimento"]))
+    for r in pm.strategic.itertuples():
+        assert shown[r.code] == fmt_pct(r.achievement)
+    # drill-down on strategic objective 5A: its eight objectives and its achievement (rule 4)
+    at.selectbox(key="cascade_detail").set_value("a=5|s=5A").run()
+    assert not at.exception
+    s5a = pm.strategic.set_index("code").loc["5A"]
+    assert metrics_of(at)["Raggiungimento"] == fmt_pct(s5a["achievement"])
+    assert sorted(df_by_key(at, "cascade_objs")["Codice"]) == sorted(s5a["objectives"])
+
+
+def test_cascata_with_verifications_and_no_links(monkeypatch, demo_db):
+    pid = plan_id_by_file(demo_db, "002_")
+    pm = plan_metrics(demo_db, pid, year=2023, as_of=dt.date(2023, 12, 31))
+    at = run_page(monkeypatch, demo_db.path, CASCATA, piano=pid, anno=2023, data="2023-12-31")
+    m = metrics_of(at)
+    assert m["Senza collegamento strategico"] == fmt_int(len(pm.objectives))
+    assert "Senza collegamento strategico" in texts(at)
+    # the only group is «Senza collegamento strategico»: its achievement is the plan's (same objectives, rule 3)
+    assert m["Raggiungimento"] == fmt_pct(pm.achievement)
+
+
+def test_cascata_seed_003_objectives_non_valutabili(monkeypatch, demo_db):
+    pid = plan_id_by_file(demo_db, "003_")
+    at = run_page(monkeypatch, demo_db.path, CASCATA, piano=pid)
+    m = metrics_of(at)
+    assert m["Aree strategiche"] == "5" and m["Obiettivi strategici"] == "12" and m["Obiettivi collegati"] == "18"
+    assert m["Raggiungimento"] == "non valutabile"
+    assert "non contiene step" in texts(at) and "3.2, 5.1" in texts(at)
+
+
+# ----------------------------------------------------------------------------- scadenze
+def test_scadenze_shows_the_slippage_of_the_metrics(monkeypatch, demo_db):
+    pid = plan_id_by_file(demo_db, "002_")
+    pm = plan_metrics(demo_db, pid, year=2023, as_of=dt.date(2023, 12, 31))
+    s = pm.slippage
+    at = run_page(monkeypatch, demo_db.path, SCADENZE, piano=pid, anno=2023, data="2023-12-31")
+    m = metrics_of(at)
+    assert m["Step valutati"] == fmt_int(s["judged"]) == "4"
+    assert m["In tempo"] == fmt_pct(s["on_time_pct"]) == "75,0%"
+    assert m["In ritardo"] == fmt_pct(s["late_pct"])
+    assert m["Scaduti"] == fmt_pct(s["overdue_pct"]) == "25,0%"
+    assert m["Ritardo mediano"] == fmt_days(s["median_delay"]) == "92 giorni"
+    assert m["Ritardo massimo"] == fmt_days(s["max_delay"])
+    overdue = df_by_key(at, "dl_overdue")
+    assert overdue["Step"].tolist() == list(D.overdue_steps(D.scope(pm.steps))["code"])
+    cont = df_by_key(at, "dl_continuous")
+    assert len(cont) == int(pm.counts["continuous"]) == 7
+    month = df_by_column(at, "Mese")
+    assert month["Step"].map(int).sum() == len(D.dated_steps(D.scope(pm.steps)))
+
+
+def test_scadenze_plan_without_verifications_and_window(monkeypatch, demo_db):
+    pid = plan_id_by_file(demo_db, "000_")
+    pm = plan_metrics(demo_db, pid)
+    at = run_page(monkeypatch, demo_db.path, SCADENZE, piano=pid)
+    m = metrics_of(at)
+    assert m["Scaduti"] == "100,0%" and m["Ritardo massimo"] == fmt_days(pm.slippage["max_delay"]) == "275 giorni"
+    assert "non ha ancora verifiche" in texts(at)
+    assert len(df_by_key(at, "dl_overdue")) == pm.counts["overdue"] == 13
+    assert "Nessuno step da completare con termine nei 30 giorni successivi al 31/12/2025" in texts(at)
+    at.radio(key="dl_window").set_value(60).run()
+    assert not at.exception
+    soon = df_by_key(at, "dl_soon")
+    assert soon[["Obiettivo", "Step", "Termine", "Giorni mancanti"]].values.tolist() == [["G", "G.7", "31/01/2026", "31"]]
+    area = df_by_column(at, "Area")
+    assert area["Area"].tolist()[0] == "1 · Minori e famiglie" and area["Scaduti"].map(int).sum() >= 13
+    at.toggle(key="dl_all_years").set_value(True).run()
+    assert not at.exception
+    assert metrics_of(at)["Step valutati"] == "13"  # the 2026 steps are not due yet at 31/12/2025
+
+
+@pytest.mark.parametrize("page", [CASCATA, SCADENZE])
+def test_pages_on_an_empty_database(monkeypatch, tmp_path, page):
+    at = run_page(monkeypatch, tmp_path / "vuoto.duckdb", page)
+    assert "non contiene ancora alcun piano" in texts(at)
+
+
+def test_scadenze_on_a_plan_without_steps(monkeypatch, demo_db):
+    at = run_page(monkeypatch, demo_db.path, SCADENZE, piano=plan_id_by_file(demo_db, "003_"))
+    assert "non contiene step" in texts(at)

@@ -1,0 +1,98 @@
+"""Presentazione page: slide navigation (buttons, ?slide=N), the slides' content and the
+export buttons."""
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from exports.common import FIXED_SLIDES
+from metrics import plan_metrics
+from metrics.fmt import fmt_pct
+from tests.conftest import ROOT, plan_id_by_file
+
+PAGE = "pages/presentazione.py"
+LABELS = ["Scarica PowerPoint", "Scarica Excel", "Scarica Relazione (Word)", "Scarica report HTML"]
+
+
+def open_page(monkeypatch, db_path, **query):
+    monkeypatch.setenv("CRUSCOTTO_DB", str(db_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at, prefix):
+    return next(b for b in at.button if b.label.startswith(prefix))
+
+
+@pytest.fixture(scope="module")
+def cissa(demo_db):
+    pid = plan_id_by_file(demo_db, "002_")
+    return pid, plan_metrics(demo_db, pid, year=2023, as_of=dt.date(2023, 12, 31))
+
+
+def test_title_slide_then_buttons_move_and_update_the_url(monkeypatch, demo_db, cissa):
+    pid, pm = cissa
+    n = FIXED_SLIDES + len(pm.objectives)
+    at = open_page(monkeypatch, demo_db.path, piano=pid)
+    assert at.title[0].value == pm.ctx.titolo
+    assert at.caption[0].value.startswith(f"Diapositiva 1 di {n}")
+    assert button(at, "◀ Precedente").disabled
+    button(at, "Successiva ▶").click()
+    at.run()
+    assert not at.exception
+    assert at.query_params["slide"] in ("2", ["2"])
+    assert at.header[0].value == "Raggiungimento del piano"
+    metrics = {m.label: m.value for m in at.metric}
+    k = pm.counts
+    assert metrics["Obiettivi valutabili"] == f"{k['objectives_evaluable']} su {k['objectives']}"
+    assert metrics["Scaduti"] == str(k["overdue"]) and metrics["Completati"] == str(k["completed"])
+    button(at, "◀ Precedente").click()
+    at.run()
+    assert at.caption[0].value.startswith(f"Diapositiva 1 di {n}")
+
+
+def test_url_opens_an_objective_slide(monkeypatch, demo_db, cissa):
+    pid, pm = cissa
+    o = pm.objectives.iloc[2]
+    at = open_page(monkeypatch, demo_db.path, piano=pid, slide=FIXED_SLIDES + 3)
+    heads = [h.value for h in at.header] + [h.value for h in at.subheader]
+    assert f"{o['code']} · {o['title']}" in heads
+    assert fmt_pct(o["achievement"]) in [m.value for m in at.metric]
+    table = at.table[0].value
+    assert list(table["Step"]) == list(pm.steps.loc[pm.steps["objective_code"] == o["code"], "code"])
+
+
+def test_slide_number_out_of_range_is_clamped(monkeypatch, demo_db, cissa):
+    pid, pm = cissa
+    n = FIXED_SLIDES + len(pm.objectives)
+    at = open_page(monkeypatch, demo_db.path, piano=pid, slide=999)
+    assert at.caption[0].value.startswith(f"Diapositiva {n} di {n}")
+    assert button(at, "Successiva ▶").disabled
+    at = open_page(monkeypatch, demo_db.path, piano=pid, slide="abc")
+    assert at.caption[0].value.startswith(f"Diapositiva 1 di {n}")
+
+
+@pytest.mark.parametrize("slide", range(1, FIXED_SLIDES + 2))
+def test_every_fixed_slide_of_a_plan_without_verifications(monkeypatch, demo_db, slide):
+    pid = plan_id_by_file(demo_db, "000_")
+    at = open_page(monkeypatch, demo_db.path, piano=pid, slide=slide)
+    if slide == 2:
+        assert any("non ha ancora verifiche" in i.value for i in at.info)
+
+
+def test_plan_without_cascade_says_so(monkeypatch, demo_db, cissa):
+    pid, _ = cissa
+    at = open_page(monkeypatch, demo_db.path, piano=pid, slide=3)
+    assert any("cascata non disponibile" in i.value for i in at.info)
+
+
+def test_export_buttons(monkeypatch, demo_db, cissa):
+    pid, _ = cissa
+    at = open_page(monkeypatch, demo_db.path, piano=pid)
+    assert [d.proto.label for d in at.get("download_button")] == LABELS
