@@ -15,6 +15,7 @@ still a placeholder (a single statement such as ``st.write("TODO")``) is reporte
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import statistics
 import time
@@ -84,6 +85,20 @@ def empty_page_in_navigation(page_file: Path) -> Iterator[None]:
 
 
 @contextmanager
+def _quiet_streamlit() -> Iterator[None]:
+    """Silence Streamlit's "missing ScriptRunContext" warnings of bare-mode AppTest while timing."""
+    loggers = [logging.getLogger(n) for n in list(logging.root.manager.loggerDict) if n.startswith("streamlit")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+@contextmanager
 def _env(name: str, value: str) -> Iterator[None]:
     old = os.environ.get(name)
     os.environ[name] = value
@@ -136,7 +151,9 @@ def time_pages(db_path: str | Path, work: Path, runs: int = 5, plan_id: int | No
     if only is not None:
         pages = [p for p in pages if p["path"] in only]
     results: dict[str, Any] = {}
-    with _env("CRUSCOTTO_DB", str(db_path)), empty_page_in_navigation(empty):
+    from streamlit.testing.v1 import AppTest  # noqa: F401  (registers Streamlit's loggers before silencing them)
+
+    with _env("CRUSCOTTO_DB", str(db_path)), empty_page_in_navigation(empty), _quiet_streamlit():
         base_runs: list[float] = []
         first = time_page(empty_rel, runs, plan_id)
         if first["status"] != "ok":

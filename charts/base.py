@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from metrics.fmt import PLOTLY_SEPARATORS
 from metrics.settings import BAND_COLORS, BAND_GREEN, BAND_NONE, BAND_RED, BAND_YELLOW, DEFAULT, Settings
 
 TIMING_COLORS = {"in tempo": "#2e7d32", "in ritardo": "#ef6c00", "scaduto": "#c62828", "in scadenza": "#1565c0",
                  "n.d.": "#9e9e9e"}
+# Set once: applying a template per figure costs ~13 ms each.
+pio.templates.default = "plotly_white"
 FONT = dict(family="Source Sans Pro, Segoe UI, Arial, sans-serif", size=14)
 
 
 def style(fig: go.Figure, height: int | None = None, title: str | None = None) -> go.Figure:
     fig.update_layout(separators=PLOTLY_SEPARATORS, font=FONT, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-                      template="plotly_white", hoverlabel=dict(font_size=13))
+                      hoverlabel=dict(font_size=13))
     if title:
         fig.update_layout(title=dict(text=title, x=0, xanchor="left"))
     if height:

@@ -453,7 +453,11 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
     # groups
     grp = Slide(GROUPS, "Raggiungimento per area e per tipo", subtitle=f"Situazione al {when}",
                 notes="Media dei raggiungimenti degli obiettivi del gruppo, pesata sui pesi degli obiettivi.")
+    if pm.objectives["achievement"].isna().all():
+        grp.message = f"Nessun obiettivo valutabile nel {c.year}: raggiungimento per gruppo non calcolabile."
     for title, df in group_frames(pm):
+        if df["achievement"].isna().all():
+            continue
         grp.charts.append(Chart("bar", title, list(df["label"]), {"Raggiungimento": [fraction(a) for a in df["achievement"]]},
                                 colors=[BAND_COLORS.get(b, BAND_COLORS[BAND_NONE]) for b in df["band"]]))
     deck.append(grp)
@@ -463,12 +467,12 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
     objs = Slide(OBJECTIVES, "Raggiungimento per obiettivo", subtitle=f"Situazione al {when}",
                  table=objectives_table(pm),
                  notes="\n".join(f"{o['code']} · {text(o['title'])}: {objective_result(o)}" for _, o in ob.iterrows()))
-    if len(ob):
+    if ob["achievement"].notna().any():
         objs.charts.append(Chart("bar", "Raggiungimento per obiettivo",
                                  [objective_label(cd, t, 40) for cd, t in zip(ob["code"], ob["title"])],
                                  {"Raggiungimento": [fraction(a) for a in ob["achievement"]]},
                                  colors=[BAND_COLORS.get(b, BAND_COLORS[BAND_NONE]) for b in ob["band"]]))
-    else:
+    elif ob.empty:
         objs.message = "Il piano non contiene obiettivi."
     deck.append(objs)
 
@@ -502,8 +506,16 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
                           table=steps_table(pm, code, steps), bullets=key_notes(pm, code, steps),
                           notes="Testi di verifica:\n" + "\n".join(notes) if notes else "Nessun testo di verifica.",
                           objective_code=code,
-                          message="" if int(o["steps"]) else "L'obiettivo non ha step."))
+                          message="" if int(o["steps"]) else _no_steps(pm, code)))
     return deck
+
+
+def _no_steps(pm: PlanMetrics, code: str) -> str:
+    n = int((pm.indicators["objective_code"].astype(str) == code).sum()) if len(pm.indicators) else 0
+    if n:
+        return (f"L'obiettivo non ha step: è misurato con {plural(n, 'indicatore', 'indicatori')} "
+                "(pagina «Indicatori» del cruscotto).")
+    return "L'obiettivo non ha step."
 
 
 def export_file_name(pm: PlanMetrics, ext: str) -> str:

@@ -116,7 +116,7 @@ def _body(s: Slide, pm: PlanMetrics, by_objective: dict) -> str:
     if s.kind == CASCADE:
         return msg or _table(s.table)
     if s.kind == GROUPS:
-        return '<div class="row">' + "".join(f"<div>{_fig(group_bars(df, title))}</div>"
+        return msg or '<div class="row">' + "".join(f"<div>{_fig(group_bars(df, title))}</div>"
                                              for title, df in group_frames(pm)) + "</div>"
     if s.kind == OBJECTIVES:
         return msg or (_fig(objectives_ranking(pm.objectives)) + _table(s.table))

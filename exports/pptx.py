@@ -296,7 +296,8 @@ def _fit(t: Table, cols, w, avail, sizes=(16, 14, 13, 12, 11, 10, 9), max_rows=N
 # ----------------------------------------------------------------------------- slide kinds
 def _achievement(slide, s: Slide, pm, by_objective) -> None:
     if s.message:
-        _message(slide, s, y=2.0)
+        _text(slide, MARGIN, 2.6, 5.4, 1.6, s.message, 20, color=GREY, align=PP_ALIGN.CENTER,
+              anchor=MSO_ANCHOR.MIDDLE)
     else:
         _chart(slide, s.charts[0], MARGIN, 1.6, 5.4, 5.2, labels=False, title=False)
         _text(slide, MARGIN, 3.7, 5.4, 1.0, s.figures[0][1], 44, bold=True, color=BLUE, align=PP_ALIGN.CENTER,
@@ -315,6 +316,9 @@ def _cascade(slide, s: Slide, pm, by_objective) -> None:
 
 
 def _groups(slide, s: Slide, pm, by_objective) -> None:
+    if s.message:
+        _message(slide, s)
+        return
     n = len(s.charts)
     cw = (W - 2 * MARGIN - 0.3 * (n - 1)) / max(n, 1)
     for j, c in enumerate(s.charts):
@@ -325,6 +329,11 @@ def _groups(slide, s: Slide, pm, by_objective) -> None:
 def _objectives(slide, s: Slide, pm, by_objective) -> None:
     if s.message:
         _message(slide, s)
+        return
+    if not s.charts:   # nothing evaluable: the table alone
+        cols = [0, 1, 3, 4, 5]
+        size, scale = _fit(s.table, cols, W - 2 * MARGIN, 5.3)
+        _table(slide, s.table, MARGIN, 1.55, W - 2 * MARGIN, cols=cols, size=size, clip_scale=scale)
         return
     n = len(s.charts[0].categories)
     _chart(slide, s.charts[0], MARGIN, 1.5, 7.9, min(5.5, 1.0 + 0.5 * n), title=False, font=12 if n <= 12 else 10)

@@ -163,7 +163,8 @@ def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: Sett
     unk = v[v["status"] == STATUS_UNKNOWN] if len(v) else v
     if len(unk):
         out.append(_item("unknown_status", _codes(unk, "step_code"),
-                         f"{_n(len(unk), 'testo di «Stato» non riconosciuto', 'testi di «Stato» non riconosciuti')}: contano con il «Raggiungimento» indicato "
+                         f"{_n(len(unk), 'testo di «Stato» non riconosciuto', 'testi di «Stato» non riconosciuti')}: "
+                         f"{'conta' if len(unk) == 1 else 'contano'} con il «Raggiungimento» indicato "
                          f"(o 0%): {', '.join(dict.fromkeys('«' + s + '»' if isinstance(s, str) else '(vuoto)' for s in unk['status_raw']))}.",
                          unk[["objective_code", "step_code", "verified_on", "status_raw"]]))
     return out

@@ -21,7 +21,7 @@ from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
 from store import get_db
-from ui.common import italian_table
+from ui.common import ensure_app_navigation, italian_table, show_table
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,6 +29,7 @@ SS_PENDING, SS_FLASH, SS_GEN = "carica_pending", "carica_flash", "carica_gen"
 SIDEBAR_KEYS = ("sel_ente", "sel_plan", "sel_year", "sel_date")
 QUALITY_PAGE = "pages/qualita.py"
 
+ensure_app_navigation()
 db = get_db()
 ss = st.session_state
 
@@ -138,7 +139,7 @@ def show_preview(pending: dict) -> None:
                 st.caption(f"Nessuna modifica a: {CHANGE_COLUMNS[k][0].lower()}.")
                 continue
             cols = CHANGE_COLUMNS[k][1] if is_new else {**CHANGE_COLUMNS[k][1], **FIELD_COLUMNS}  # new: additions only
-            st.dataframe(italian_table(one_row_per_field(pv[k]), cols), hide_index=True, width="stretch",
+            show_table(one_row_per_field(pv[k]), cols, width="stretch",
                          key=f"carica_diff_{k}")
 
 

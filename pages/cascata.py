@@ -87,8 +87,8 @@ show_table(objs, {
 
 st.subheader("Raggiungimento per area e per obiettivo strategico")
 table = groups.assign(n=groups["objectives"].map(len))
-st.dataframe(italian_table(table, {
+show_table(table, {
     "kind": ("Livello", None), "area": ("Area", None), "code": ("Codice", None), "name": ("Nome", None),
     "n": ("Obiettivi", "int"), "objectives": ("Codici obiettivi", "list"), "achievement": ("Raggiungimento", "pct"),
     "band": ("Fascia", None),
-}), hide_index=True, key="cascade_groups")
+}, key="cascade_groups")

@@ -79,7 +79,7 @@ for col, key, label, help_, good in ((cols[2], "completed", "Step completati", "
                                     (cols[3], "overdue", "Step scaduti", "Non completati e oltre il termine", "inverse")):
     d = int(counts.at[key, "delta"])
     col.metric(label, fmt_int(counts.at[key, "after"]), delta=f"{d:+d}" if d else "invariato",
-               delta_color=good if d else "off", help=f"{help_}, {label_after}")
+               delta_color=good if d else "off", delta_arrow="auto" if d else "off", help=f"{help_}, {label_after}")
 if before.counts["verifications"] == 0 and after.counts["verifications"] == 0:
     st.info("Nessuna delle due versioni contiene verifiche: i raggiungimenti sono a 0%; il confronto mostra "
             "comunque obiettivi, step e termini cambiati.", icon="ℹ️")
@@ -136,7 +136,7 @@ if len(cmp.steps_added) or len(cmp.steps_removed):
         with col:
             st.markdown(f"**Step {title}** ({len(rows)})")
             if len(rows):
-                st.dataframe(italian_table(rows, step_cols), hide_index=True)
+                show_table(rows, step_cols)
             else:
                 st.caption(f"Nessuno step {title}.")
 
@@ -146,7 +146,7 @@ with st.expander("Conteggi a confronto"):
               "neutralized": "Step neutralizzati", "verifications": "Verifiche registrate"}
     table = cmp.counts.assign(label=cmp.counts["key"].map(labels),
                               change=[f"{int(d):+d}" if pd.notna(d) else "—" for d in cmp.counts["delta"]])
-    st.dataframe(italian_table(table, {
+    show_table(table, {
         "label": ("Conteggio", None), "before": (label_before, "int"), "after": (label_after, "int"),
         "change": ("Variazione", None),
-    }), hide_index=True)
+    })

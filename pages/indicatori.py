@@ -3,7 +3,7 @@ import streamlit as st
 
 from charts.indicators import bullet_frame, indicator_bullets, indicators_by_group
 from metrics.fmt import fmt_int
-from ui.common import italian_table, metric_row, page_header, plotly, require_selection
+from ui.common import italian_table, metric_row, page_header, plotly, require_selection, show_table
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -21,7 +21,7 @@ COLUMNS = {
 def _table(rows, first: dict, last: dict | None = None) -> None:
     """Indicators as an Italian table, leaving out the columns nobody filled in."""
     cols = {k: v for k, v in {**first, **COLUMNS, **(last or {})}.items() if k in first or rows[k].notna().any()}
-    st.dataframe(italian_table(rows, cols), hide_index=True)
+    show_table(rows, cols)
 
 
 sel = require_selection()

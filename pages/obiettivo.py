@@ -1,4 +1,5 @@
 """Obiettivo: drill-down on one objective (``?obiettivo=A``)."""
+import pandas as pd
 import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
@@ -42,7 +43,7 @@ details = {
 }
 with st.expander("Scheda dell'obiettivo", expanded=True):
     for label, value in details.items():
-        if value is not None and str(value).strip() and str(value) != "nan":
+        if not (value is None or (not isinstance(value, str) and pd.isna(value))) and str(value).strip():
             st.markdown(f"**{label}:** {value}")
 
 st.subheader("Step")
@@ -66,24 +67,24 @@ hist = hist[hist["objective_code"] == code]
 if hist.empty:
     st.info("Nessuna verifica registrata per questo obiettivo.")
 else:
-    st.dataframe(italian_table(hist, {
+    show_table(hist, {
         "verified_on": ("Data verifica", "date"), "step_code": ("Step", None), "status": ("Stato", None),
         "status_raw": ("Stato (testo originale)", None), "achievement": ("Raggiungimento", "pct"),
         "completed_on": ("Completato il", "date"), "new_deadline": ("Nuovo termine", "date"), "note": ("Verifica", None),
-    }), hide_index=True)
+    })
 
 ind = pm.indicators[pm.indicators["objective_code"] == code]
 if len(ind):
     st.subheader("Indicatori")
-    st.dataframe(italian_table(ind, {
+    show_table(ind, {
         "name": ("Indicatore", None), "algorithm": ("Algoritmo", None), "baseline_raw": ("Baseline", None),
         "target_raw": ("Target", None), "value_raw": ("Valore", None), "achievement": ("Raggiungimento", "pct"),
         "reason": ("Non valutabile perché", None), "org_area": ("Area", None),
-    }), hide_index=True)
+    })
 staff = pm.staff[pm.staff["objective_code"] == code]
 if len(staff):
     st.subheader("Personale coinvolto")
-    st.dataframe(italian_table(staff, {
+    show_table(staff, {
         "name": ("Nome", None), "role": ("Qualifica", None), "participation": ("Partecipazione", "pct"),
         "grade": ("Valutazione", "num"),
-    }), hide_index=True)
+    })

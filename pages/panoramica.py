@@ -12,9 +12,9 @@ page_header("Panoramica del piano", sel)
 c = pm.counts
 left, right = st.columns([1, 2])
 with left:
-    plotly(achievement_gauge(pm.achievement), "gauge")
     st.metric("Raggiungimento del piano", fmt_pct(pm.achievement),
               help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3).")
+    plotly(achievement_gauge(pm.achievement, title="", height=220), "gauge")
 with right:
     metric_row([
         ("Obiettivi", fmt_int(c["objectives"]), f"{c['objectives_evaluable']} valutabili nell'anno"),

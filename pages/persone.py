@@ -3,7 +3,7 @@ import streamlit as st
 
 from charts.people import ASSIGNMENT, GRADE, PARTICIPATION, participation_heatmap, scores_bar
 from metrics.fmt import fmt_int, fmt_num
-from ui.common import italian_table, metric_row, page_header, plotly, require_selection
+from ui.common import italian_table, metric_row, page_header, plotly, require_selection, show_table
 
 sel = require_selection()
 pm = sel.metrics()
@@ -53,10 +53,10 @@ if has_grade:
     with left:
         plotly(scores_bar(people), "scores")
     with right:
-        st.dataframe(italian_table(table, cols), hide_index=True, height=min(600, 35 * len(table) + 40))
+        show_table(table, cols, height=min(600, 35 * len(table) + 40))
 else:
     st.subheader("Persone")
-    st.dataframe(italian_table(table, cols), hide_index=True)
+    show_table(table, cols)
 
 st.subheader("Matrice persona × obiettivo")
 if has_part or has_grade:
@@ -73,7 +73,7 @@ st.caption("Una riga per persona, una colonna per obiettivo (passare il mouse su
 plotly(participation_heatmap(staff, titles, value, order), "matrix")
 
 with st.expander("Elenco completo del personale per obiettivo"):
-    st.dataframe(italian_table(staff.assign(objective=[f"{c} · {titles.get(str(c), '')}" for c in staff["objective_code"]]), {
+    show_table(staff.assign(objective=[f"{c} · {titles.get(str(c), '')}" for c in staff["objective_code"]]), {
         "objective": ("Obiettivo", None), "name": ("Nome", None), "role": ("Qualifica", None),
         "participation": ("Partecipazione", "pct"), "grade": ("Valutazione", "num"),
-    }), hide_index=True)
+    })

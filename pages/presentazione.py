@@ -98,14 +98,16 @@ st.markdown(BIG_CSS, unsafe_allow_html=True)
 nav = st.columns([1.2, 3, 1.4, 1.2], vertical_alignment="center")
 nav[0].button("◀ Precedente", on_click=_go, args=(-1,), disabled=i <= 1, shortcut="Left", width="stretch")
 nav[1].caption(f"Diapositiva {i} di {n} · tasti ← → per scorrere · {sel.ente} — anno {sel.year}")
-room = nav[2].toggle("Modalità sala", key="pres_room",
-                     help="Nasconde la barra laterale e l'intestazione: per il proiettore (F11 per lo schermo intero).")
+# a button, not a toggle: a focused checkbox would swallow the ← → keys
+room = st.session_state.get("pres_room", False)
+nav[2].button("Modalità sala", key="pres_room_btn", width="stretch", type="primary" if room else "secondary",
+              on_click=lambda: st.session_state.update(pres_room=not st.session_state.get("pres_room", False)))
 nav[3].button("Successiva ▶", on_click=_go, args=(1,), disabled=i >= n, shortcut="Right", width="stretch")
 if room:
     st.markdown(ROOM_CSS, unsafe_allow_html=True)
 else:
-    st.caption("Suggerimento: per la sala riunioni chiudere la barra laterale («×» in alto) o attivare "
-               "«Modalità sala».")
+    st.caption("Suggerimento: per il proiettore attivare «Modalità sala» (nasconde la barra laterale e "
+               "l'intestazione) e premere F11 per lo schermo intero.")
 
 s = deck[i - 1]
 with st.container(border=True):
@@ -134,13 +136,18 @@ with st.container(border=True):
                 st.info(s.message, icon="ℹ️")
             _table(s.table)
         elif s.kind == GROUPS:
-            frames = group_frames(pm)
-            for col, (title, df) in zip(st.columns(len(frames)), frames):
-                with col:
-                    plotly(group_bars(df, title), f"pres_group_{title}")
+            if s.message:
+                st.info(s.message, icon="ℹ️")
+            else:
+                frames = group_frames(pm)
+                for col, (title, df) in zip(st.columns(len(frames)), frames):
+                    with col:
+                        plotly(group_bars(df, title), f"pres_group_{title}")
         elif s.kind == OBJECTIVES:
             if s.message:
                 st.info(s.message, icon="ℹ️")
+            elif not s.charts:
+                _table(s.table)
             else:
                 st.caption("Clic su una barra per aprire l'obiettivo.")
                 plotly(objectives_ranking(pm.objectives), "pres_ranking", sel, clickable=True)

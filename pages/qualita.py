@@ -4,7 +4,7 @@ import streamlit as st
 
 from metrics.fmt import fmt_date, fmt_int
 from metrics.quality import CHECKS
-from ui.common import italian_table, metric_row, page_header, require_selection
+from ui.common import italian_table, metric_row, page_header, require_selection, show_table
 
 sel = require_selection()
 pm = sel.metrics()
@@ -62,4 +62,4 @@ for rule, title in CHECKS.items():
         st.markdown("**Elementi coinvolti:** " + ", ".join(q["items"]))
         rows = q["rows"]
         if isinstance(rows, pd.DataFrame) and len(rows):
-            st.dataframe(italian_table(rows, _columns(rows)), hide_index=True)
+            show_table(rows, _columns(rows))

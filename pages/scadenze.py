@@ -96,7 +96,7 @@ t_month, t_area, t_resp = st.tabs(["Per mese di scadenza", "Per area strategica"
 with t_month:
     month = D.by_month(dated)
     plotly(timing_bars(month, "label", "Step per mese di scadenza"), "dl_month")
-    st.dataframe(italian_table(month, {"label": ("Mese", None), **ROLLUP_COLS}), hide_index=True, key="dl_month_t")
+    show_table(month, {"label": ("Mese", None), **ROLLUP_COLS}, key="dl_month_t")
 with t_area:
     if pm.links.empty:
         st.info("Il piano non collega gli obiettivi ad aree strategiche: la ripartizione per area non è disponibile.",
@@ -106,7 +106,7 @@ with t_area:
                    "collegato a più aree conta in ciascuna.")
         area = D.by_area(dated, pm.links, pm.strategic, pm.areas)
         plotly(timing_bars(area, "area", "Step per area strategica", horizontal=True), "dl_area")
-        st.dataframe(italian_table(area, {"area": ("Area", None), **ROLLUP_COLS}), hide_index=True, key="dl_area_t")
+        show_table(area, {"area": ("Area", None), **ROLLUP_COLS}, key="dl_area_t")
 with t_resp:
     has = {src: D.has_responsible(pm.steps, pm.objectives, src) for src in ("objective", "step")}
     if not any(has.values()):
@@ -117,7 +117,7 @@ with t_resp:
                           format_func={"objective": "dell'obiettivo", "step": "dello step (o dell'obiettivo)"}.get)
         resp = D.by_responsible(dated, pm.objectives, source)
         plotly(timing_bars(resp, "responsible", "Step per responsabile", horizontal=True), "dl_resp")
-        st.dataframe(italian_table(resp, {"responsible": ("Responsabile", None), **ROLLUP_COLS}), hide_index=True,
+        show_table(resp, {"responsible": ("Responsabile", None), **ROLLUP_COLS},
                      key="dl_resp_t")
 
 st.subheader("Attività continuative")

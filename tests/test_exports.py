@@ -182,11 +182,19 @@ def test_pptx_chart_categories_are_neutralised_in_the_embedded_workbook(pm):
 
 
 def test_pptx_of_demo_plans(cssm, cissa, demo_db):
-    for m in (cssm, cissa, plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))):
+    for m in (cssm, cissa):
         prs = Presentation(io.BytesIO(to_pptx(m)))
         assert len(prs.slides) == FIXED_SLIDES + len(m.objectives)
         (ch,) = _charts(prs.slides[4])
         assert ch.plots[0].series[0].values == pytest.approx(tuple(_pct(a) for a in m.objectives["achievement"]))
+    # 003: indicators only, no step → nothing evaluable: the table alone, and a message per objective
+    m = plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))
+    prs = Presentation(io.BytesIO(to_pptx(m)))
+    assert len(prs.slides) == FIXED_SLIDES + len(m.objectives)
+    assert not _charts(prs.slides[4]) and {r[3] for r in _table_rows(_tables(prs.slides[4])[0])[1:]} == {
+        "non valutabile"}
+    texts = " ".join(sh.text_frame.text for sh in prs.slides[FIXED_SLIDES].shapes if sh.has_text_frame)
+    assert "non ha step" in texts and "indicatori" in texts
 
 
 # ----------------------------------------------------------------------------- xlsx

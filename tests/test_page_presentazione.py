@@ -96,3 +96,14 @@ def test_export_buttons(monkeypatch, demo_db, cissa):
     pid, _ = cissa
     at = open_page(monkeypatch, demo_db.path, piano=pid)
     assert [d.proto.label for d in at.get("download_button")] == LABELS
+
+
+def test_room_mode_hides_the_sidebar_and_keeps_the_slide(monkeypatch, demo_db, cissa):
+    pid, _ = cissa
+    at = open_page(monkeypatch, demo_db.path, piano=pid, slide=4)
+    assert not any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
+    button(at, "Modalità sala").click()
+    at.run()
+    assert not at.exception
+    assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
+    assert at.caption[0].value.startswith("Diapositiva 4 di")

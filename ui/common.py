@@ -68,18 +68,32 @@ def italian_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]]) 
     return out.reset_index(drop=True)
 
 
+def compact_columns(view: pd.DataFrame, kinds: dict[str, str | None], long_text: int = 40) -> dict:
+    """Column config keeping long free-text columns (descriptions, verification notes) narrow,
+    so the numbers that follow them stay on screen; the full text shows on hover."""
+    config = {}
+    for label, kind in kinds.items():
+        if kind is None and label in view and len(view):
+            longest = view[label].map(lambda v: len(str(v))).max()
+            if longest > long_text:
+                config[label] = st.column_config.TextColumn(label, width="medium")
+    return config
+
+
 def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key: str | None = None,
-               objective_col: str | None = None, sel: Selection | None = None, height: int | str = "auto") -> None:
+               objective_col: str | None = None, sel: Selection | None = None, height: int | str = "auto",
+               **dataframe_kwargs: Any) -> None:
     """An Italian table; when ``objective_col`` is given, clicking a row opens that objective."""
     view = italian_table(df, columns)
+    config = compact_columns(view, {label: kind for label, kind in columns.values()})
+    kwargs = dict(hide_index=True, key=key, height=height, column_config=config, **dataframe_kwargs)
     if objective_col and sel is not None and len(df):
-        event = st.dataframe(view, hide_index=True, key=key, on_select="rerun", selection_mode="single-row",
-                             height=height)
+        event = st.dataframe(view, on_select="rerun", selection_mode="single-row", **kwargs)
         rows = event.selection.rows if event and event.selection else []
         if rows:
             goto_objective(sel, str(df.iloc[rows[0]][objective_col]))
     else:
-        st.dataframe(view, hide_index=True, key=key, height=height)
+        st.dataframe(view, **kwargs)
 
 
 def goto_objective(sel: Selection, code: str) -> None:

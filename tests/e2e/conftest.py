@@ -4,8 +4,8 @@ by Playwright through Debian's headless Chromium (``playwright install`` is neve
 Session order: build a temporary DuckDB from ``data/demo/*.xlsx`` (plus the small test
 plan of ``tests/workbooks.py``) with the project's own CLI → compute the expected figures
 with :mod:`metrics` and close the file (DuckDB locks it per process) → start the server
-on that file → poll ``/_stcore/health``. Every test gets a fresh browser context, i.e. a
-fresh Streamlit session. Screenshots go to ``tests/artifacts/`` (ignored by git); a
+on that file → poll ``/_stcore/health``. One browser context for the session; every test
+opens its own tab, i.e. a fresh Streamlit session. Screenshots go to ``tests/artifacts/`` (ignored by git); a
 failing test leaves ``tests/artifacts/FAILED-<test>.png`` and prints the server log.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ SMALL_PLAN_FILE = "piano_test_e2e.xlsx"   # tests/workbooks.py BASE, imported as
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - the dev requirements pin playwright
-    sync_playwright = None
+    expect = sync_playwright = None
 
 
 def chromium_path() -> str | None:

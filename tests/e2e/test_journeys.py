@@ -106,13 +106,7 @@ def test_objective_direct_link(page, app_url, expected):
     full_screenshot(page, ARTIFACTS / "journey-2-obiettivo-link.png")
 
 
-CARICA_NOT_GUARDED = pytest.mark.xfail(
-    strict=True, reason="pages/carica.py non chiama ui.common.ensure_app_navigation(): dopo un riavvio il primo link "
-                        "diretto a /carica esegue la pagina da sola (menu «app, carica, …», niente selezione). "
-                        "Togliere il marker quando la pagina la chiama.")
-
-
-@pytest.mark.parametrize("link", ["obiettivo", pytest.param("carica", marks=CARICA_NOT_GUARDED)])
+@pytest.mark.parametrize("link", ["obiettivo", "carica"])
 def test_deep_link_on_fresh_server(page, fresh_db, expected, tmp_path, link):
     """A bookmarked link is the first request after a restart: it must open inside the app
     (Streamlit runs a ``pages/`` file on its own until the first st.navigation call)."""
