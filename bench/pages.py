@@ -84,18 +84,22 @@ def empty_page_in_navigation(page_file: Path) -> Iterator[None]:
         st.navigation = original
 
 
+class _NoBareModeWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "missing ScriptRunContext" not in record.getMessage()
+
+
 @contextmanager
 def _quiet_streamlit() -> Iterator[None]:
-    """Silence Streamlit's "missing ScriptRunContext" warnings of bare-mode AppTest while timing."""
-    loggers = [logging.getLogger(n) for n in list(logging.root.manager.loggerDict) if n.startswith("streamlit")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
+    """Drop Streamlit's "missing ScriptRunContext" warnings of bare-mode AppTest while timing
+    (a filter, because Streamlit resets its loggers' levels when it reads its config)."""
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    flt = _NoBareModeWarning()
+    logger.addFilter(flt)
     try:
         yield
     finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
+        logger.removeFilter(flt)
 
 
 @contextmanager
@@ -151,8 +155,6 @@ def time_pages(db_path: str | Path, work: Path, runs: int = 5, plan_id: int | No
     if only is not None:
         pages = [p for p in pages if p["path"] in only]
     results: dict[str, Any] = {}
-    from streamlit.testing.v1 import AppTest  # noqa: F401  (registers Streamlit's loggers before silencing them)
-
     with _env("CRUSCOTTO_DB", str(db_path)), empty_page_in_navigation(empty), _quiet_streamlit():
         base_runs: list[float] = []
         first = time_page(empty_rel, runs, plan_id)

@@ -98,23 +98,21 @@ def _title(slide, s: Slide) -> None:
         _text(slide, MARGIN, 1.08, W - 2 * MARGIN, 0.4, clip(s.subtitle, 160), 16, color=GREY)
 
 
+def _place_text(shape, text: str, top: float, height: float, size: int, color, bold: bool = False) -> None:
+    """Put a placeholder full width at ``top`` (inches) with left-aligned text of one size and colour."""
+    shape.left, shape.top, shape.width, shape.height = Inches(0.8), Inches(top), Inches(W - 1.6), Inches(height)
+    shape.text_frame.text = text
+    shape.text_frame.word_wrap = True
+    for p in shape.text_frame.paragraphs:
+        p.alignment = PP_ALIGN.LEFT
+        for r in p.runs:
+            r.font.size, r.font.bold, r.font.color.rgb = Pt(size), bold, color
+
+
 def _title_slide(prs, s: Slide):
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE])
-    title, sub = slide.shapes.title, slide.placeholders[1]
-    title.left, title.top, title.width, title.height = Inches(0.8), Inches(1.2), Inches(W - 1.6), Inches(2.2)
-    title.text_frame.text = s.title
-    title.text_frame.word_wrap = True
-    for p in title.text_frame.paragraphs:
-        p.alignment = PP_ALIGN.LEFT
-        for r in p.runs:
-            r.font.size, r.font.bold, r.font.color.rgb = Pt(40 if len(s.title) < 70 else 32), True, BLUE
-    sub.left, sub.top, sub.width, sub.height = Inches(0.8), Inches(3.5), Inches(W - 1.6), Inches(1.1)
-    sub.text_frame.text = s.subtitle
-    sub.text_frame.word_wrap = True
-    for p in sub.text_frame.paragraphs:
-        p.alignment = PP_ALIGN.LEFT
-        for r in p.runs:
-            r.font.size, r.font.color.rgb = Pt(24), GREY
+    _place_text(slide.shapes.title, s.title, 1.2, 2.2, 40 if len(s.title) < 70 else 32, BLUE, bold=True)
+    _place_text(slide.placeholders[1], s.subtitle, 3.5, 1.1, 24, GREY)
     bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(0.8), Inches(4.8), Inches(W - 1.6), Inches(0.06))
     bar.fill.solid()
     bar.fill.fore_color.rgb = BLUE

@@ -8,28 +8,14 @@ from streamlit.testing.v1 import AppTest
 from metrics import deadlines as D
 from metrics import plan_metrics
 from metrics.fmt import fmt_days, fmt_int, fmt_pct
-from tests.conftest import ROOT, plan_id_by_file
+from tests.apptest import metrics_of, open_app
+from tests.conftest import plan_id_by_file
 
 CASCATA, SCADENZE = "pages/cascata.py", "pages/scadenze.py"
 
 
-def run_page(monkeypatch, db_path, page, **query):
-    monkeypatch.setenv("CRUSCOTTO_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
-def metrics_of(at) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for m in at.metric:
-        out.setdefault(m.label, m.value)
-    return out
 
 
 def texts(at) -> str:
@@ -50,7 +36,7 @@ def df_by_column(at, column):
 def test_cascata_seed_000_shows_the_cascade_of_the_metrics(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "000_")
     pm = plan_metrics(demo_db, pid)
-    at = run_page(monkeypatch, demo_db.path, CASCATA, piano=pid)
+    at = open_app(monkeypatch, demo_db.path, CASCATA, piano=pid)
     m = metrics_of(at)
     assert m["Aree strategiche"] == "6" and m["Obiettivi strategici"] == "10"
     assert m["Obiettivi collegati"] == "10" and m["Senza collegamento strategico"] == "0"
@@ -71,7 +57,7 @@ def test_cascata_seed_000_shows_the_cascade_of_the_metrics(monkeypatch, demo_db)
 def test_cascata_with_verifications_and_no_links(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "002_")
     pm = plan_metrics(demo_db, pid, year=2023, as_of=dt.date(2023, 12, 31))
-    at = run_page(monkeypatch, demo_db.path, CASCATA, piano=pid, anno=2023, data="2023-12-31")
+    at = open_app(monkeypatch, demo_db.path, CASCATA, piano=pid, anno=2023, data="2023-12-31")
     m = metrics_of(at)
     assert m["Senza collegamento strategico"] == fmt_int(len(pm.objectives))
     assert "Senza collegamento strategico" in texts(at)
@@ -81,7 +67,7 @@ def test_cascata_with_verifications_and_no_links(monkeypatch, demo_db):
 
 def test_cascata_seed_003_objectives_non_valutabili(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "003_")
-    at = run_page(monkeypatch, demo_db.path, CASCATA, piano=pid)
+    at = open_app(monkeypatch, demo_db.path, CASCATA, piano=pid)
     m = metrics_of(at)
     assert m["Aree strategiche"] == "5" and m["Obiettivi strategici"] == "12" and m["Obiettivi collegati"] == "18"
     assert m["Raggiungimento"] == "non valutabile"
@@ -93,7 +79,7 @@ def test_scadenze_shows_the_slippage_of_the_metrics(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "002_")
     pm = plan_metrics(demo_db, pid, year=2023, as_of=dt.date(2023, 12, 31))
     s = pm.slippage
-    at = run_page(monkeypatch, demo_db.path, SCADENZE, piano=pid, anno=2023, data="2023-12-31")
+    at = open_app(monkeypatch, demo_db.path, SCADENZE, piano=pid, anno=2023, data="2023-12-31")
     m = metrics_of(at)
     assert m["Step valutati"] == fmt_int(s["judged"]) == "4"
     assert m["In tempo"] == fmt_pct(s["on_time_pct"]) == "75,0%"
@@ -112,7 +98,7 @@ def test_scadenze_shows_the_slippage_of_the_metrics(monkeypatch, demo_db):
 def test_scadenze_plan_without_verifications_and_window(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "000_")
     pm = plan_metrics(demo_db, pid)
-    at = run_page(monkeypatch, demo_db.path, SCADENZE, piano=pid)
+    at = open_app(monkeypatch, demo_db.path, SCADENZE, piano=pid)
     m = metrics_of(at)
     assert m["Scaduti"] == "100,0%" and m["Ritardo massimo"] == fmt_days(pm.slippage["max_delay"]) == "275 giorni"
     assert "non ha ancora verifiche" in texts(at)
@@ -131,10 +117,10 @@ def test_scadenze_plan_without_verifications_and_window(monkeypatch, demo_db):
 
 @pytest.mark.parametrize("page", [CASCATA, SCADENZE])
 def test_pages_on_an_empty_database(monkeypatch, tmp_path, page):
-    at = run_page(monkeypatch, tmp_path / "vuoto.duckdb", page)
+    at = open_app(monkeypatch, tmp_path / "vuoto.duckdb", page)
     assert "non contiene ancora alcun piano" in texts(at)
 
 
 def test_scadenze_on_a_plan_without_steps(monkeypatch, demo_db):
-    at = run_page(monkeypatch, demo_db.path, SCADENZE, piano=plan_id_by_file(demo_db, "003_"))
+    at = open_app(monkeypatch, demo_db.path, SCADENZE, piano=plan_id_by_file(demo_db, "003_"))
     assert "non contiene step" in texts(at)

@@ -11,6 +11,7 @@ from metrics import plan_metrics
 from metrics.compare import compare
 from metrics.fmt import fmt_delta, fmt_num, fmt_pct
 from metrics.quality import CHECKS
+from tests.apptest import metrics_of, open_app
 from tests.conftest import ROOT, plan_id_by_file
 from tests.workbooks import BASE, sheets, xlsx
 
@@ -27,20 +28,8 @@ STAFF = [["Obiettivo", "Nome", "Qualifica", "Partecipazione", "Valutazione"],
          ["A", "Persona Due", "C3", "50%", 8]]
 
 
-def open_page(monkeypatch, db_path, page, **query):
-    monkeypatch.setenv("CRUSCOTTO_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
-def metrics_of(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def texts(at) -> str:
@@ -57,7 +46,7 @@ def small_db(db):
 # ----------------------------------------------------------------------------- empty DB, no verifications
 @pytest.mark.parametrize("page", MINE)
 def test_pages_on_an_empty_database(monkeypatch, tmp_path, page):
-    at = open_page(monkeypatch, tmp_path / "vuoto.duckdb", page)
+    at = open_app(monkeypatch, tmp_path / "vuoto.duckdb", page)
     assert "non contiene ancora alcun piano" in texts(at)
 
 
@@ -65,10 +54,10 @@ def test_pages_on_a_plan_without_verifications(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "000_")
     pm = plan_metrics(demo_db, pid)
     assert pm.counts["verifications"] == 0
-    assert "non ha indicatori" in texts(open_page(monkeypatch, demo_db.path, IND, piano=pid))
-    assert "non elenca il personale" in texts(open_page(monkeypatch, demo_db.path, PERS, piano=pid))
-    assert "almeno due date di monitoraggio" in texts(open_page(monkeypatch, demo_db.path, CONF, piano=pid))
-    at = open_page(monkeypatch, demo_db.path, QUAL, piano=pid)
+    assert "non ha indicatori" in texts(open_app(monkeypatch, demo_db.path, IND, piano=pid))
+    assert "non elenca il personale" in texts(open_app(monkeypatch, demo_db.path, PERS, piano=pid))
+    assert "almeno due date di monitoraggio" in texts(open_app(monkeypatch, demo_db.path, CONF, piano=pid))
+    at = open_app(monkeypatch, demo_db.path, QUAL, piano=pid)
     assert metrics_of(at)["Con segnalazioni"] == str(len(pm.quality))
     assert "overdue_without_verification" in {q["rule"] for q in pm.quality}
     assert any(e.label.startswith("⚠️ " + CHECKS["overdue_without_verification"]) for e in at.expander)
@@ -78,7 +67,7 @@ def test_pages_on_a_plan_without_verifications(monkeypatch, demo_db):
 def test_indicatori_without_values_says_so_and_still_lists_targets(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "003_")
     ind = plan_metrics(demo_db, pid).indicators
-    at = open_page(monkeypatch, demo_db.path, IND, piano=pid)
+    at = open_app(monkeypatch, demo_db.path, IND, piano=pid)
     m = metrics_of(at)
     assert m["Indicatori"] == str(len(ind)) == "60"
     assert m["Valutabili"] == str(int(ind["achievement"].notna().sum())) == "0"
@@ -96,7 +85,7 @@ def test_indicatori_without_values_says_so_and_still_lists_targets(monkeypatch, 
 def test_indicatori_with_values_shows_bullets_and_achievement(monkeypatch, small_db):
     db, res = small_db
     ind = plan_metrics(db, res.plan_id).indicators
-    at = open_page(monkeypatch, db.path, IND, piano=res.plan_id)
+    at = open_app(monkeypatch, db.path, IND, piano=res.plan_id)
     m = metrics_of(at)
     assert m["Valutabili"] == "2" and m["Target raggiunti"] == "1" and m["Non valutabili"] == "1"
     assert any(s.value == "Target e valore rilevato" for s in at.subheader)
@@ -111,7 +100,7 @@ def test_indicatori_with_values_shows_bullets_and_achievement(monkeypatch, small
 def test_persone_scores_are_rule_7(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "004_")
     people = plan_metrics(demo_db, pid).people
-    at = open_page(monkeypatch, demo_db.path, PERS, piano=pid)
+    at = open_app(monkeypatch, demo_db.path, PERS, piano=pid)
     m = metrics_of(at)
     assert m["Persone"] == "14" == str(len(people))
     assert m["Persone valutate"] == "14"
@@ -125,7 +114,7 @@ def test_persone_scores_are_rule_7(monkeypatch, demo_db):
 
 def test_persone_without_participation_and_grades(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "002_")
-    at = open_page(monkeypatch, demo_db.path, PERS, piano=pid)
+    at = open_app(monkeypatch, demo_db.path, PERS, piano=pid)
     m = metrics_of(at)
     assert m["Persone"] == "40" and m["Persone valutate"] == "0"
     assert any("né la partecipazione né la valutazione" in i.value for i in at.info)
@@ -135,7 +124,7 @@ def test_persone_without_participation_and_grades(monkeypatch, demo_db):
 
 def test_persone_grade_view(monkeypatch, small_db):
     db, res = small_db
-    at = open_page(monkeypatch, db.path, PERS, piano=res.plan_id)
+    at = open_app(monkeypatch, db.path, PERS, piano=res.plan_id)
     assert metrics_of(at)["Punteggio più alto"] == fmt_num((30 * 9 + 20 * 10) / 50)
     at.radio(key="people_value").set_value("grade").run()
     assert not at.exception
@@ -144,7 +133,7 @@ def test_persone_grade_view(monkeypatch, small_db):
 # ----------------------------------------------------------------------------- confronto
 def test_confronto_two_dates_of_cissa(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "002_")
-    at = open_page(monkeypatch, demo_db.path, CONF, piano=pid, anno=2023, data="2023-12-31")
+    at = open_app(monkeypatch, demo_db.path, CONF, piano=pid, anno=2023, data="2023-12-31")
     before = plan_metrics(demo_db, pid, year=2023, as_of=dt.date(2023, 8, 31))
     after = plan_metrics(demo_db, pid, year=2023, as_of=dt.date(2023, 12, 31))
     c = compare(before, after)
@@ -163,7 +152,7 @@ def test_confronto_two_dates_of_cissa(monkeypatch, demo_db):
 
 def test_confronto_same_date_twice_warns(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "002_")
-    at = open_page(monkeypatch, demo_db.path, CONF, piano=pid)
+    at = open_app(monkeypatch, demo_db.path, CONF, piano=pid)
     at.selectbox(key="cmp_date_before").set_value(dt.date(2023, 12, 31)).run()
     assert not at.exception
     assert any("due date diverse" in w.value for w in at.warning)
@@ -175,7 +164,7 @@ def test_confronto_two_versions(monkeypatch, db):
     steps[3][3] = "31/12/2025"
     v2 = import_bytes(db, xlsx(sheets(Step=steps)), "v2.xlsx")
     assert v1.status == v2.status == IMPORTED
-    at = open_page(monkeypatch, db.path, CONF, piano=v1.plan_id)
+    at = open_app(monkeypatch, db.path, CONF, piano=v1.plan_id)
     assert at.radio(key="cmp_mode").options == ["Due date di monitoraggio", "Due versioni del piano"]
     at.radio(key="cmp_mode").set_value("Due versioni del piano").run()
     assert not at.exception
@@ -191,7 +180,7 @@ def test_confronto_two_versions(monkeypatch, db):
 def test_qualita_lists_every_check(monkeypatch, demo_db, prefix):
     pid = plan_id_by_file(demo_db, prefix)
     pm = plan_metrics(demo_db, pid)
-    at = open_page(monkeypatch, demo_db.path, QUAL, piano=pid)
+    at = open_app(monkeypatch, demo_db.path, QUAL, piano=pid)
     m = metrics_of(at)
     assert m["Controlli"] == str(len(CHECKS))
     assert m["Con segnalazioni"] == str(len(pm.quality))

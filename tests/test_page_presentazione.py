@@ -8,22 +8,17 @@ from streamlit.testing.v1 import AppTest
 from exports.common import FIXED_SLIDES
 from metrics import plan_metrics
 from metrics.fmt import fmt_pct
+from tests.apptest import open_app
 from tests.conftest import ROOT, plan_id_by_file
 
 PAGE = "pages/presentazione.py"
 LABELS = ["Scarica PowerPoint", "Scarica Excel", "Scarica Relazione (Word)", "Scarica report HTML"]
 
 
+
+
 def open_page(monkeypatch, db_path, **query):
-    monkeypatch.setenv("CRUSCOTTO_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(monkeypatch, db_path, PAGE, **query)
 
 
 def button(at, prefix):

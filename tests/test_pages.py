@@ -8,21 +8,12 @@ from streamlit.testing.v1 import AppTest
 
 from metrics import list_plans, plan_metrics
 from metrics.fmt import fmt_pct
+from tests.apptest import open_app
 from tests.conftest import ROOT, plan_id_by_file
 
 PAGES = re.findall(r'st\.Page\("(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
 
 
-def open_app(monkeypatch, db_path, page=None, **query):
-    monkeypatch.setenv("CRUSCOTTO_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    return at
 
 
 def test_app_lists_every_page_file():
