@@ -113,7 +113,7 @@ def _as_number(value: Any) -> tuple[float | None, bool, str | None]:
     return num, had_pct, None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192, typed=True)
 def _parse_percent_cached(value: Any) -> tuple[float | None, str | None]:
     num, had_pct, err = _as_number(value)
     if err or num is None:
@@ -141,7 +141,7 @@ class Weight:
     explicit_pct: bool    # the cell said it is a percentage
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096, typed=True)
 def parse_weight(value: Any) -> tuple[Weight | None, str | None]:
     """Peso relativo: ``5%``, ``0,05``, ``5``, ``10 punti su 50``. Negative weights are an error.
 
@@ -250,7 +250,7 @@ def _excel_serial(x: float) -> dt.date | None:
     return None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192, typed=True)
 def parse_date(value: Any, default_year: int | None = None) -> tuple[dt.date | None, str | None]:
     """Data singola (verifica, completamento, nuovo termine). Text without a date is an error."""
     if value is None:
@@ -283,7 +283,7 @@ class Deadline:
     warning: str | None = None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192, typed=True)
 def parse_deadline(value: Any, default_year: int | None = None) -> Deadline:
     """Termine: a date, two dates (original + revised), or a recurring text (continuativo).
 
@@ -349,7 +349,7 @@ DEFAULT_ACHIEVEMENT = {
 }
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096, typed=True)
 def normalize_status(raw: str | None, not_attributable: bool = False) -> str:
     """Stato normalizzato: first matching rule of the spec wins; text unknown → ``sconosciuto``."""
     if not_attributable:

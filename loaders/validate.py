@@ -171,6 +171,14 @@ class _Validator:
         v = self.text(sh, rec, key, row, required)
         return _squash_spaces(v) if v else v
 
+    def objective_ref(self, sh: _Sheet, rec: dict, row: int, objective_codes: set[str]) -> str | None:
+        """The row's «Obiettivo» code, which must exist in the sheet «Obiettivi»."""
+        obj = self.code(sh, rec, "objective_code", row)
+        if obj and obj not in objective_codes:
+            self.problems.error(f"obiettivo «{obj}» non trovato nel foglio «Obiettivi»",
+                                sh.name, row, sh.col("objective_code"), obj)
+        return obj
+
     def date(self, sh: _Sheet, rec: dict, key: str, row: int) -> dt.date | None:
         value = rec.get(key)
         if value is None:
@@ -345,7 +353,9 @@ class _Validator:
             rec_[3] = w
         given = [r[3] for r in out if r[3] is not None]
         if out and len(given) < len(out) and given:
-            self.problems.warning(f"{len(out) - len(given)} obiettivi senza peso: contano con il peso medio degli altri",
+            missing = len(out) - len(given)
+            self.problems.warning(f"{missing} {'obiettivo senza peso: conta' if missing == 1 else 'obiettivi senza peso: contano'}"
+                                  " con il peso medio degli altri",
                                   sh.name, None, sh.col("weight"))
         return (pd.DataFrame(out, columns=TABLE_COLUMNS["objectives"]),
                 pd.DataFrame(links, columns=TABLE_COLUMNS["objective_links"]))
@@ -492,7 +502,7 @@ class _Validator:
             elif not owners:
                 self.problems.error(f"step «{code}» non trovato nel foglio «Step»", sh.name, row, sh.col("step_code"), code)
             else:
-                self.problems.error(f"step «{code}» ambiguo (presente negli obiettivi {', '.join(owners)}): "
+                self.problems.error(f"step «{code}» ambiguo (presente negli obiettivi {', '.join(map(str, owners))}): "
                                     f"indicare la colonna «Obiettivo»", sh.name, row, sh.col("step_code"), code)
         verified_on = self.date(sh, rec, "verified_on", row)
         completed = self.date(sh, rec, "completed_on", row)
@@ -583,10 +593,7 @@ class _Validator:
         out = []
         if sh:
             for row, rec, _ in sh.records():
-                obj = self.code(sh, rec, "objective_code", row)
-                if obj and obj not in objective_codes:
-                    self.problems.error(f"obiettivo «{obj}» non trovato nel foglio «Obiettivi»",
-                                        sh.name, row, sh.col("objective_code"), obj)
+                obj = self.objective_ref(sh, rec, row, objective_codes)
                 out.append((obj, self.code(sh, rec, "code", row, False), self.text(sh, rec, "name", row, True),
                             self.text(sh, rec, "algorithm", row), self.text(sh, rec, "unit", row),
                             self.text(sh, rec, "baseline_raw", row), self.text(sh, rec, "target_raw", row),
@@ -598,10 +605,7 @@ class _Validator:
         out = []
         if sh:
             for row, rec, _ in sh.records():
-                obj = self.code(sh, rec, "objective_code", row)
-                if obj and obj not in objective_codes:
-                    self.problems.error(f"obiettivo «{obj}» non trovato nel foglio «Obiettivi»",
-                                        sh.name, row, sh.col("objective_code"), obj)
+                obj = self.objective_ref(sh, rec, row, objective_codes)
                 grade = None
                 g = rec.get("grade")
                 if g is not None:

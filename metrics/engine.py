@@ -52,6 +52,21 @@ class PlanMetrics:
     slippage: dict
     counts: dict
     quality: list[dict] = field(default_factory=list)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, fn, *args):
+        """``fn(*args)`` computed once per PlanMetrics (itself cached per data version): figures
+        and roll-ups that pages would otherwise rebuild on every rerun. ``args`` must be hashable,
+        or frames of this PlanMetrics (a frame built by the caller raises TypeError)."""
+        frames = {id(v): k for k, v in vars(self).items() if isinstance(v, pd.DataFrame)}
+        code = getattr(fn, "__code__", None)
+        key = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", repr(fn)), code and code.co_filename,
+               tuple(("self",) if a is self else ("frame", frames[id(a)]) if isinstance(a, pd.DataFrame)
+                     and id(a) in frames else a for a in args))
+        hash(key)
+        if key not in self._derived:
+            self._derived[key] = fn(*args)
+        return self._derived[key]
 
 
 # ----------------------------------------------------------------------------- plans

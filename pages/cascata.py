@@ -15,7 +15,7 @@ if pm.objectives.empty:
     st.warning("Il piano non contiene obiettivi: non c'è nessuna cascata da mostrare.")
     st.stop()
 
-groups = cascade_groups(pm.objectives, pm.links, pm.strategic, pm.areas)
+groups = pm.derived(cascade_groups, pm.objectives, pm.links, pm.strategic, pm.areas)
 linked = pm.objectives["code"].isin(pm.links["objective_code"])
 metric_row([
     ("Aree strategiche", fmt_int(len(pm.areas)), None),
@@ -41,7 +41,7 @@ st.subheader("Dalle aree agli obiettivi")
 st.caption("Larghezza dei flussi = peso normalizzato degli obiettivi. Per aprire un nodo usare il menu "
            "«Dettaglio» più sotto (Streamlit non trasmette il clic sui diagrammi di Sankey) oppure il clic sul "
            "grafico a raggiera.")
-plotly(cascade_sankey(pm.objectives, pm.links, pm.strategic, pm.areas), "sankey")
+plotly(pm.derived(cascade_sankey, pm.objectives, pm.links, pm.strategic, pm.areas), "sankey")
 empty_strategic = [str(c) for c, objs in zip(pm.strategic["code"], pm.strategic["objectives"]) if len(objs) == 0]
 if empty_strategic:
     st.caption("Obiettivi strategici senza obiettivi collegati (non disegnati): " + ", ".join(empty_strategic) + ".")
@@ -52,7 +52,7 @@ kind = st.radio("Vista", ["sunburst", "treemap"], horizontal=True, key="cascade_
 st.caption("Dimensione = peso (ripartito tra gli step secondo i loro pesi). Clic su un'area o un obiettivo "
            "strategico per ingrandirlo e vederne il dettaglio sotto; clic su un obiettivo o su uno step per aprire "
            "la scheda dell'obiettivo.")
-event = st.plotly_chart(cascade_tree(pm.objectives, pm.links, pm.strategic, pm.areas, pm.steps, kind=kind),
+event = st.plotly_chart(pm.derived(cascade_tree, pm.objectives, pm.links, pm.strategic, pm.areas, pm.steps, kind),
                         key=f"cascade_tree_{kind}", on_select="rerun", selection_mode=("points",),
                         config=PLOTLY_CONFIG)
 points = event.selection.points if event and event.selection else []

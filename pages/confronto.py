@@ -67,7 +67,21 @@ else:
     st.caption(f"Raggiungimenti dell'anno {sel.year}: {label_before} letta al {fmt_date(before.ctx.as_of)}, "
                f"{label_after} al {fmt_date(after.ctx.as_of)}.")
 
-cmp = compare(before, after)
+
+
+def comparison(before_ctx):
+    """compare() of this pair, cached on ``after`` (keyed by the other side's context)."""
+    return compare(before, after)
+
+
+cmp = after.derived(comparison, before.ctx)
+
+
+def comparison_figure(before_ctx, kind: str):
+    """Delta or before/after bars of this pair, cached on ``after``."""
+    builder = delta_bars if kind == "delta" else before_after_bars
+    return builder(cmp.objectives, label_before, label_after)
+
 counts = cmp.counts.set_index("key")
 cols = st.columns(4)
 cols[0].metric(f"Raggiungimento {label_before}", fmt_pct(cmp.achievement_before))
@@ -88,9 +102,9 @@ st.subheader("Raggiungimento per obiettivo")
 st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
 left, right = st.columns(2)
 with left:
-    plotly(delta_bars(cmp.objectives, label_before, label_after), "cmp_delta", sel, clickable=True)
+    plotly(after.derived(comparison_figure, before.ctx, "delta"), "cmp_delta", sel, clickable=True)
 with right:
-    plotly(before_after_bars(cmp.objectives, label_before, label_after), "cmp_both", sel, clickable=True)
+    plotly(after.derived(comparison_figure, before.ctx, "both"), "cmp_both", sel, clickable=True)
 show_table(cmp.objectives, {
     "code": ("Codice", None), "title": ("Obiettivo", None),
     "achievement_before": (f"Raggiungimento {label_before}", "pct"),

@@ -66,18 +66,31 @@ if len(not_eval):
     with st.expander("Motivi di non valutabilità", expanded=evaluable.empty):
         st.dataframe(reasons.rename_axis("Motivo").reset_index(name="Indicatori"), hide_index=True)
 
+
+def _bullets_figure():
+    return indicator_bullets(ind)
+
+
+def _by_objective_figure():
+    short = {c: f"{c} · {titles.get(c, '')[:45]}" for c in ind["objective_code"].astype(str)}
+    return indicators_by_group(ind, "objective_code", labels=short, title="Indicatori per obiettivo")
+
+
+def _by_area_figure():
+    return indicators_by_group(ind, "org_area", title="Indicatori per area organizzativa")
+
+
 if not bullet_frame(ind).empty:
     st.subheader("Target e valore rilevato")
     st.caption("Barra = valore rilevato (colore della fascia di raggiungimento), linea nera = target, zona grigia = "
                "baseline. ↑ più alto è meglio, ↓ più basso è meglio.")
-    plotly(indicator_bullets(ind), "bullets")
+    plotly(pm.derived(_bullets_figure), "bullets")
 
 ALL = "(tutti)"
 st.subheader("Target e baseline per gruppo")
 by_objective, by_area = st.tabs(["Per obiettivo", "Per area organizzativa"])
 with by_objective:
-    short = {c: f"{c} · {titles.get(c, '')[:45]}" for c in ind["objective_code"].astype(str)}
-    plotly(indicators_by_group(ind, "objective_code", labels=short, title="Indicatori per obiettivo"), "by_objective")
+    plotly(pm.derived(_by_objective_figure), "by_objective")
     groups = {str(c): f"{c} · {titles.get(str(c), '')} — {_count(len(g), 'indicatore', 'indicatori')}, "
                       f"{int(g['achievement'].notna().sum())} valutabili"
               for c, g in ind.groupby("objective_code", sort=False)}
@@ -85,7 +98,7 @@ with by_objective:
     rows = ind if pick == ALL else ind[ind["objective_code"].astype(str) == pick]
     _table(rows, {"objective_code": ("Obiettivo", None)}, {"org_area": ("Area organizzativa", None)})
 with by_area:
-    plotly(indicators_by_group(ind, "org_area", title="Indicatori per area organizzativa"), "by_area")
+    plotly(pm.derived(_by_area_figure), "by_area")
     areas = ind.assign(org_area=ind["org_area"].fillna("(non indicata)"))
     groups = {str(a): f"{a} — {_count(len(g), 'indicatore', 'indicatori')}, {int(g['achievement'].notna().sum())} "
                       "valutabili" for a, g in areas.groupby("org_area", sort=True)}

@@ -55,11 +55,22 @@ show_table(steps, {
     "slip_days": ("Giorni di ritardo", "int"), "overdue_days": ("Giorni scaduto", "int"), "note": ("Verifica", None),
 }, key="steps_table")
 
+
+
+def objective_figure(kind: str, objective: str):
+    """Timeline or waterfall of one objective, built once per PlanMetrics."""
+    rows = pm.steps[pm.steps["objective_code"] == objective]
+    if kind == "timeline":
+        return steps_timeline(rows, pm.ctx.as_of)
+    obj = pm.objectives[pm.objectives["code"] == objective].iloc[0]
+    return contribution_waterfall(rows, obj["achievement"] if obj["evaluable"] else None)
+
+
 left, right = st.columns(2)
 with left:
-    plotly(steps_timeline(steps, sel.as_of), "timeline")
+    plotly(pm.derived(objective_figure, "timeline", code), "timeline")
 with right:
-    plotly(contribution_waterfall(steps, o["achievement"] if o["evaluable"] else None), "waterfall")
+    plotly(pm.derived(objective_figure, "waterfall", code), "waterfall")
 
 st.subheader("Storico delle verifiche")
 hist = all_verifications(sel.db, sel.import_id)

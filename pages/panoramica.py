@@ -3,6 +3,7 @@ import streamlit as st
 
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
 from metrics.fmt import fmt_int, fmt_pct
+from metrics.settings import DEFAULT
 from ui.common import metric_row, page_header, plotly, require_selection, show_table
 
 sel = require_selection()
@@ -14,7 +15,7 @@ left, right = st.columns([1, 2])
 with left:
     st.metric("Raggiungimento del piano", fmt_pct(pm.achievement),
               help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3).")
-    plotly(achievement_gauge(pm.achievement, title="", height=220), "gauge")
+    plotly(pm.derived(achievement_gauge, pm.achievement, DEFAULT, "", 220), "gauge")
 with right:
     metric_row([
         ("Obiettivi", fmt_int(c["objectives"]), f"{c['objectives_evaluable']} valutabili nell'anno"),
@@ -34,7 +35,7 @@ with right:
 
 st.subheader("Obiettivi")
 st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
-plotly(objectives_ranking(pm.objectives), "ranking", sel, clickable=True)
+plotly(pm.derived(objectives_ranking, pm.objectives), "ranking", sel, clickable=True)
 show_table(pm.objectives.sort_values("achievement", na_position="last"), {
     "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
     "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None), "band": ("Fascia", None),
@@ -45,7 +46,7 @@ st.subheader("Punti a rischio")
 st.caption("Step aperti o in ritardo ordinati per i punti che costano al piano: peso anno × peso obiettivo × "
            "quota mancante. La somma è ciò che manca al 100% del piano.")
 risk = pm.steps[pm.steps["points_at_risk"] > 1e-9].sort_values("points_at_risk", ascending=False)
-plotly(risk_points(pm.steps), "risk", sel, clickable=True)
+plotly(pm.derived(risk_points, pm.steps), "risk", sel, clickable=True)
 show_table(risk.head(30), {
     "objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
     "deadline": ("Termine", "date"), "status": ("Stato", None), "timing": ("Tempi", None),

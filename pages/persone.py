@@ -38,6 +38,10 @@ elif not has_grade:
     st.info("Il foglio «Personale» non riporta valutazioni: il punteggio individuale non è calcolabile; è mostrata "
             "la partecipazione.", icon="ℹ️")
 
+def scores_figure():
+    return scores_bar(people)
+
+
 table = people.sort_values(["score", "name"], ascending=[False, True], na_position="last")
 cols = {"name": ("Nome", None)}
 if has_grade:
@@ -51,12 +55,19 @@ if has_grade:
                "(regola 7, scala 0–10). Se la partecipazione manca conta come 100%.")
     left, right = st.columns([3, 2])
     with left:
-        plotly(scores_bar(people), "scores")
+        plotly(pm.derived(scores_figure), "scores")
     with right:
         show_table(table, cols, height=min(600, 35 * len(table) + 40))
 else:
     st.subheader("Persone")
     show_table(table, cols)
+
+
+
+def matrix_figure(cell_value: str):
+    """The person × objective heatmap for one cell value, built once per PlanMetrics."""
+    return participation_heatmap(staff, titles, cell_value, order)
+
 
 st.subheader("Matrice persona × obiettivo")
 if has_part or has_grade:
@@ -70,7 +81,7 @@ else:
 st.caption("Una riga per persona, una colonna per obiettivo (passare il mouse su una cella per il titolo)."
            + (" Celle vuote: persona non assegnata all'obiettivo." if value != ASSIGNMENT else
               " ✓ = persona assegnata all'obiettivo."))
-plotly(participation_heatmap(staff, titles, value, order), "matrix")
+plotly(pm.derived(matrix_figure, value), "matrix")
 
 with st.expander("Elenco completo del personale per obiettivo"):
     show_table(staff.assign(objective=[f"{c} · {titles.get(str(c), '')}" for c in staff["objective_code"]]), {

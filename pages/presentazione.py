@@ -11,6 +11,7 @@ from charts.overview import achievement_gauge, objectives_ranking
 from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
                             export_file_name, group_frames, verification_notes)
+from metrics.settings import DEFAULT
 from ui.common import metric_row, plotly, require_selection
 
 Q_SLIDE = "slide"
@@ -73,7 +74,7 @@ def _figures(figs: list[tuple[str, str]], per_row: int = 4) -> None:
 
 sel = require_selection()
 pm = sel.metrics()
-deck = build_deck(pm)
+deck = pm.derived(build_deck, pm)
 n = len(deck)
 
 # slide index: the URL wins when it changes (bookmark, back button), else the session remembers
@@ -126,7 +127,8 @@ with st.container(border=True):
         if s.kind == ACHIEVEMENT:
             left, right = st.columns([1, 1.4])
             with left:
-                plotly(achievement_gauge(pm.achievement, height=360), "pres_gauge")
+                plotly(pm.derived(achievement_gauge, pm.achievement, DEFAULT, "Raggiungimento del piano", 360),
+                       "pres_gauge")
             with right:
                 _figures(s.figures[1:], per_row=3)
                 for b in s.bullets:
@@ -150,12 +152,12 @@ with st.container(border=True):
                 _table(s.table)
             else:
                 st.caption("Clic su una barra per aprire l'obiettivo.")
-                plotly(objectives_ranking(pm.objectives), "pres_ranking", sel, clickable=True)
+                plotly(pm.derived(objectives_ranking, pm.objectives), "pres_ranking", sel, clickable=True)
         elif s.kind == LATE:
             _figures(s.figures)
             left, right = st.columns([1, 2])
             with left:
-                plotly(timing_doughnut(pm.steps), "pres_timing")
+                plotly(pm.derived(timing_doughnut, pm.steps), "pres_timing")
             with right:
                 if s.message:
                     st.success(s.message)

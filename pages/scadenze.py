@@ -19,10 +19,24 @@ if pm.steps.empty:
 
 all_years = st.toggle("Includi gli step degli altri anni del piano", key="dl_all_years",
                       help="Di norma si considerano gli step con termine nell'anno scelto, come nella Panoramica.")
-steps = D.scope(pm.steps, all_years)
-s = F.slippage_summary(steps) if all_years else pm.slippage
-dated = D.dated_steps(steps)
-continuous = D.continuous_steps(steps)
+
+
+def deadline_frames(all_years: bool) -> dict:
+    """The frames of this page for one scope, computed once per PlanMetrics."""
+    steps = D.scope(pm.steps, all_years)
+    dated = D.dated_steps(steps)
+    month = D.by_month(dated)
+    area = D.by_area(dated, pm.links, pm.strategic, pm.areas) if len(pm.links) else None
+    return {"steps": steps, "summary": F.slippage_summary(steps) if all_years else pm.slippage, "dated": dated,
+            "continuous": D.continuous_steps(steps), "month": month, "area": area,
+            "overdue": D.overdue_steps(dated), "late": D.late_steps(dated),
+            "fig_timeline": deadlines_timeline(dated, pm.ctx.as_of), "fig_hist": delay_histogram(dated),
+            "fig_month": timing_bars(month, "label", "Step per mese di scadenza"),
+            "fig_area": None if area is None else timing_bars(area, "area", "Step per area strategica", horizontal=True)}
+
+
+frames = pm.derived(deadline_frames, all_years)
+steps, s, dated, continuous = frames["steps"], frames["summary"], frames["dated"], frames["continuous"]
 as_of = fmt_date(sel.as_of)
 
 metric_row([
@@ -51,12 +65,12 @@ STEP_COLS = {"objective_code": ("Obiettivo", None), "code": ("Step", None), "des
 st.subheader("Tutte le scadenze")
 st.caption("Ogni step con termine datato: il rombo è il termine, la linea arriva alla data di completamento (in tempo "
            "o in ritardo) o alla data di monitoraggio (scaduto). Clic su un punto per aprire l'obiettivo.")
-plotly(deadlines_timeline(dated, sel.as_of), "dl_timeline", sel, clickable=True)
+plotly(frames["fig_timeline"], "dl_timeline", sel, clickable=True)
 
 st.subheader("In scadenza")
 days = st.radio("Scadenze nei prossimi", [30, 60], horizontal=True, key="dl_window",
                 format_func=lambda d: f"{d} giorni")
-soon = D.due_soon(pm.steps, sel.as_of, days)
+soon = pm.derived(D.due_soon, pm.steps, sel.as_of, days)
 if soon.empty:
     st.caption(f"Nessuno step da completare con termine nei {days} giorni successivi al {as_of}.")
 else:
@@ -67,7 +81,7 @@ else:
                key="dl_soon", objective_col="objective_code", sel=sel)
 
 st.subheader("Step scaduti")
-overdue = D.overdue_steps(dated)
+overdue = frames["overdue"]
 if overdue.empty:
     st.caption(f"Nessuno step scaduto al {as_of}.")
 else:
@@ -77,7 +91,7 @@ else:
                sel=sel)
 
 st.subheader("Step completati in ritardo")
-late = D.late_steps(dated)
+late = frames["late"]
 if late.empty:
     st.caption("Nessuno step completato dopo il termine.")
 else:
@@ -85,7 +99,7 @@ else:
                       "slip_revised_days": ("Giorni rispetto al nuovo termine", "int")},
                key="dl_late", objective_col="objective_code", sel=sel)
 
-plotly(delay_histogram(dated), "dl_hist")
+plotly(frames["fig_hist"], "dl_hist")
 
 st.subheader("Ritardi per mese, area e responsabile")
 ROLLUP_COLS = {"steps": ("Step", "int"), "on_time": ("In tempo", "int"), "late": ("In ritardo", "int"),
@@ -94,8 +108,8 @@ ROLLUP_COLS = {"steps": ("Step", "int"), "on_time": ("In tempo", "int"), "late":
                "median_delay": ("Ritardo mediano", "days"), "max_delay": ("Ritardo massimo", "days")}
 t_month, t_area, t_resp = st.tabs(["Per mese di scadenza", "Per area strategica", "Per responsabile"])
 with t_month:
-    month = D.by_month(dated)
-    plotly(timing_bars(month, "label", "Step per mese di scadenza"), "dl_month")
+    month = frames["month"]
+    plotly(frames["fig_month"], "dl_month")
     show_table(month, {"label": ("Mese", None), **ROLLUP_COLS}, key="dl_month_t")
 with t_area:
     if pm.links.empty:
@@ -104,8 +118,8 @@ with t_area:
     else:
         st.caption("Area raggiunta attraverso obiettivo → obiettivo strategico → area: uno step il cui obiettivo è "
                    "collegato a più aree conta in ciascuna.")
-        area = D.by_area(dated, pm.links, pm.strategic, pm.areas)
-        plotly(timing_bars(area, "area", "Step per area strategica", horizontal=True), "dl_area")
+        area = frames["area"]
+        plotly(frames["fig_area"], "dl_area")
         show_table(area, {"area": ("Area", None), **ROLLUP_COLS}, key="dl_area_t")
 with t_resp:
     has = {src: D.has_responsible(pm.steps, pm.objectives, src) for src in ("objective", "step")}

@@ -206,3 +206,20 @@ def test_cache_is_never_stale_after_import(tmp_path):
     after = plan_metrics(db, first.plan_id)
     assert before.achievement == pytest.approx(60.0) and after.achievement == 100.0
     db.close()
+
+
+def test_derived_results_are_computed_once_per_plan_metrics(db):
+    res = import_bytes(db, xlsx(), "p.xlsx")
+    pm = plan_metrics(db, res.plan_id)
+    calls = []
+
+    def count_steps(steps, label):
+        calls.append(label)
+        return len(steps)
+
+    assert pm.derived(count_steps, pm.steps, "a") == 3
+    assert pm.derived(count_steps, pm.steps, "a") == 3
+    assert pm.derived(count_steps, pm.steps, "b") == 3
+    assert calls == ["a", "b"]
+    with pytest.raises(TypeError):
+        pm.derived(count_steps, pm.steps.copy(), "c")     # a frame of the caller cannot be a cache key

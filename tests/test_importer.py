@@ -213,3 +213,16 @@ def test_validate_workbook_never_raises_on_garbage():
     for data in (b"", b"PK\x03\x04garbage", xlsx({"Foglio1": [["a"]]})):
         parsed = validate_workbook(data, "x.xlsx")
         assert not parsed.ok and all(isinstance(str(p), str) for p in parsed.problems)
+
+
+def test_ambiguous_step_with_an_objectiveless_duplicate_is_an_error_not_a_crash(db):
+    steps = BASE["Step"] + [[None, "A.1", "Senza obiettivo", "31/12/2025", "10%"]]
+    res = _refused(db, xlsx(sheets(Step=steps)))
+    assert any("campo obbligatorio vuoto" in p.message for p in res.problems.errors)
+
+
+def test_bool_cells_are_not_confused_with_numbers_by_the_parser_caches():
+    from loaders import parsing as P
+    assert P.parse_percent(1) == (100.0, None)
+    value, err = P.parse_percent(True)
+    assert value is None and err
