@@ -52,6 +52,7 @@ class PlanMetrics:
     slippage: dict
     counts: dict
     quality: list[dict] = field(default_factory=list)
+    verifications: pd.DataFrame = field(default_factory=pd.DataFrame)   # every verification of the version
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, fn, *args):
@@ -116,7 +117,21 @@ def monitoring_dates(db: Database, import_id: int) -> list[dt.date]:
 def make_context(db: Database, plan_id: int, import_id: int | None = None, year: int | None = None,
                  as_of: dt.date | None = None) -> Context:
     """Defaults: the current version; as-of = Data monitoraggio, else the latest Data verifica,
-    else 31/12 of the year (given, or the first of the plan); year = the as-of's year."""
+    else 31/12 of the year (given, or the first of the plan); year = the as-of's year.
+    Cached per data version (every page run asks for it several times)."""
+    if db.path == ":memory:":
+        return _make_context(db, plan_id, import_id, year, as_of)
+    return _context_cached(db.path, db.version(), plan_id, import_id, year, as_of)
+
+
+@lru_cache(maxsize=256)
+def _context_cached(db_path: str, data_version: int, plan_id: int, import_id: int | None, year: int | None,
+                    as_of: dt.date | None) -> Context:
+    return _make_context(get_db(db_path), plan_id, import_id, year, as_of)
+
+
+def _make_context(db: Database, plan_id: int, import_id: int | None, year: int | None,
+                  as_of: dt.date | None) -> Context:
     row = db.rows("""SELECT p.ente, p.titolo, i.import_id, i.version, i.anno_inizio, i.anno_fine, i.data_monitoraggio
                      FROM plans p JOIN imports i ON i.plan_id = p.plan_id
                      WHERE p.plan_id = ? AND i.import_id = coalesce(?, p.current_import_id)""", [plan_id, import_id])
@@ -246,6 +261,7 @@ def _compute(db: Database, ctx: Context, settings: Settings) -> PlanMetrics:
     }
     pm = PlanMetrics(ctx, objectives, steps, strategic, areas, t["links"], indicators, t["staff"],
                      F.individual_scores(t["staff"]), achievement, F.slippage_summary(due), counts)
+    pm.verifications = t["all_verifications"]
     pm.quality = quality_checks(pm, t, settings)
     return pm
 
@@ -263,9 +279,3 @@ def plan_metrics(db: Database, plan_id: int, import_id: int | None = None, year:
         return _compute(db, ctx, settings)
     return _cached(db.path, db.version(), ctx, settings)
 
-
-def all_verifications(db: Database, import_id: int) -> pd.DataFrame:
-    """Verification history of a plan version (every monitoring date)."""
-    df = db.df("SELECT * EXCLUDE (import_id) FROM verifications WHERE import_id = ? ORDER BY verified_on, row_no",
-               [import_id])
-    return df

@@ -83,7 +83,7 @@ show_table(objs, {
     "code": ("Codice", None), "title": ("Obiettivo", None), "weight_pct": ("Peso", "pct"),
     "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None),
     "strategic_codes": ("Obiettivi strategici", "list"), "responsible": ("Responsabile", None),
-}, key=f"cascade_objs_{key}", objective_col="code", sel=sel)
+}, key=f"cascade_objs_{key}", objective_col="code", sel=sel, memo=pm)
 
 st.subheader("Raggiungimento per area e per obiettivo strategico")
 table = groups.assign(n=groups["objectives"].map(len))
@@ -91,4 +91,4 @@ show_table(table, {
     "kind": ("Livello", None), "area": ("Area", None), "code": ("Codice", None), "name": ("Nome", None),
     "n": ("Obiettivi", "int"), "objectives": ("Codici obiettivi", "list"), "achievement": ("Raggiungimento", "pct"),
     "band": ("Fascia", None),
-}, key="cascade_groups")
+}, key="cascade_groups", memo=pm)

@@ -111,7 +111,7 @@ show_table(cmp.objectives, {
     "achievement_after": (f"Raggiungimento {label_after}", "pct"), "delta": ("Variazione", "delta"),
     "status_before": (f"Stato {label_before}", None), "status_after": (f"Stato {label_after}", None),
     "change": ("Modifica", None),
-}, key="cmp_objectives", objective_col="code", sel=sel)
+}, key=f"cmp_objectives_{before.ctx.import_id}_{before.ctx.as_of}", memo=after, objective_col="code", sel=sel)
 
 st.subheader("Step che hanno cambiato stato")
 sc = cmp.status_changes
@@ -126,7 +126,7 @@ else:
         "achievement_before": (f"Raggiungimento {label_before}", "pct"),
         "achievement_after": (f"Raggiungimento {label_after}", "pct"), "delta": ("Variazione", "delta"),
         "status_raw_after": ("Stato (testo originale)", None), "completed_on_after": ("Completato il", "date"),
-    }, key="cmp_steps", objective_col="objective_code", sel=sel)
+    }, key=f"cmp_steps_{before.ctx.import_id}_{before.ctx.as_of}", memo=after, objective_col="objective_code", sel=sel)
 
 st.subheader("Termini spostati (rimodulazioni)")
 dc = cmp.deadline_changes
@@ -140,7 +140,7 @@ else:
         "deadline_after": (f"Termine {label_after}", "date"),
         "revised_deadline_after": (f"Nuovo termine {label_after}", "date"),
         "shift_days": ("Spostamento", "days"), "status_after": ("Stato", None),
-    }, key="cmp_deadlines", objective_col="objective_code", sel=sel)
+    }, key=f"cmp_deadlines_{before.ctx.import_id}_{before.ctx.as_of}", memo=after, objective_col="objective_code", sel=sel)
 
 if len(cmp.steps_added) or len(cmp.steps_removed):
     st.subheader("Step aggiunti e rimossi")

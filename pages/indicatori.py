@@ -18,10 +18,10 @@ COLUMNS = {
 }
 
 
-def _table(rows, first: dict, last: dict | None = None) -> None:
+def _table(rows, key: str, first: dict, last: dict | None = None) -> None:
     """Indicators as an Italian table, leaving out the columns nobody filled in."""
     cols = {k: v for k, v in {**first, **COLUMNS, **(last or {})}.items() if k in first or rows[k].notna().any()}
-    show_table(rows, cols)
+    show_table(rows, cols, key=key, memo=pm)
 
 
 sel = require_selection()
@@ -96,7 +96,7 @@ with by_objective:
               for c, g in ind.groupby("objective_code", sort=False)}
     pick = st.selectbox("Mostra l'obiettivo", [ALL, *groups], format_func=lambda c: groups.get(c, c), key="ind_obj")
     rows = ind if pick == ALL else ind[ind["objective_code"].astype(str) == pick]
-    _table(rows, {"objective_code": ("Obiettivo", None)}, {"org_area": ("Area organizzativa", None)})
+    _table(rows, "ind_by_objective", {"objective_code": ("Obiettivo", None)}, {"org_area": ("Area organizzativa", None)})
 with by_area:
     plotly(pm.derived(_by_area_figure), "by_area")
     areas = ind.assign(org_area=ind["org_area"].fillna("(non indicata)"))
@@ -105,5 +105,5 @@ with by_area:
     pick = st.selectbox("Mostra l'area organizzativa", [ALL, *groups], format_func=lambda a: groups.get(a, a),
                         key="ind_area")
     rows = areas if pick == ALL else areas[areas["org_area"] == pick]
-    _table(rows.sort_values(["org_area", "objective_ord", "row_no"], kind="stable"),
+    _table(rows.sort_values(["org_area", "objective_ord", "row_no"], kind="stable"), "ind_by_area",
            {"org_area": ("Area organizzativa", None), "objective_code": ("Obiettivo", None)})

@@ -3,7 +3,6 @@ import pandas as pd
 import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
-from metrics.engine import all_verifications
 from metrics.fmt import fmt_pct
 from ui.common import italian_table, metric_row, page_header, plotly, require_selection, show_table
 from ui.state import Q_OBJECTIVE
@@ -53,7 +52,7 @@ show_table(steps, {
     "year_weight": ("Peso anno", "pct"), "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None),
     "status_raw": ("Stato (testo originale)", None), "completed_on": ("Completato il", "date"),
     "slip_days": ("Giorni di ritardo", "int"), "overdue_days": ("Giorni scaduto", "int"), "note": ("Verifica", None),
-}, key="steps_table")
+}, key=f"steps_table_{code}", memo=pm)
 
 
 
@@ -73,8 +72,7 @@ with right:
     plotly(pm.derived(objective_figure, "waterfall", code), "waterfall")
 
 st.subheader("Storico delle verifiche")
-hist = all_verifications(sel.db, sel.import_id)
-hist = hist[hist["objective_code"] == code]
+hist = pm.verifications[pm.verifications["objective_code"] == code].sort_values(["verified_on", "row_no"])
 if hist.empty:
     st.info("Nessuna verifica registrata per questo obiettivo.")
 else:
@@ -82,7 +80,7 @@ else:
         "verified_on": ("Data verifica", "date"), "step_code": ("Step", None), "status": ("Stato", None),
         "status_raw": ("Stato (testo originale)", None), "achievement": ("Raggiungimento", "pct"),
         "completed_on": ("Completato il", "date"), "new_deadline": ("Nuovo termine", "date"), "note": ("Verifica", None),
-    })
+    }, key=f"hist_{code}", memo=pm)
 
 ind = pm.indicators[pm.indicators["objective_code"] == code]
 if len(ind):
@@ -91,11 +89,11 @@ if len(ind):
         "name": ("Indicatore", None), "algorithm": ("Algoritmo", None), "baseline_raw": ("Baseline", None),
         "target_raw": ("Target", None), "value_raw": ("Valore", None), "achievement": ("Raggiungimento", "pct"),
         "reason": ("Non valutabile perché", None), "org_area": ("Area", None),
-    })
+    }, key=f"ind_{code}", memo=pm)
 staff = pm.staff[pm.staff["objective_code"] == code]
 if len(staff):
     st.subheader("Personale coinvolto")
     show_table(staff, {
         "name": ("Nome", None), "role": ("Qualifica", None), "participation": ("Partecipazione", "pct"),
         "grade": ("Valutazione", "num"),
-    })
+    }, key=f"staff_{code}", memo=pm)

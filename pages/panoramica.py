@@ -40,7 +40,7 @@ show_table(pm.objectives.sort_values("achievement", na_position="last"), {
     "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
     "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None), "band": ("Fascia", None),
     "late": ("In ritardo", "int"), "overdue": ("Scaduti", "int"),
-}, key="obj_table", objective_col="code", sel=sel)
+}, key="obj_table", objective_col="code", sel=sel, memo=pm)
 
 st.subheader("Punti a rischio")
 st.caption("Step aperti o in ritardo ordinati per i punti che costano al piano: peso anno × peso obiettivo × "
@@ -51,4 +51,4 @@ show_table(risk.head(30), {
     "objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
     "deadline": ("Termine", "date"), "status": ("Stato", None), "timing": ("Tempi", None),
     "achievement": ("Raggiungimento", "pct"), "points_at_risk": ("Punti a rischio", "num"),
-}, key="risk_table", objective_col="objective_code", sel=sel)
+}, key="risk_table", objective_col="objective_code", sel=sel, memo=pm)

@@ -57,10 +57,10 @@ if has_grade:
     with left:
         plotly(pm.derived(scores_figure), "scores")
     with right:
-        show_table(table, cols, height=min(600, 35 * len(table) + 40))
+        show_table(table, cols, key="people_scores", memo=pm, height=min(600, 35 * len(table) + 40))
 else:
     st.subheader("Persone")
-    show_table(table, cols)
+    show_table(table, cols, key="people_list", memo=pm)
 
 
 
@@ -87,4 +87,4 @@ with st.expander("Elenco completo del personale per obiettivo"):
     show_table(staff.assign(objective=[f"{c} · {titles.get(str(c), '')}" for c in staff["objective_code"]]), {
         "objective": ("Obiettivo", None), "name": ("Nome", None), "role": ("Qualifica", None),
         "participation": ("Partecipazione", "pct"), "grade": ("Valutazione", "num"),
-    })
+    }, key="people_staff", memo=pm)

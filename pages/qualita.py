@@ -62,4 +62,4 @@ for rule, title in CHECKS.items():
         st.markdown("**Elementi coinvolti:** " + ", ".join(q["items"]))
         rows = q["rows"]
         if isinstance(rows, pd.DataFrame) and len(rows):
-            show_table(rows, _columns(rows))
+            show_table(rows, _columns(rows), key=f"quality_{rule}", memo=pm)

@@ -36,6 +36,13 @@ def deadline_frames(all_years: bool) -> dict:
 
 
 frames = pm.derived(deadline_frames, all_years)
+
+
+def responsible_frames(source: str, scope_all_years: bool):
+    """Roll-up by responsible and its chart, once per PlanMetrics, source and scope."""
+    resp = D.by_responsible(pm.derived(deadline_frames, scope_all_years)["dated"], pm.objectives, source)
+    return resp, timing_bars(resp, "responsible", "Step per responsabile", horizontal=True)
+
 steps, s, dated, continuous = frames["steps"], frames["summary"], frames["dated"], frames["continuous"]
 as_of = fmt_date(sel.as_of)
 
@@ -78,7 +85,7 @@ else:
                "(si considera il nuovo termine, quando c'è).")
     show_table(soon, {**STEP_COLS, "days_left": ("Giorni mancanti", "int"), "status": ("Stato", None),
                       "achievement": ("Raggiungimento", "pct"), "responsible": ("Responsabile", None)},
-               key="dl_soon", objective_col="objective_code", sel=sel)
+               key="dl_soon", objective_col="objective_code", sel=sel, memo=pm)
 
 st.subheader("Step scaduti")
 overdue = frames["overdue"]
@@ -88,7 +95,7 @@ else:
     show_table(overdue, {**STEP_COLS, "delay": ("Giorni scaduto", "int"),
                          "overdue_revised_days": ("Giorni oltre il nuovo termine", "int"), "status": ("Stato", None),
                          "achievement": ("Raggiungimento", "pct")}, key="dl_overdue", objective_col="objective_code",
-               sel=sel)
+               sel=sel, memo=pm)
 
 st.subheader("Step completati in ritardo")
 late = frames["late"]
@@ -97,7 +104,7 @@ if late.empty:
 else:
     show_table(late, {**STEP_COLS, "completed_on": ("Completato il", "date"), "delay": ("Giorni di ritardo", "int"),
                       "slip_revised_days": ("Giorni rispetto al nuovo termine", "int")},
-               key="dl_late", objective_col="objective_code", sel=sel)
+               key="dl_late", objective_col="objective_code", sel=sel, memo=pm)
 
 plotly(frames["fig_hist"], "dl_hist")
 
@@ -110,7 +117,7 @@ t_month, t_area, t_resp = st.tabs(["Per mese di scadenza", "Per area strategica"
 with t_month:
     month = frames["month"]
     plotly(frames["fig_month"], "dl_month")
-    show_table(month, {"label": ("Mese", None), **ROLLUP_COLS}, key="dl_month_t")
+    show_table(month, {"label": ("Mese", None), **ROLLUP_COLS}, key=f"dl_month_t_{all_years}", memo=pm)
 with t_area:
     if pm.links.empty:
         st.info("Il piano non collega gli obiettivi ad aree strategiche: la ripartizione per area non è disponibile.",
@@ -120,7 +127,7 @@ with t_area:
                    "collegato a più aree conta in ciascuna.")
         area = frames["area"]
         plotly(frames["fig_area"], "dl_area")
-        show_table(area, {"area": ("Area", None), **ROLLUP_COLS}, key="dl_area_t")
+        show_table(area, {"area": ("Area", None), **ROLLUP_COLS}, key=f"dl_area_t_{all_years}", memo=pm)
 with t_resp:
     has = {src: D.has_responsible(pm.steps, pm.objectives, src) for src in ("objective", "step")}
     if not any(has.values()):
@@ -129,10 +136,10 @@ with t_resp:
         source = st.radio("Responsabile", ["objective", "step"], horizontal=True, key="dl_resp_source",
                           index=0 if has["objective"] else 1,
                           format_func={"objective": "dell'obiettivo", "step": "dello step (o dell'obiettivo)"}.get)
-        resp = D.by_responsible(dated, pm.objectives, source)
-        plotly(timing_bars(resp, "responsible", "Step per responsabile", horizontal=True), "dl_resp")
+        resp, fig_resp = pm.derived(responsible_frames, source, all_years)
+        plotly(fig_resp, "dl_resp")
         show_table(resp, {"responsible": ("Responsabile", None), **ROLLUP_COLS},
-                     key="dl_resp_t")
+                     key=f"dl_resp_t_{source}_{all_years}", memo=pm)
 
 st.subheader("Attività continuative")
 if continuous.empty:
@@ -144,4 +151,4 @@ else:
                             "description": ("Descrizione", None), "deadline_raw": ("Termine (come scritto)", None),
                             "status": ("Stato", None), "achievement": ("Raggiungimento", "pct"),
                             "note": ("Verifica", None)},
-               key="dl_continuous", objective_col="objective_code", sel=sel)
+               key="dl_continuous", objective_col="objective_code", sel=sel, memo=pm)

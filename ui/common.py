@@ -82,10 +82,19 @@ def compact_columns(view: pd.DataFrame, kinds: dict[str, str | None], long_text:
 
 def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key: str | None = None,
                objective_col: str | None = None, sel: Selection | None = None, height: int | str = "auto",
-               **dataframe_kwargs: Any) -> None:
-    """An Italian table; when ``objective_col`` is given, clicking a row opens that objective."""
-    view = italian_table(df, columns)
-    config = compact_columns(view, {label: kind for label, kind in columns.values()})
+               memo: Any = None, **dataframe_kwargs: Any) -> None:
+    """An Italian table; when ``objective_col`` is given, clicking a row opens that objective.
+
+    With ``memo`` (the PlanMetrics the frame is derived from, and only then) the formatted view is
+    built once per plan version, keyed by ``key``, the columns and the frame's rows."""
+    def formatted(_key, _columns, _rows):
+        view = italian_table(df, columns)
+        return view, compact_columns(view, {label: kind for label, kind in columns.values()})
+
+    if memo is not None and key:
+        view, config = memo.derived(formatted, key, tuple(columns.items()), tuple(df.index))
+    else:
+        view, config = formatted(key, None, None)
     kwargs = dict(hide_index=True, key=key, height=height, column_config=config, **dataframe_kwargs)
     if objective_col and sel is not None and len(df):
         event = st.dataframe(view, on_select="rerun", selection_mode="single-row", **kwargs)
@@ -113,8 +122,19 @@ def objective_from_event(event: Any) -> str | None:
     return None
 
 
+def _serialised_once(fig):
+    """Let Streamlit's ``fig.to_dict()`` (a deep copy, ~5 ms per figure and run) happen once per
+    figure: figures cached with ``PlanMetrics.derived`` are shown on every rerun unchanged."""
+    if "_dict_once" not in vars(fig):
+        snapshot = fig.to_dict()
+        fig._dict_once = snapshot
+        fig.to_dict = lambda: snapshot
+    return fig
+
+
 def plotly(fig, key: str, sel: Selection | None = None, clickable: bool = False) -> None:
     """Show a figure; when ``clickable``, a click on a point opens the objective in its customdata."""
+    fig = _serialised_once(fig)
     if clickable and sel is not None:
         event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("points",), config=PLOTLY_CONFIG)
         code = objective_from_event(event)
