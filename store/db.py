@@ -30,11 +30,13 @@ class Database:
     def __init__(self, path: str | os.PathLike = ":memory:") -> None:
         self.path = str(path)
         if self.path != ":memory:":
+            self.path = str(Path(self.path).resolve())
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._root = duckdb.connect(self.path)
         self._write_lock = threading.Lock()
         with self.cursor() as cur:
             cur.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+        _versions[self.path] = self._read_version()
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -55,6 +57,7 @@ class Database:
                 cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
+            _versions[self.path] = self._read_version()
 
     def df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
         with self.cursor() as cur:
@@ -70,7 +73,14 @@ class Database:
         return row[0] if row else None
 
     def version(self) -> int:
-        """A token that changes at every import or restore: the cache key of every page."""
+        """A token that changes at every import or restore: the cache key of every page.
+
+        DuckDB lets one process at a time open the file for writing, and every write goes through
+        :meth:`transaction`, which refreshes the token (shared by every Database object on the same
+        file in this process) after its commit: no query per call."""
+        return _versions[self.path]
+
+    def _read_version(self) -> int:
         return int(self.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log"))
 
     def close(self) -> None:
@@ -81,6 +91,7 @@ class Database:
 
 
 _registry: dict[str, Database] = {}
+_versions: dict[str, int] = {}      # data version per database file, in this process
 _lock = threading.Lock()
 
 

@@ -226,3 +226,20 @@ def test_bool_cells_are_not_confused_with_numbers_by_the_parser_caches():
     assert P.parse_percent(1) == (100.0, None)
     value, err = P.parse_percent(True)
     assert value is None and err
+
+
+def test_data_version_changes_at_every_import_and_restore_only(db):
+    v0 = db.version()
+    first = import_bytes(db, xlsx(), "p.xlsx")
+    v1 = db.version()
+    import_bytes(db, xlsx(), "p.xlsx")                       # identical file: no-op
+    assert db.version() == v1 > v0
+    rows = [r[:] for r in BASE["Verifiche"]]
+    rows[1][3] = "130%"
+    import_bytes(db, xlsx(sheets(Verifiche=rows)), "rotto.xlsx")   # refused
+    assert db.version() == v1
+    import_bytes(db, xlsx(sheets(Step=BASE["Step"] + [["B", "B.2", "Altro", "31/12/2025", "10%"]])), "v2.xlsx")
+    v2 = db.version()
+    restore_version(db, first.import_id)
+    assert v2 > v1 and db.version() > v2
+    assert db.version() == db._read_version()
