@@ -242,7 +242,9 @@ else:
         "SHA-256": hist["sha256"].str[:12] + "…", "Obiettivi": hist["n_objectives"], "Step": hist["n_steps"],
         "Verifiche": hist["n_verifications"], "Avvisi": hist["n_warnings"],
     })
-    st.dataframe(view, hide_index=True, width="stretch", key="carica_history")
+    st.dataframe(view, hide_index=True, width="stretch", key="carica_history",
+                 column_config={"Ente": st.column_config.TextColumn(width="medium"),
+                                "Piano": st.column_config.TextColumn(width="medium")})
     st.caption("Ogni riga è una versione di un piano; la versione corrente è quella mostrata dal cruscotto. "
                "Ripristinare una versione non cancella nulla: cambia solo la versione corrente.")
 
