@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from metrics.fmt import fmt_date, fmt_days, fmt_delta, fmt_int, fmt_num, fmt_pct
@@ -89,7 +90,9 @@ def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key
     built once per plan version, keyed by ``key``, the columns and the frame's rows."""
     def formatted(_key, _columns, _rows):
         view = italian_table(df, columns)
-        return view, compact_columns(view, {label: kind for label, kind in columns.values()})
+        config = compact_columns(view, {label: kind for label, kind in columns.values()})
+        # an Arrow table is what st.dataframe sends: converting once saves it on every rerun
+        return (pa.Table.from_pandas(view, preserve_index=False) if _rows is not None else view), config
 
     if memo is not None and key:
         view, config = memo.derived(formatted, key, tuple(columns.items()), tuple(df.index))
