@@ -174,7 +174,7 @@ def restore_version(db: Database, import_id: int, user: str | None = None) -> st
 def import_history(db: Database, plan_id: int | None = None):
     """Every import (version) with who, when, file, hash and counts, newest first."""
     where = "WHERE i.plan_id = ?" if plan_id is not None else ""
-    return db.df(
+    return db.df_cached(
         f"""SELECT i.import_id, i.plan_id, p.ente, p.titolo, i.version, i.file_name, i.sha256, i.imported_at,
                    i.imported_by, i.n_objectives, i.n_steps, i.n_verifications, i.n_warnings,
                    (p.current_import_id = i.import_id) AS is_current

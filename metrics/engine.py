@@ -73,7 +73,7 @@ class PlanMetrics:
 # ----------------------------------------------------------------------------- plans
 def list_plans(db: Database) -> pd.DataFrame:
     """Plans with their current version: one row per plan."""
-    return db.df("""
+    return db.df_cached("""
         SELECT p.plan_id, p.ente, p.titolo, p.current_import_id AS import_id, i.version, i.anno_inizio, i.anno_fine,
                i.data_monitoraggio, i.imported_at, i.n_objectives, i.n_steps, i.n_verifications
         FROM plans p JOIN imports i ON i.import_id = p.current_import_id
@@ -81,7 +81,7 @@ def list_plans(db: Database) -> pd.DataFrame:
 
 
 def plan_versions(db: Database, plan_id: int) -> pd.DataFrame:
-    return db.df("SELECT import_id, version, file_name, imported_at, imported_by FROM imports "
+    return db.df_cached("SELECT import_id, version, file_name, imported_at, imported_by FROM imports "
                  "WHERE plan_id = ? ORDER BY version DESC", [plan_id])
 
 
@@ -107,11 +107,11 @@ def _plans_text(plans: pd.DataFrame) -> str:
 
 def monitoring_dates(db: Database, import_id: int) -> list[dt.date]:
     """Verification dates and the plan's Data monitoraggio, ascending."""
-    rows = db.rows("""SELECT DISTINCT d FROM (
+    rows = db.df_cached("""SELECT DISTINCT d FROM (
                         SELECT verified_on AS d FROM verifications WHERE import_id = ? AND verified_on IS NOT NULL
                         UNION SELECT data_monitoraggio FROM imports WHERE import_id = ? AND data_monitoraggio IS NOT NULL)
                       ORDER BY d""", [import_id, import_id])
-    return [r[0] for r in rows]
+    return [d.date() if hasattr(d, "date") else d for d in rows["d"]]
 
 
 def make_context(db: Database, plan_id: int, import_id: int | None = None, year: int | None = None,

@@ -5,7 +5,7 @@ from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
 from metrics.fmt import fmt_int, fmt_pct
 from metrics.settings import DEFAULT
 from ui.common import (PLOTLY_CONFIG, goto_objective, italian_table, metric_row, page_header, plotly, require_selection,
-                       show_table)
+                       serialised_once, show_table)
 
 sel = require_selection()
 pm = sel.metrics()
@@ -52,7 +52,8 @@ kind = st.radio("Vista", ["sunburst", "treemap"], horizontal=True, key="cascade_
 st.caption("Dimensione = peso (ripartito tra gli step secondo i loro pesi). Clic su un'area o un obiettivo "
            "strategico per ingrandirlo e vederne il dettaglio sotto; clic su un obiettivo o su uno step per aprire "
            "la scheda dell'obiettivo.")
-event = st.plotly_chart(pm.derived(cascade_tree, pm.objectives, pm.links, pm.strategic, pm.areas, pm.steps, kind),
+event = st.plotly_chart(serialised_once(pm.derived(cascade_tree, pm.objectives, pm.links, pm.strategic, pm.areas,
+                                                   pm.steps, kind)),
                         key=f"cascade_tree_{kind}", on_select="rerun", selection_mode=("points",),
                         config=PLOTLY_CONFIG)
 points = event.selection.points if event and event.selection else []

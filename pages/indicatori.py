@@ -36,11 +36,29 @@ if ind.empty:
             icon="ℹ️")
     st.stop()
 
-titles = dict(zip(pm.objectives["code"].astype(str), pm.objectives["title"]))
-order = {str(c): i for i, c in enumerate(pm.objectives["code"])}
-ind = ind.assign(objective_label=[f"{c} · {titles.get(str(c), '')}" for c in ind["objective_code"]],
-                 objective_ord=[order.get(str(c), len(order)) for c in ind["objective_code"]])
-ind = ind.sort_values(["objective_ord", "row_no"], kind="stable")
+
+
+def prepared() -> dict:
+    """Indicators in objective order with their labels, and the groups of the two tabs: once per
+    PlanMetrics."""
+    titles = dict(zip(pm.objectives["code"].astype(str), pm.objectives["title"]))
+    order = {str(c): i for i, c in enumerate(pm.objectives["code"])}
+    ind = pm.indicators.assign(
+        objective_label=[f"{c} · {titles.get(str(c), '')}" for c in pm.indicators["objective_code"]],
+        objective_ord=[order.get(str(c), len(order)) for c in pm.indicators["objective_code"]],
+    ).sort_values(["objective_ord", "row_no"], kind="stable")
+    areas = ind.assign(org_area=ind["org_area"].fillna("(non indicata)"))
+    by_objective = {str(c): f"{c} · {titles.get(str(c), '')} — {_count(len(g), 'indicatore', 'indicatori')}, "
+                            f"{int(g['achievement'].notna().sum())} valutabili"
+                    for c, g in ind.groupby("objective_code", sort=False)}
+    by_area = {str(a): f"{a} — {_count(len(g), 'indicatore', 'indicatori')}, {int(g['achievement'].notna().sum())} "
+                       "valutabili" for a, g in areas.groupby("org_area", sort=True)}
+    return {"titles": titles, "ind": ind, "areas": areas, "by_objective": by_objective, "by_area": by_area,
+            "has_bullets": not bullet_frame(ind).empty}
+
+
+view = pm.derived(prepared)
+titles, ind = view["titles"], view["ind"]
 evaluable = ind[ind["achievement"].notna()]
 not_eval = ind[ind["achievement"].isna()]
 reached = evaluable[evaluable["achievement"] >= 100.0 - 1e-9]
@@ -80,7 +98,7 @@ def _by_area_figure():
     return indicators_by_group(ind, "org_area", title="Indicatori per area organizzativa")
 
 
-if not bullet_frame(ind).empty:
+if view["has_bullets"]:
     st.subheader("Target e valore rilevato")
     st.caption("Barra = valore rilevato (colore della fascia di raggiungimento), linea nera = target, zona grigia = "
                "baseline. ↑ più alto è meglio, ↓ più basso è meglio.")
@@ -91,17 +109,13 @@ st.subheader("Target e baseline per gruppo")
 by_objective, by_area = st.tabs(["Per obiettivo", "Per area organizzativa"])
 with by_objective:
     plotly(pm.derived(_by_objective_figure), "by_objective")
-    groups = {str(c): f"{c} · {titles.get(str(c), '')} — {_count(len(g), 'indicatore', 'indicatori')}, "
-                      f"{int(g['achievement'].notna().sum())} valutabili"
-              for c, g in ind.groupby("objective_code", sort=False)}
+    groups = view["by_objective"]
     pick = st.selectbox("Mostra l'obiettivo", [ALL, *groups], format_func=lambda c: groups.get(c, c), key="ind_obj")
     rows = ind if pick == ALL else ind[ind["objective_code"].astype(str) == pick]
     _table(rows, "ind_by_objective", {"objective_code": ("Obiettivo", None)}, {"org_area": ("Area organizzativa", None)})
 with by_area:
     plotly(pm.derived(_by_area_figure), "by_area")
-    areas = ind.assign(org_area=ind["org_area"].fillna("(non indicata)"))
-    groups = {str(a): f"{a} — {_count(len(g), 'indicatore', 'indicatori')}, {int(g['achievement'].notna().sum())} "
-                      "valutabili" for a, g in areas.groupby("org_area", sort=True)}
+    areas, groups = view["areas"], view["by_area"]
     pick = st.selectbox("Mostra l'area organizzativa", [ALL, *groups], format_func=lambda a: groups.get(a, a),
                         key="ind_area")
     rows = areas if pick == ALL else areas[areas["org_area"] == pick]

@@ -63,6 +63,22 @@ class Database:
         with self.cursor() as cur:
             return cur.execute(sql, params or []).df()
 
+    def df_cached(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """:meth:`df` memoised until the next write (data version): for the small catalogue queries
+        every page run repeats (plans, versions, monitoring dates, history). Returns a copy."""
+        key = (sql, tuple(params))
+        with _lock:
+            cache = _query_cache.setdefault(self.path, {})
+            if cache.get("_version") != self.version():
+                cache.clear()
+                cache["_version"] = self.version()
+            hit = cache.get(key)
+        if hit is None:
+            hit = self.df(sql, list(params))
+            with _lock:
+                cache[key] = hit
+        return hit.copy()
+
     def rows(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
         with self.cursor() as cur:
             return cur.execute(sql, params or []).fetchall()
@@ -92,6 +108,7 @@ class Database:
 
 _registry: dict[str, Database] = {}
 _versions: dict[str, int] = {}      # data version per database file, in this process
+_query_cache: dict[str, dict] = {}  # df_cached results per database file, for the current data version
 _lock = threading.Lock()
 
 

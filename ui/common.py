@@ -125,7 +125,7 @@ def objective_from_event(event: Any) -> str | None:
     return None
 
 
-def _serialised_once(fig):
+def serialised_once(fig):
     """Let Streamlit's ``fig.to_dict()`` (a deep copy, ~5 ms per figure and run) happen once per
     figure: figures cached with ``PlanMetrics.derived`` are shown on every rerun unchanged."""
     if "_dict_once" not in vars(fig):
@@ -137,7 +137,7 @@ def _serialised_once(fig):
 
 def plotly(fig, key: str, sel: Selection | None = None, clickable: bool = False) -> None:
     """Show a figure; when ``clickable``, a click on a point opens the objective in its customdata."""
-    fig = _serialised_once(fig)
+    fig = serialised_once(fig)
     if clickable and sel is not None:
         event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("points",), config=PLOTLY_CONFIG)
         code = objective_from_event(event)
