@@ -75,6 +75,13 @@ def comparison(before_ctx):
 
 
 cmp = after.derived(comparison, before.ctx)
+STEP_ID = {"objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None)}
+pair = f"{before.ctx.import_id}_{before.ctx.as_of}"   # tables are cached on `after`, per compared side
+before_after = {   # the columns both tables share: status and achievement at the two moments
+    "status_before": (f"Stato {label_before}", None), "status_after": (f"Stato {label_after}", None),
+    "achievement_before": (f"Raggiungimento {label_before}", "pct"),
+    "achievement_after": (f"Raggiungimento {label_after}", "pct"), "delta": ("Variazione", "delta"),
+}
 
 
 def comparison_figure(before_ctx, kind: str):
@@ -107,11 +114,9 @@ with right:
     plotly(after.derived(comparison_figure, before.ctx, "both"), "cmp_both", sel, clickable=True)
 show_table(cmp.objectives, {
     "code": ("Codice", None), "title": ("Obiettivo", None),
-    "achievement_before": (f"Raggiungimento {label_before}", "pct"),
-    "achievement_after": (f"Raggiungimento {label_after}", "pct"), "delta": ("Variazione", "delta"),
-    "status_before": (f"Stato {label_before}", None), "status_after": (f"Stato {label_after}", None),
+    **before_after,
     "change": ("Modifica", None),
-}, key=f"cmp_objectives_{before.ctx.import_id}_{before.ctx.as_of}", memo=after, objective_col="code", sel=sel)
+}, key=f"cmp_objectives_{pair}", memo=after, objective_col="code", sel=sel)
 
 st.subheader("Step che hanno cambiato stato")
 sc = cmp.status_changes
@@ -121,12 +126,10 @@ else:
     st.caption(f"{int(sc['status_changed'].sum())} step hanno cambiato stato, "
                f"{int((~sc['status_changed']).sum())} solo il raggiungimento.")
     show_table(sc, {
-        "objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
-        "status_before": (f"Stato {label_before}", None), "status_after": (f"Stato {label_after}", None),
-        "achievement_before": (f"Raggiungimento {label_before}", "pct"),
-        "achievement_after": (f"Raggiungimento {label_after}", "pct"), "delta": ("Variazione", "delta"),
+        **STEP_ID,
+        **before_after,
         "status_raw_after": ("Stato (testo originale)", None), "completed_on_after": ("Completato il", "date"),
-    }, key=f"cmp_steps_{before.ctx.import_id}_{before.ctx.as_of}", memo=after, objective_col="objective_code", sel=sel)
+    }, key=f"cmp_steps_{pair}", memo=after, objective_col="objective_code", sel=sel)
 
 st.subheader("Termini spostati (rimodulazioni)")
 dc = cmp.deadline_changes
@@ -134,13 +137,13 @@ if dc.empty:
     st.success("Nessun termine spostato: termini e nuovi termini sono gli stessi nei due momenti.", icon="✅")
 else:
     show_table(dc, {
-        "objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
+        **STEP_ID,
         "deadline_before": (f"Termine {label_before}", "date"),
         "revised_deadline_before": (f"Nuovo termine {label_before}", "date"),
         "deadline_after": (f"Termine {label_after}", "date"),
         "revised_deadline_after": (f"Nuovo termine {label_after}", "date"),
         "shift_days": ("Spostamento", "days"), "status_after": ("Stato", None),
-    }, key=f"cmp_deadlines_{before.ctx.import_id}_{before.ctx.as_of}", memo=after, objective_col="objective_code", sel=sel)
+    }, key=f"cmp_deadlines_{pair}", memo=after, objective_col="objective_code", sel=sel)
 
 if len(cmp.steps_added) or len(cmp.steps_removed):
     st.subheader("Step aggiunti e rimossi")

@@ -243,3 +243,22 @@ def test_data_version_changes_at_every_import_and_restore_only(db):
     restore_version(db, first.import_id)
     assert v2 > v1 and db.version() > v2
     assert db.version() == db._read_version()
+
+
+def test_catalogue_queries_are_never_stale_after_import_or_restore(db):
+    from metrics import list_plans, monitoring_dates, plan_versions
+    first = import_bytes(db, xlsx(), "p.xlsx")
+    assert list(list_plans(db)["version"]) == [1]
+    assert list(plan_versions(db, first.plan_id)["version"]) == [1]
+    dates_v1 = monitoring_dates(db, first.import_id)
+    ver = BASE["Verifiche"] + [["B.1", "15/10/2025", "Obiettivo realizzato", "", "", "Fatto"]]
+    second = import_bytes(db, xlsx(sheets(Verifiche=ver)), "p2.xlsx")
+    assert list(list_plans(db)["version"]) == [2]                        # not the cached version 1
+    assert list(import_history(db)["version"]) == [2, 1]
+    assert monitoring_dates(db, second.import_id) == sorted(set(dates_v1) | {__import__("datetime").date(2025, 10, 15)})
+    restore_version(db, first.import_id)
+    assert list(list_plans(db)["version"]) == [1]
+    assert import_history(db)["is_current"].tolist() == [False, True]
+    mine = list_plans(db)
+    mine.loc[:, "ente"] = "modificato"                                    # callers get copies
+    assert list(list_plans(db)["ente"]) == ["Consorzio Test"]
