@@ -9,7 +9,7 @@ cost on top of it (target ≤ 1,5).
 The empty page is added to the navigation at run time (``st.navigation`` is wrapped while
 timing) instead of editing ``app.py``: the real pages, their relative links and the sidebar
 stay exactly as users get them. Pages are discovered by parsing ``app.py``; a page that is
-still a placeholder (a single statement such as ``st.write("TODO")``) is reported as
+still a placeholder (only a call such as ``st.write("TODO")``) is reported as
 ``pending``, a page that raises as ``error`` — neither stops the benchmark.
 """
 from __future__ import annotations
@@ -52,14 +52,22 @@ def discover_pages(app: Path = APP) -> list[dict[str, str]]:
 
 
 def is_placeholder(page: Path) -> bool:
-    """A page still to be written: at most one statement besides imports and the docstring."""
+    """A page still to be written: nothing but imports, the docstring and at most one direct
+    ``st.…(…)`` call such as ``st.write("TODO")``. A thin page that calls its view
+    (``render()``) is a real page."""
     try:
         body = ast.parse(page.read_text(encoding="utf-8")).body
     except (OSError, SyntaxError):
         return True
     stmts = [s for s in body if not isinstance(s, (ast.Import, ast.ImportFrom))
              and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str))]
-    return len(stmts) <= 1
+    if not stmts:
+        return True
+    if len(stmts) > 1:
+        return False
+    call = stmts[0].value if isinstance(stmts[0], ast.Expr) else None
+    func = call.func if isinstance(call, ast.Call) else None
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "st"
 
 
 @contextmanager

@@ -55,18 +55,25 @@ class PlanMetrics:
     verifications: pd.DataFrame = field(default_factory=pd.DataFrame)   # every verification of the version
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def derived(self, fn, *args):
-        """``fn(*args)`` computed once per PlanMetrics (itself cached per data version): figures
-        and roll-ups that pages would otherwise rebuild on every rerun. ``args`` must be hashable,
-        or frames of this PlanMetrics (a frame built by the caller raises TypeError)."""
+    def derived(self, fn, *args, **inputs):
+        """``fn(*args, **inputs)`` computed once per PlanMetrics (itself cached per data version):
+        figures and roll-ups that pages would otherwise rebuild on every rerun.
+
+        The cache key is ``fn`` and ``args``: hashable values, or frames of this PlanMetrics (a frame
+        built by the caller raises TypeError). ``inputs`` are passed to ``fn`` but are not part of the
+        key: only for values the ``args`` fully determine. ``fn`` must be a module-level function:
+        lambdas and nested functions are refused, because what they capture is not in the key."""
+        qualname = getattr(fn, "__qualname__", repr(fn))
+        if "<lambda>" in qualname or "<locals>" in qualname:
+            raise TypeError(f"derived() vuole una funzione di modulo, non {qualname}")
         frames = {id(v): k for k, v in vars(self).items() if isinstance(v, pd.DataFrame)}
         code = getattr(fn, "__code__", None)
-        key = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", repr(fn)), code and code.co_filename,
+        key = (getattr(fn, "__module__", None), qualname, code and code.co_filename,
                tuple(("self",) if a is self else ("frame", frames[id(a)]) if isinstance(a, pd.DataFrame)
                      and id(a) in frames else a for a in args))
         hash(key)
         if key not in self._derived:
-            self._derived[key] = fn(*args)
+            self._derived[key] = fn(*args, **inputs)
         return self._derived[key]
 
 
@@ -107,11 +114,14 @@ def _plans_text(plans: pd.DataFrame) -> str:
 
 def monitoring_dates(db: Database, import_id: int) -> list[dt.date]:
     """Verification dates and the plan's Data monitoraggio, ascending."""
-    rows = db.df_cached("""SELECT DISTINCT d FROM (
+    def query() -> tuple[dt.date, ...]:
+        rows = db.df("""SELECT DISTINCT d FROM (
                         SELECT verified_on AS d FROM verifications WHERE import_id = ? AND verified_on IS NOT NULL
                         UNION SELECT data_monitoraggio FROM imports WHERE import_id = ? AND data_monitoraggio IS NOT NULL)
                       ORDER BY d""", [import_id, import_id])
-    return [d.date() if hasattr(d, "date") else d for d in rows["d"]]
+        return tuple(d.date() if hasattr(d, "date") else d for d in rows["d"])
+
+    return list(db.memo(("monitoring_dates", import_id), query))
 
 
 def make_context(db: Database, plan_id: int, import_id: int | None = None, year: int | None = None,

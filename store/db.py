@@ -66,18 +66,22 @@ class Database:
     def df_cached(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """:meth:`df` memoised until the next write (data version): for the small catalogue queries
         every page run repeats (plans, versions, monitoring dates, history). Returns a copy."""
-        key = (sql, tuple(params))
+        return self.memo(("df", sql, tuple(params)), lambda: self.df(sql, list(params))).copy()
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """``compute()`` memoised per ``key`` until the next write (data version). The value is
+        shared by every caller: return immutable values (tuples) or copy them."""
         with _lock:
             cache = _query_cache.setdefault(self.path, {})
             if cache.get("_version") != self.version():
                 cache.clear()
                 cache["_version"] = self.version()
-            hit = cache.get(key)
-        if hit is None:
-            hit = self.df(sql, list(params))
+            hit = cache.get(key, _MISSING)
+        if hit is _MISSING:
+            hit = compute()
             with _lock:
                 cache[key] = hit
-        return hit.copy()
+        return hit
 
     def rows(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
         with self.cursor() as cur:
@@ -106,6 +110,7 @@ class Database:
                 del _registry[self.path]
 
 
+_MISSING = object()
 _registry: dict[str, Database] = {}
 _versions: dict[str, int] = {}      # data version per database file, in this process
 _query_cache: dict[str, dict] = {}  # df_cached results per database file, for the current data version

@@ -208,18 +208,29 @@ def test_cache_is_never_stale_after_import(tmp_path):
     db.close()
 
 
+_CALLS: list[str] = []
+
+
+def count_steps(steps, label):
+    _CALLS.append(label)
+    return len(steps)
+
+
 def test_derived_results_are_computed_once_per_plan_metrics(db):
     res = import_bytes(db, xlsx(), "p.xlsx")
     pm = plan_metrics(db, res.plan_id)
-    calls = []
-
-    def count_steps(steps, label):
-        calls.append(label)
-        return len(steps)
-
+    _CALLS.clear()
     assert pm.derived(count_steps, pm.steps, "a") == 3
     assert pm.derived(count_steps, pm.steps, "a") == 3
     assert pm.derived(count_steps, pm.steps, "b") == 3
-    assert calls == ["a", "b"]
+    assert pm.derived(count_steps, pm.steps, "b", unkeyed="ignored") == 3   # inputs are not in the key
+    assert _CALLS == ["a", "b"]
+    with pytest.raises(TypeError):
+        pm.derived(lambda steps: len(steps), pm.steps)      # what a lambda captures is not in the key
+
+    def nested(steps):
+        return len(steps)
+    with pytest.raises(TypeError):
+        pm.derived(nested, pm.steps)
     with pytest.raises(TypeError):
         pm.derived(count_steps, pm.steps.copy(), "c")     # a frame of the caller cannot be a cache key

@@ -262,3 +262,6 @@ def test_catalogue_queries_are_never_stale_after_import_or_restore(db):
     mine = list_plans(db)
     mine.loc[:, "ente"] = "modificato"                                    # callers get copies
     assert list(list_plans(db)["ente"]) == ["Consorzio Test"]
+    dates = monitoring_dates(db, first.import_id)
+    dates.append("modificato")
+    assert monitoring_dates(db, first.import_id) == dates_v1

@@ -27,6 +27,10 @@ def df_by_key(at, key):
     return next(d.value for d in at.dataframe if d.proto.id and key in d.proto.id)
 
 
+def has_df(at, key) -> bool:
+    return any(d.proto.id and key in d.proto.id for d in at.dataframe)
+
+
 def df_by_column(at, column):
     """A plain table, found by its first column."""
     return next(d.value for d in at.dataframe if list(d.value.columns)[:1] == [column])
@@ -89,10 +93,25 @@ def test_scadenze_shows_the_slippage_of_the_metrics(monkeypatch, demo_db):
     assert m["Ritardo massimo"] == fmt_days(s["max_delay"])
     overdue = df_by_key(at, "dl_overdue")
     assert overdue["Step"].tolist() == list(D.overdue_steps(D.scope(pm.steps))["code"])
+    assert has_df(at, "dl_overdue") and not has_df(at, "dl_continuous")   # lazy tabs: only the open one runs
+    at.session_state["dl_list"] = "Attività continuative"
+    at.session_state["dl_rollup"] = "Per mese di scadenza"
+    at.run()
+    assert not at.exception
     cont = df_by_key(at, "dl_continuous")
     assert len(cont) == int(pm.counts["continuous"]) == 7
+    assert not has_df(at, "dl_overdue")
     month = df_by_column(at, "Mese")
     assert month["Step"].map(int).sum() == len(D.dated_steps(D.scope(pm.steps)))
+
+
+def test_scadenze_roll_up_tab_from_the_url(monkeypatch, demo_db):
+    """A bookmarked tab (``?dl_rollup=Per responsabile``) opens on that tab."""
+    pid = plan_id_by_file(demo_db, "002_")
+    at = open_app(monkeypatch, demo_db.path, SCADENZE, piano=pid, dl_rollup="Per responsabile")
+    resp = df_by_column(at, "Responsabile")
+    assert len(resp) and resp["Step"].map(int).sum() >= 1
+    assert at.session_state["dl_rollup"] == "Per responsabile"
 
 
 def test_scadenze_plan_without_verifications_and_window(monkeypatch, demo_db):
@@ -103,13 +122,22 @@ def test_scadenze_plan_without_verifications_and_window(monkeypatch, demo_db):
     assert m["Scaduti"] == "100,0%" and m["Ritardo massimo"] == fmt_days(pm.slippage["max_delay"]) == "275 giorni"
     assert "non ha ancora verifiche" in texts(at)
     assert len(df_by_key(at, "dl_overdue")) == pm.counts["overdue"] == 13
+    at.session_state["dl_list"] = "In scadenza"
+    at.run()
     assert "Nessuno step da completare con termine nei 30 giorni successivi al 31/12/2025" in texts(at)
     at.radio(key="dl_window").set_value(60).run()
     assert not at.exception
     soon = df_by_key(at, "dl_soon")
     assert soon[["Obiettivo", "Step", "Termine", "Giorni mancanti"]].values.tolist() == [["G", "G.7", "31/01/2026", "31"]]
+    # the roll-up tabs are lazy: only the open one (the distribution of delays, the first) runs
+    assert any(c.key == "dl_hist" for c in at.get("plotly_chart"))
+    assert not any(list(d.value.columns)[:1] in (["Mese"], ["Area"], ["Responsabile"]) for d in at.dataframe)
+    at.session_state["dl_rollup"] = "Per area strategica"
+    at.run()
+    assert not at.exception
     area = df_by_column(at, "Area")
     assert area["Area"].tolist()[0] == "1 · Minori e famiglie" and area["Scaduti"].map(int).sum() >= 13
+    assert not any(list(d.value.columns)[:1] == ["Mese"] for d in at.dataframe)
     at.toggle(key="dl_all_years").set_value(True).run()
     assert not at.exception
     assert metrics_of(at)["Step valutati"] == "13"  # the 2026 steps are not due yet at 31/12/2025

@@ -78,6 +78,11 @@ def test_indicatori_without_values_says_so_and_still_lists_targets(monkeypatch, 
     by_objective = next(t for t in tables if "Target" in t.columns and "Obiettivo" in t.columns and len(t) == 60)
     assert set(by_objective["Target"]) >= set(ind["target_raw"].dropna())
     assert by_objective["Obiettivo"].iloc[0] == str(ind.iloc[0]["objective_code"])
+    assert not any(t.columns[0] == "Area organizzativa" for t in tables)   # lazy tab: not computed until opened
+    at.session_state["ind_group"] = "Per area organizzativa"
+    at.run()
+    assert not at.exception
+    tables = [t.value for t in at.dataframe]
     by_area = next(t for t in tables if "Area organizzativa" in t.columns and t.columns[0] == "Area organizzativa")
     assert len(by_area) == 60 and set(by_area["Area organizzativa"]) == set(ind["org_area"].fillna("(non indicata)"))
 
@@ -170,6 +175,11 @@ def test_confronto_two_versions(monkeypatch, db):
     assert not at.exception
     assert at.selectbox(key="cmp_version_before").value == v1.import_id
     assert at.selectbox(key="cmp_version_after").value == v2.import_id
+    assert any("termini spostati: 1 " in x.value for x in at.caption)
+    assert not any("Spostamento" in t.value.columns for t in at.dataframe)   # lazy tab, still closed
+    at.session_state["cmp_changes"] = "Termini spostati (rimodulazioni)"
+    at.run()
+    assert not at.exception
     moved = next(t.value for t in at.dataframe if "Spostamento" in t.value.columns)
     assert list(moved["Step"]) == ["B.1"] and list(moved["Spostamento"]) == ["92 giorni"]
     assert moved.iloc[0, 3] == "30/09/2025"

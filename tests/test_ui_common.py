@@ -14,6 +14,20 @@ def test_a_figure_is_serialised_once_and_stays_equal():
     assert shown.to_dict() is first and serialised_once(shown).to_dict() is first
 
 
+def test_a_frozen_figure_gives_streamlit_its_json_once_and_other_figures_are_untouched():
+    import plotly.io as pio
+
+    fig = go.Figure(go.Bar(x=[1, 2], y=[3, 4]))
+    expected = pio.to_json(go.Figure(fig), validate=False)
+    shown = serialised_once(fig)
+    first = pio.to_json(shown.to_dict(), validate=False)    # what st.plotly_chart calls
+    assert first == expected and pio.to_json(shown.to_dict(), validate=False) is first
+    assert pio.to_json(shown, validate=False) == first
+    assert pio.to_json(shown.to_dict(), pretty=True) != first    # other options still go to plotly
+    other = go.Figure(go.Bar(x=[5], y=[6]))
+    assert '"x":[5]' in pio.to_json(other, validate=False).replace(" ", "")
+
+
 def test_long_text_columns_are_kept_narrow_and_numbers_formatted_in_italian():
     df = pd.DataFrame({"t": ["x" * 80, "breve"], "p": [83.456, None], "n": ["A", "B"]})
     view = italian_table(df, {"n": ("Codice", None), "t": ("Descrizione", None), "p": ("Raggiungimento", "pct")})

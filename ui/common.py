@@ -81,6 +81,15 @@ def compact_columns(view: pd.DataFrame, kinds: dict[str, str | None], long_text:
     return config
 
 
+def formatted_table(key: str | None, columns: tuple, rows: tuple | None, *, df: pd.DataFrame):
+    """The Italian view of ``df`` and its column config; as an Arrow table (what st.dataframe sends,
+    so a cached view is not converted again at every rerun) when cached, i.e. when ``rows`` is given."""
+    cols = dict(columns)
+    view = italian_table(df, cols)
+    config = compact_columns(view, {label: kind for label, kind in cols.values()})
+    return (pa.Table.from_pandas(view, preserve_index=False) if rows is not None else view), config
+
+
 def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key: str | None = None,
                objective_col: str | None = None, sel: Selection | None = None, height: int | str = "auto",
                memo: Any = None, **dataframe_kwargs: Any) -> None:
@@ -88,16 +97,10 @@ def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key
 
     With ``memo`` (the PlanMetrics the frame is derived from, and only then) the formatted view is
     built once per plan version, keyed by ``key``, the columns and the frame's rows."""
-    def formatted(_key, _columns, _rows):
-        view = italian_table(df, columns)
-        config = compact_columns(view, {label: kind for label, kind in columns.values()})
-        # an Arrow table is what st.dataframe sends: converting once saves it on every rerun
-        return (pa.Table.from_pandas(view, preserve_index=False) if _rows is not None else view), config
-
     if memo is not None and key:
-        view, config = memo.derived(formatted, key, tuple(columns.items()), tuple(df.index))
+        view, config = memo.derived(formatted_table, key, tuple(columns.items()), tuple(df.index), df=df)
     else:
-        view, config = formatted(key, None, None)
+        view, config = formatted_table(key, tuple(columns.items()), None, df=df)
     kwargs = dict(hide_index=True, key=key, height=height, column_config=config, **dataframe_kwargs)
     if objective_col and sel is not None and len(df):
         event = st.dataframe(view, on_select="rerun", selection_mode="single-row", **kwargs)
@@ -125,11 +128,42 @@ def objective_from_event(event: Any) -> str | None:
     return None
 
 
+class _FrozenFigureDict(dict):
+    """``fig.to_dict()`` of a frozen figure, carrying its JSON (see :func:`serialised_once`)."""
+    __slots__ = ("json",)
+
+
+def _frozen_aware_to_json():
+    """``plotly.io.to_json`` that returns the JSON kept by :func:`serialised_once` for a frozen
+    figure. Streamlit calls it on ``fig.to_dict()`` at every ``st.plotly_chart`` (~0,5–4 ms for
+    our figures); every other call goes to plotly unchanged. Installed once, on import."""
+    import plotly.io as pio
+
+    original = pio.to_json
+    if getattr(original, "_frozen_aware", False):
+        return
+
+    def to_json(fig, validate=True, pretty=False, remove_uids=True, engine=None):
+        if isinstance(fig, _FrozenFigureDict) and not pretty and remove_uids and engine is None:
+            return fig.json
+        return original(fig, validate=validate, pretty=pretty, remove_uids=remove_uids, engine=engine)
+
+    to_json._frozen_aware = True
+    pio.to_json = to_json
+
+
+_frozen_aware_to_json()
+
+
 def serialised_once(fig):
-    """Let Streamlit's ``fig.to_dict()`` (a deep copy, ~5 ms per figure and run) happen once per
-    figure: figures cached with ``PlanMetrics.derived`` are shown on every rerun unchanged."""
+    """Freeze a figure cached with ``PlanMetrics.derived`` (shown on every rerun unchanged): its
+    ``to_dict()`` (a deep copy, ~5 ms) and the JSON Streamlit sends are computed once. Do not
+    modify a figure after this call."""
     if "_dict_once" not in vars(fig):
-        snapshot = fig.to_dict()
+        import plotly.io as pio
+
+        snapshot = _FrozenFigureDict(fig.to_dict())
+        snapshot.json = pio.to_json(dict(snapshot), validate=False)
         fig._dict_once = snapshot
         fig.to_dict = lambda: snapshot
     return fig
@@ -145,6 +179,19 @@ def plotly(fig, key: str, sel: Selection | None = None, clickable: bool = False)
             goto_objective(sel, code)
     else:
         st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG)
+
+
+def lazy_tabs(labels: list[str], key: str):
+    """Tabs that run only the open one (check ``tab.open``): switching tab reruns the page. The
+    open tab is kept in ``st.session_state[key]`` and in the URL (``?key=label``), so it can be
+    bookmarked; the first tab is open by default."""
+    return st.tabs(labels, key=key, on_change="rerun", bind="query-params")
+
+
+def lazy_expander(label: str, key: str, expanded: bool = False):
+    """An expander whose content runs only while it is open (check ``.open``): opening or closing
+    it reruns the page."""
+    return st.expander(label, expanded=expanded, key=key, on_change="rerun")
 
 
 def metric_row(items: Iterable[tuple[str, str, str | None]]) -> None:

@@ -1,0 +1,1 @@
+"""The pages' bodies: one module per page with a ``render()``; ``pages/*.py`` only call it."""

@@ -1,0 +1,301 @@
+"""Carica foglio: upload a monitoring workbook, see the validation report and what would
+change against the current version of the same plan, confirm the import; history of the
+imports with restore of an earlier version.
+
+Nothing is lost on bad input: a refused file never touches the database, and the file
+validated is kept in the session until it is confirmed (the uploader is not read again).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import streamlit as st
+
+from loaders import (IMPORTED, UNCHANGED, import_bytes, import_history, restore_version, template_bytes,
+                     validate_workbook)
+from loaders.diff import ADDED, CHANGED, REMOVED, has_changes, one_row_per_field, preview_changes
+from loaders.importer import find_existing
+from loaders.report import problems_frame, report_xlsx
+from metrics.fmt import fmt_date, fmt_int
+from store import get_db
+from ui.common import ensure_app_navigation, show_table
+from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SS_PENDING, SS_FLASH, SS_GEN = "carica_pending", "carica_flash", "carica_gen"
+SIDEBAR_KEYS = ("sel_ente", "sel_plan", "sel_year", "sel_date")
+QUALITY_PAGE = "pages/qualita.py"
+
+# ----------------------------------------------------------------------------- helpers
+def flash(kind: str, text: str) -> None:
+    """A message shown once, after the rerun that refreshes sidebar and pages."""
+    st.session_state.setdefault(SS_FLASH, []).append((kind, text))
+
+
+def show_flash() -> None:
+    for kind, text in st.session_state.pop(SS_FLASH, []):
+        if kind == "page_link":
+            st.page_link(QUALITY_PAGE, label=text, icon=":material/fact_check:")
+        else:
+            getattr(st, kind)(text)
+
+
+def open_plan_and_rerun(plan_id: int) -> None:
+    """Make the sidebar show ``plan_id`` (current version, default year and date), then rerun
+    so that the sidebar and every page read the new data."""
+    for k in SIDEBAR_KEYS:
+        st.session_state.pop(k, None)
+    for q in (Q_YEAR, Q_DATE):
+        if q in st.query_params:
+            del st.query_params[q]
+    st.query_params[Q_PLAN] = str(plan_id)
+    st.rerun()
+
+
+def when(ts) -> str:
+    return "—" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%d/%m/%Y alle %H:%M")
+
+
+def n_of(n: int, one: str, many: str) -> str:
+    return f"{fmt_int(n)} {one if n == 1 else many}"
+
+
+def analyse(uploaded) -> dict:
+    """Read and validate the uploaded file once; kept in the session until confirmed."""
+    data = uploaded.getvalue()
+    return {"file_id": uploaded.file_id, "name": uploaded.name, "data": data, "sha": hashlib.sha256(data).hexdigest(),
+            "parsed": validate_workbook(data, uploaded.name)}
+
+
+def problems_table(pending: dict, problems: list) -> None:
+    view = problems_frame(problems)
+    view["Riga"] = view["Riga"].map(lambda r: "" if pd.isna(r) else str(int(r)))  # no "None" for file-level problems
+    st.dataframe(view, hide_index=True, width="stretch",
+                 column_config={"Messaggio": st.column_config.TextColumn(width="large")})
+    stem = Path(pending["name"]).stem
+    st.download_button("Scarica il rapporto di validazione",
+                       data=lambda: report_xlsx(problems, pending["name"], pending["sha"]),
+                       file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
+                       icon=":material/download:", key="carica_report")
+
+
+FIELD_COLUMNS = {"field": ("Campo", None), "before": ("Prima", None), "after": ("Dopo", None)}
+CHANGE_COLUMNS = {
+    "objectives": ("Obiettivi", {"change": ("Modifica", None), "code": ("Codice", None), "title": ("Obiettivo", None)}),
+    "steps": ("Step", {"change": ("Modifica", None), "objective_code": ("Obiettivo", None), "code": ("Step", None),
+                       "description": ("Descrizione", None)}),
+    "verifications": ("Verifiche", {"change": ("Modifica", None), "objective_code": ("Obiettivo", None),
+                                    "step_code": ("Step", None), "verified_on": ("Data verifica", "date"),
+                                    "status_raw": ("Stato", None)}),
+}
+
+
+def change_summary(df: pd.DataFrame) -> str:
+    counts = df["change"].value_counts() if not df.empty else {}
+    parts = [n_of(int(counts.get(k, 0)), one, many) for k, one, many in
+             ((ADDED, "aggiunto", "aggiunti"), (CHANGED, "modificato", "modificati"), (REMOVED, "rimosso", "rimossi"))
+             if counts.get(k, 0)]
+    return ", ".join(parts) or "nessuna modifica"
+
+
+def show_preview(db, pending: dict) -> None:
+    parsed = pending["parsed"]
+    key = db.version()
+    if pending.get("preview_key") != key:  # recomputed if the database changed meanwhile
+        pending["preview"], pending["preview_key"] = preview_changes(db, parsed), key
+    pv = pending["preview"]
+    plan = pv["plan"].iloc[0]
+    st.subheader("Modifiche rispetto alla versione corrente")
+    is_new = bool(plan["is_new"])
+    c = pv["counts"]
+    if is_new:
+        st.info(f"**Nuovo piano**: «{plan['titolo']}» di {plan['ente']} non è ancora nel database. "
+                "Sarà importato come versione 1.", icon=":material/fiber_new:")
+        rows = {"Nel file": c["after"]}
+    else:
+        st.caption(f"Confronto con la versione {int(plan['version'])} di «{plan['titolo']}» ({plan['ente']}). "
+                   f"L'importazione creerà la versione {int(plan['version']) + 1}; la versione attuale resta "
+                   "nello storico e si può ripristinare.")
+        rows = {"Versione corrente": c["before"], "Nel file": c["after"]}
+        if not has_changes(pv):
+            st.info("Il contenuto coincide con la versione corrente: l'importazione creerà comunque una nuova "
+                    "versione con questo file.", icon=":material/info:")
+    counts = pd.DataFrame([{"": label, **{lab: fmt_int(n) for lab, n in zip(c["label"], values)}}
+                           for label, values in rows.items()])
+    st.dataframe(counts, hide_index=True, width="stretch", key="carica_counts")
+    names = [k for k in CHANGE_COLUMNS if not (is_new and k == "verifications")]
+    tabs = st.tabs([f"{CHANGE_COLUMNS[k][0]}: {change_summary(pv[k])}" for k in names])
+    for tab, k in zip(tabs, names):
+        with tab:
+            if pv[k].empty:
+                st.caption(f"Nessuna modifica a: {CHANGE_COLUMNS[k][0].lower()}.")
+                continue
+            cols = CHANGE_COLUMNS[k][1] if is_new else {**CHANGE_COLUMNS[k][1], **FIELD_COLUMNS}  # new: additions only
+            show_table(one_row_per_field(pv[k]), cols, width="stretch",
+                         key=f"carica_diff_{k}")
+
+
+def confirm_import(db, pending: dict, user: str) -> None:
+    ss = st.session_state
+    bar = st.progress(0.0, text="Avvio dell'importazione…")
+    res = import_bytes(db, pending["data"], pending["name"], user=user,
+                       progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
+    ss.pop(SS_PENDING, None)
+    if res.status == IMPORTED:
+        ss[SS_GEN] = ss.get(SS_GEN, 0) + 1  # empty uploader after the import
+        flash("success", f"{res.message} Il cruscotto mostra ora la versione {res.version}.")
+        flash("page_link", "Controlla la qualità dei dati del piano importato")
+        open_plan_and_rerun(res.plan_id)
+    elif res.status == UNCHANGED:
+        bar.empty()
+        st.info(res.message.replace("File già importato", "Il file è già importato"), icon=":material/info:")
+    else:  # validated a moment ago: only a change of the database or of the code can get here
+        bar.empty()
+        st.error(f"Importazione non possibile: {res.message}")
+        problems_table(pending, list(res.problems))
+
+
+# ----------------------------------------------------------------------------- upload
+def header() -> str:
+    """Title, explanation, user name and the blank template; returns the user's name."""
+    st.title("Carica foglio")
+    st.caption("Carica il foglio di monitoraggio (.xlsx): viene controllato subito e si vede che cosa cambia "
+               "rispetto alla versione corrente del piano; si importa solo dopo la conferma. Un file con errori non "
+               "modifica nulla. Ogni importazione è una nuova versione: le precedenti restano nello storico.")
+    show_flash()
+    c_user, c_model = st.columns([2, 1], vertical_alignment="bottom")
+    with c_user:
+        user = st.text_input("Il tuo nome", value=os.environ.get("CRUSCOTTO_USER") or "utente", key="carica_user",
+                             help="Viene registrato nello storico con l'importazione o il ripristino.")
+    with c_model:
+        st.download_button("Scarica il modello vuoto", data=template_bytes,
+                           file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME, on_click="ignore",
+                           icon=":material/download:",
+                           help="Il foglio da compilare, con le istruzioni e le colonne previste.")
+    return user.strip() or "utente"
+
+
+def upload(db, user: str) -> None:
+    """The uploader, the validation report, the preview of the changes and the confirmation."""
+    ss = st.session_state
+    limit = st.get_option("server.maxUploadSize")
+    uploaded = st.file_uploader("Foglio di monitoraggio (.xlsx)", type=["xlsx"],
+                                key=f"carica_file_{ss.get(SS_GEN, 0)}",
+                                help=f"Un file .xlsx fino a {limit} MB, nel formato del modello.")
+    pending = ss.get(SS_PENDING)
+    if uploaded is None:
+        if pending is not None:
+            ss.pop(SS_PENDING)
+            st.warning(f"Il file «{pending['name']}» è stato tolto dal caricamento: non è stato importato nulla. "
+                       "Per importarlo, caricalo di nuovo.", icon=":material/warning:")
+        return
+    if pending is None or pending["file_id"] != uploaded.file_id:
+        with st.spinner("Controllo del foglio…"):
+            pending = analyse(uploaded)
+        ss[SS_PENDING] = pending
+    existing = find_existing(db, pending["sha"])  # checked at every run: the database may have changed meanwhile
+    parsed = pending["parsed"]
+    if existing:
+        _iid, _pid, version, titolo, is_current, at = existing
+        extra = "" if is_current else " Non è la versione corrente: si può ripristinare dallo storico qui sotto."
+        st.info(f"Il file «{pending['name']}» è già importato: è la versione {version} di «{titolo}», "
+                f"caricata il {when(at)}. Nessuna modifica.{extra}", icon=":material/info:")
+    elif not parsed.ok:
+        errors, warnings = parsed.problems.errors, parsed.problems.warnings
+        also = f" e {n_of(len(warnings), 'avviso', 'avvisi')}" if warnings else ""
+        st.error(f"Importazione non possibile: {n_of(len(errors), 'errore', 'errori')}{also} nel file "
+                 f"«{pending['name']}». Il database non è stato modificato: correggi il foglio e caricalo di nuovo.",
+                 icon=":material/block:")
+        problems_table(pending, list(parsed.problems))
+    else:
+        meta = parsed.meta
+        years = f"{meta['anno_inizio']}–{meta['anno_fine']}" if meta["anno_fine"] != meta["anno_inizio"] \
+            else str(meta["anno_inizio"])
+        mon = f", monitoraggio al {fmt_date(meta['data_monitoraggio'])}" if meta.get("data_monitoraggio") else ""
+        st.success(f"Nessun errore in «{pending['name']}»: «{meta['titolo']}» di {meta['ente']}, anni {years}"
+                   f"{mon}. Controlla le modifiche e conferma.", icon=":material/check_circle:")
+        warnings = parsed.problems.warnings
+        if warnings:
+            st.warning(f"{n_of(len(warnings), 'avviso', 'avvisi')}: il file si può importare, ma conviene "
+                       "controllarli.", icon=":material/warning:")
+            problems_table(pending, warnings)
+        show_preview(db, pending)
+        if st.button("Conferma importazione", type="primary", icon=":material/upload:"):
+            confirm_import(db, pending, user)
+
+
+# ----------------------------------------------------------------------------- history
+@st.cache_resource(max_entries=8, show_spinner=False)
+def history_view(db_path: str, version: int, sel_plan: int | None) -> dict:
+    """The import history as shown (the selected plan first), the restore choices and their
+    labels: once per database version and selected plan (``version`` is the cache key)."""
+    hist = import_history(get_db(db_path))
+    if hist.empty:
+        return {"hist": hist}
+    hist = hist.assign(_first=hist["plan_id"] != sel_plan).sort_values(
+        ["_first", "ente", "titolo", "version"], ascending=[True, True, True, False], kind="stable")
+    view = pd.DataFrame({
+        "Ente": hist["ente"], "Piano": hist["titolo"], "Versione": hist["version"].astype(int),
+        "Corrente": hist["is_current"].map({True: "✓ corrente"}).fillna(""),
+        "Importato il": hist["imported_at"].map(when), "Da": hist["imported_by"], "File": hist["file_name"],
+        "SHA-256": hist["sha256"].str[:12] + "…", "Obiettivi": hist["n_objectives"], "Step": hist["n_steps"],
+        "Verifiche": hist["n_verifications"], "Avvisi": hist["n_warnings"],
+    })
+    labels = {int(r.import_id): f"{r.titolo} ({r.ente}) · versione {int(r.version)} — {r.file_name}, "
+                                f"{when(r.imported_at)}" + (" · corrente" if r.is_current else "")
+              for r in hist.itertuples()}
+    return {"hist": hist, "view": pa.Table.from_pandas(view, preserve_index=False), "labels": labels,
+            "options": list(labels), "earlier": [int(r.import_id) for r in hist.itertuples() if not r.is_current],
+            "current": {int(i): bool(c) for i, c in zip(hist["import_id"], hist["is_current"])}}
+
+
+def history(db, user: str) -> None:
+    """Every import, and the restore of an earlier version."""
+    ss = st.session_state
+    st.subheader("Storico delle importazioni")
+    sel = selection()
+    h = history_view(db.path, db.version(), sel.plan_id if sel else None)
+    if h["hist"].empty:
+        st.info("Nessuna importazione finora: il primo foglio caricato diventerà la versione 1 del suo piano.",
+                icon=":material/info:")
+        return
+    st.dataframe(h["view"], hide_index=True, width="stretch", key="carica_history",
+                 column_config={"Ente": st.column_config.TextColumn(width="medium"),
+                                "Piano": st.column_config.TextColumn(width="medium")})
+    st.caption("Ogni riga è una versione di un piano; la versione corrente è quella mostrata dal cruscotto. "
+               "Ripristinare una versione non cancella nulla: cambia solo la versione corrente.")
+    options, earlier = h["options"], h["earlier"]
+    c_sel, c_btn = st.columns([3, 1], vertical_alignment="bottom")
+    with c_sel:
+        # keyed on the data version: after an import or a restore the labels and the default are fresh
+        chosen = st.selectbox("Versione da ripristinare", options, format_func=h["labels"].get,
+                              index=options.index(earlier[0]) if earlier else 0,
+                              key=f"carica_restore_choice_{db.version()}")
+    is_current = h["current"][chosen]
+    with c_btn:
+        clicked = st.button("Ripristina questa versione", disabled=is_current,
+                            help="È già la versione corrente." if is_current else
+                            "La versione scelta diventa quella corrente del suo piano.")
+    if not earlier:
+        st.caption("Ogni piano ha una sola versione: non c'è ancora nulla da ripristinare.")
+    if clicked and not is_current:
+        hist = h["hist"]
+        row = hist[hist["import_id"] == chosen].iloc[0]
+        msg = restore_version(db, chosen, user=user)
+        flash("success", f"{msg.rstrip('.')} «{row['titolo']}» ({row['ente']}). Il cruscotto mostra ora questa "
+                         "versione.")
+        ss.pop(SS_PENDING, None)
+        ss[SS_GEN] = ss.get(SS_GEN, 0) + 1  # a file left in the uploader would be compared with the old version
+        open_plan_and_rerun(int(row["plan_id"]))
+
+
+def render() -> None:
+    ensure_app_navigation()
+    db = get_db()
+    user = header()
+    upload(db, user)
+    history(db, user)

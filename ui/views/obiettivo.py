@@ -1,0 +1,116 @@
+"""Obiettivo: drill-down on one objective (``?obiettivo=A``)."""
+import pandas as pd
+import streamlit as st
+
+from charts.objective import contribution_waterfall, steps_timeline
+from metrics.fmt import fmt_pct
+from ui.common import metric_row, page_header, plotly, require_selection, show_table
+from ui.state import Q_OBJECTIVE
+
+STEP_COLS = {
+    "code": ("Step", None), "description": ("Descrizione", None), "deadline_raw": ("Termine (come scritto)", None),
+    "deadline": ("Termine", "date"), "revised_deadline": ("Nuovo termine", "date"), "weight": ("Peso", "pct"),
+    "year_weight": ("Peso anno", "pct"), "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None),
+    "status_raw": ("Stato (testo originale)", None), "completed_on": ("Completato il", "date"),
+    "slip_days": ("Giorni di ritardo", "int"), "overdue_days": ("Giorni scaduto", "int"), "note": ("Verifica", None),
+}
+HISTORY_COLS = {
+    "verified_on": ("Data verifica", "date"), "step_code": ("Step", None), "status": ("Stato", None),
+    "status_raw": ("Stato (testo originale)", None), "achievement": ("Raggiungimento", "pct"),
+    "completed_on": ("Completato il", "date"), "new_deadline": ("Nuovo termine", "date"), "note": ("Verifica", None),
+}
+INDICATOR_COLS = {
+    "name": ("Indicatore", None), "algorithm": ("Algoritmo", None), "baseline_raw": ("Baseline", None),
+    "target_raw": ("Target", None), "value_raw": ("Valore", None), "achievement": ("Raggiungimento", "pct"),
+    "reason": ("Non valutabile perché", None), "org_area": ("Area", None),
+}
+STAFF_COLS = {
+    "name": ("Nome", None), "role": ("Qualifica", None), "participation": ("Partecipazione", "pct"),
+    "grade": ("Valutazione", "num"),
+}
+
+
+def _filled(value) -> bool:
+    return not (value is None or (not isinstance(value, str) and pd.isna(value))) and bool(str(value).strip())
+
+
+def objective_view(pm, code: str) -> dict:
+    """Everything the page shows for one objective, built once per PlanMetrics and objective."""
+    o = pm.objectives[pm.objectives["code"] == code].iloc[0]
+    steps = pm.steps[pm.steps["objective_code"] == code]
+    strategic = pm.strategic.set_index("code")["name"].to_dict() if len(pm.strategic) else {}
+    details = {
+        "Tipo": o["type"], "Responsabile": o["responsible"],
+        "Obiettivi strategici collegati": "; ".join(f"{s} — {strategic.get(s, '')}" for s in o["strategic_codes"]),
+        "Dimensione valore pubblico": o["public_value"], "Missione": o["missione"], "Programma": o["programma"],
+        "Stakeholder": o["stakeholders"], "Anno di inserimento": o["year_added"], "Descrizione": o["description"],
+    }
+    return {
+        "o": o, "steps": steps,
+        "details": "  \n".join(f"**{label}:** {value}" for label, value in details.items() if _filled(value)),
+        "timeline": steps_timeline(steps, pm.ctx.as_of),
+        "waterfall": contribution_waterfall(steps, o["achievement"] if o["evaluable"] else None),
+        "history": pm.verifications[pm.verifications["objective_code"] == code].sort_values(["verified_on", "row_no"]),
+        "indicators": pm.indicators[pm.indicators["objective_code"] == code],
+        "staff": pm.staff[pm.staff["objective_code"] == code],
+    }
+
+
+def objective_choices(pm) -> tuple[list[str], dict[str, str]]:
+    codes = [str(c) for c in pm.objectives["code"]]
+    return codes, dict(zip(codes, pm.objectives["title"]))
+
+
+def choose_objective(pm) -> str:
+    """The objective of the URL (``?obiettivo=``), else the one picked before, else the first."""
+    codes, titles = pm.derived(objective_choices, pm)
+    wanted = st.query_params.get(Q_OBJECTIVE)
+    ss = st.session_state
+    if ss.get("obj_pick") not in codes or (wanted in codes and wanted != ss.get("_obj_url")):
+        ss["obj_pick"] = wanted if wanted in codes else codes[0]
+    ss["_obj_url"] = wanted
+    code = st.selectbox("Obiettivo", codes, key="obj_pick", format_func=lambda c: f"{c} — {titles[c]}")
+    st.query_params[Q_OBJECTIVE] = code
+    return code
+
+
+def render() -> None:
+    sel = require_selection()
+    pm = sel.metrics()
+    page_header("Obiettivo", sel)
+    if pm.objectives.empty:
+        st.warning("Il piano non contiene obiettivi.")
+        st.stop()
+    code = choose_objective(pm)
+    v = pm.derived(objective_view, pm, code)
+    o = v["o"]
+    st.header(f"{code} · {o['title']}")
+    metric_row([
+        ("Raggiungimento", fmt_pct(o["achievement"]) if o["evaluable"] and not o["neutralized"] else o["status"],
+         "Σ peso anno × raggiungimento degli step dell'anno (regola 2)"),
+        ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
+        ("Stato", o["status"], None),
+        ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
+    ])
+    with st.expander("Scheda dell'obiettivo", expanded=True):
+        st.markdown(v["details"])
+
+    st.subheader("Step")
+    show_table(v["steps"], STEP_COLS, key=f"steps_table_{code}", memo=pm)
+    left, right = st.columns(2)
+    with left:
+        plotly(v["timeline"], "timeline")
+    with right:
+        plotly(v["waterfall"], "waterfall")
+
+    st.subheader("Storico delle verifiche")
+    if v["history"].empty:
+        st.info("Nessuna verifica registrata per questo obiettivo.")
+    else:
+        show_table(v["history"], HISTORY_COLS, key=f"hist_{code}", memo=pm)
+    if len(v["indicators"]):
+        st.subheader("Indicatori")
+        show_table(v["indicators"], INDICATOR_COLS, key=f"ind_{code}", memo=pm)
+    if len(v["staff"]):
+        st.subheader("Personale coinvolto")
+        show_table(v["staff"], STAFF_COLS, key=f"staff_{code}", memo=pm)

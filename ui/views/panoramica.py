@@ -1,0 +1,64 @@
+"""Panoramica: the plan at a glance."""
+import streamlit as st
+
+from charts.overview import achievement_gauge, objectives_ranking, risk_points
+from metrics.fmt import fmt_int, fmt_pct
+from metrics.settings import DEFAULT
+from ui.common import metric_row, page_header, plotly, require_selection, show_table
+
+OBJ_COLS = {
+    "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
+    "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None), "band": ("Fascia", None),
+    "late": ("In ritardo", "int"), "overdue": ("Scaduti", "int"),
+}
+RISK_COLS = {
+    "objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
+    "deadline": ("Termine", "date"), "status": ("Stato", None), "timing": ("Tempi", None),
+    "achievement": ("Raggiungimento", "pct"), "points_at_risk": ("Punti a rischio", "num"),
+}
+
+
+def frames(pm):
+    objs = pm.objectives.sort_values("achievement", na_position="last")
+    risk = pm.steps[pm.steps["points_at_risk"] > 1e-9].sort_values("points_at_risk", ascending=False)
+    return {"objs": objs, "risk": risk.head(30)}
+
+
+def render() -> None:
+    sel = require_selection()
+    pm = sel.metrics()
+    page_header("Panoramica del piano", sel)
+    f = pm.derived(frames, pm)
+    c = pm.counts
+    left, right = st.columns([1, 2])
+    with left:
+        st.metric("Raggiungimento del piano", fmt_pct(pm.achievement),
+                  help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3).")
+        plotly(pm.derived(achievement_gauge, pm.achievement, DEFAULT, "", 220), "gauge")
+    with right:
+        metric_row([
+            ("Obiettivi", fmt_int(c["objectives"]), f"{c['objectives_evaluable']} valutabili nell'anno"),
+            ("Step dell'anno", fmt_int(c["steps_due"]), "Step con termine nell'anno (o continuativi)"),
+            ("Completati", fmt_int(c["completed"]), None),
+            ("In ritardo", fmt_int(c["late"]), "Completati dopo il termine"),
+        ])
+        metric_row([
+            ("Scaduti", fmt_int(c["overdue"]), "Non completati e oltre il termine alla data di monitoraggio"),
+            ("Neutralizzati", fmt_int(c["neutralized"]), "Esclusi per cause non imputabili"),
+            ("Continuativi", fmt_int(c["continuous"]), "Termine non datato («Al bisogno», «Cadenza mensile»)"),
+            ("Verifiche", fmt_int(c["verifications"]), None),
+        ])
+        if c["verifications"] == 0:
+            st.info("Questo piano non ha ancora verifiche: i raggiungimenti sono a 0% finché non si carica un "
+                    "foglio con il monitoraggio (foglio «Verifiche»).", icon="ℹ️")
+
+    st.subheader("Obiettivi")
+    st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
+    plotly(pm.derived(objectives_ranking, pm.objectives), "ranking", sel, clickable=True)
+    show_table(f["objs"], OBJ_COLS, key="obj_table", objective_col="code", sel=sel, memo=pm)
+
+    st.subheader("Punti a rischio")
+    st.caption("Step aperti o in ritardo ordinati per i punti che costano al piano: peso anno × peso obiettivo × "
+               "quota mancante. La somma è ciò che manca al 100% del piano.")
+    plotly(pm.derived(risk_points, pm.steps), "risk", sel, clickable=True)
+    show_table(f["risk"], RISK_COLS, key="risk_table", objective_col="objective_code", sel=sel, memo=pm)
