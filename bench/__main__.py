@@ -234,7 +234,7 @@ def time_report(db_path: str, plan_id: int, runs: int) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- main
 def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None, runs: int = 3,
-        page_runs: int = 5, pages: bool = True, openpyxl_too: bool = True, work: Path = WORK,
+        page_runs: int = 15, pages: bool = True, openpyxl_too: bool = True, work: Path = WORK,
         out: Path | None = RESULTS, log: Callable[[str], None] = print,
         pages_only: list[str] | None = None) -> dict[str, Any]:
     """The whole benchmark; returns (and writes to ``out``) the results document."""
@@ -278,7 +278,7 @@ def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None,
     page_block: dict[str, Any] = {"pages": {}, "baseline_page_s": None}
     if pages:
         from bench.pages import time_pages
-        log(f"3) Pagine / pages (AppTest, mediana di {page_runs} esecuzioni dopo un riscaldamento)")
+        log(f"3) Pagine / pages (AppTest, mediana di {page_runs} esecuzioni dopo un riscaldamento, alternate con la pagina vuota)")
         page_block = time_pages(reg["db"], work, runs=page_runs, plan_id=plan_id, only=pages_only, log=log)
         log(f"   pagina vuota / empty page: {page_block['baseline_page_s']:.3f} s")
     db.close()
@@ -300,7 +300,7 @@ def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None,
         "report_s": rep["report_s"],
         "report_cached_s": rep["report_cached_s"],
         "regional": {k: reg[k] for k in ("plans", "objectives", "steps", "verifications", "build_s")},
-        "pages": {k: ({"run_s": v["run_s"], "ratio": v["ratio"], "title": v["title"], "runs_s": v["runs_s"]}
+        "pages": {k: ({key: v[key] for key in ("run_s", "ratio", "title", "baseline_s", "runs_s", "baseline_runs_s")}
                       if "ratio" in v else v) for k, v in page_block["pages"].items()},
         "baseline_page_s": page_block["baseline_page_s"],
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
@@ -363,7 +363,8 @@ def summary(r: dict[str, Any]) -> str:
         lines.append(f"Pagina vuota / empty page {r['baseline_page_s']:8.3f} s")
         for path, p in r["pages"].items():
             if "ratio" in p:
-                lines.append(f"  {p['title']:<24}{p['run_s']:8.3f} s  {p['ratio']:.2f}× (limite {t['page_ratio']}×)  "
+                lines.append(f"  {p['title']:<24}{p['run_s']:8.3f} s (vuota {p['baseline_s']:.3f} s)  {p['ratio']:.2f}× "
+                             f"(limite {t['page_ratio']}×)  "
                              f"{ok(r['pass']['pages'][path])}")
             else:
                 lines.append(f"  {p['title']:<24}{p['status']}" + (f": {p['error']}" if p.get("error") else ""))
@@ -381,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ap = argparse.ArgumentParser(prog="python -m bench", description="Benchmark su dati sintetici (make bench)")
     ap.add_argument("--runs", type=int, default=3, help="importazioni del foglio grande (mediana)")
-    ap.add_argument("--page-runs", type=int, default=5, help="esecuzioni per pagina (mediana)")
+    ap.add_argument("--page-runs", type=int, default=15, help="esecuzioni per pagina (mediana)")
     ap.add_argument("--no-pages", action="store_true", help="salta i tempi delle pagine")
     ap.add_argument("--no-openpyxl", action="store_true", help="salta la lettura di confronto con openpyxl")
     ap.add_argument("--out", type=Path, default=RESULTS, help="file dei risultati (predefinito bench/results.json)")

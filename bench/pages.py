@@ -31,10 +31,11 @@ EMPTY_URL = "bench_pagina_vuota"
 BASELINE_DESCRIPTION = (
     "app.py completo (set_page_config, st.navigation, selezione nella barra laterale con le sue query DuckDB) "
     "+ una pagina che contiene solo st.write('x'), aggiunta alla navigazione solo durante la misura; stesso "
-    "AppTest, stessa sessione e stesso piano delle pagine vere. Mediana di tutte le esecuzioni: metà prima e "
-    "metà dopo le pagine. / Full app.py (page config, navigation, sidebar selection and its DuckDB queries) plus "
-    "a page with only st.write('x'), added to the navigation only while timing; same AppTest harness, session "
-    "and plan as the real pages. Median of all runs, half before and half after the pages.")
+    "AppTest e stesso piano delle pagine vere. Eseguita alternandola con ogni pagina: rapporto = mediana della "
+    "pagina / mediana della pagina vuota misurata nello stesso intervallo. / Full app.py (page config, navigation, "
+    "sidebar selection and its DuckDB queries) plus a page with only st.write('x'), added to the navigation only "
+    "while timing; same AppTest harness and plan as the real pages. Run alternately with each page: ratio = the "
+    "page's median over the median of the empty page measured in the same interval.")
 
 
 def discover_pages(app: Path = APP) -> list[dict[str, str]]:
@@ -130,8 +131,8 @@ def _exception_text(at: Any) -> str | None:
     return str(getattr(e, "message", None) or getattr(e, "value", None) or e)[:300]
 
 
-def time_page(page_rel: str, runs: int, plan_id: int | None, timeout: float = 120.0) -> dict[str, Any]:
-    """Median wall time of ``runs`` full script runs of one page (after one warm-up run)."""
+def open_page(page_rel: str, plan_id: int | None, timeout: float = 120.0) -> tuple[Any, str | None]:
+    """An AppTest session on ``page_rel``, warmed up (metrics cache filled for this data version)."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=timeout)
@@ -139,22 +140,24 @@ def time_page(page_rel: str, runs: int, plan_id: int | None, timeout: float = 12
         at.query_params["piano"] = str(plan_id)
     at.run()                       # the session starts on the default page, as in a browser
     at.switch_page(page_rel)
-    at.run()                       # warm-up: fills the metrics cache for this data version
-    if (err := _exception_text(at)) is not None:
-        return {"status": "error", "error": err}
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - t0)
-        if (err := _exception_text(at)) is not None:
-            return {"status": "error", "error": err}
-    return {"status": "ok", "run_s": statistics.median(times), "runs_s": [round(t, 4) for t in times]}
+    at.run()                       # warm-up
+    at.run()
+    return at, _exception_text(at)
 
 
-def time_pages(db_path: str | Path, work: Path, runs: int = 5, plan_id: int | None = None,
+def _timed(at: Any) -> float:
+    t0 = time.perf_counter()
+    at.run()
+    return time.perf_counter() - t0
+
+
+def time_pages(db_path: str | Path, work: Path, runs: int = 15, plan_id: int | None = None,
                only: list[str] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Time the empty page and every page of ``app.py``; returns the ``pages`` block of results.json."""
+    """Time every page of ``app.py`` against the empty page; returns the ``pages`` block of results.json.
+
+    Runs are interleaved: empty page, page, empty page, page… so that both see the same machine
+    (a 2-core VM drifts by ±30% over a minute); each page's ratio is the median of its runs over
+    the median of the empty-page runs taken between them."""
     work.mkdir(parents=True, exist_ok=True)
     empty = work / "pagina_vuota.py"
     empty.write_text(EMPTY_PAGE_SOURCE, encoding="utf-8")
@@ -163,28 +166,46 @@ def time_pages(db_path: str | Path, work: Path, runs: int = 5, plan_id: int | No
     if only is not None:
         pages = [p for p in pages if p["path"] in only]
     results: dict[str, Any] = {}
+    base_runs: list[float] = []
     with _env("CRUSCOTTO_DB", str(db_path)), empty_page_in_navigation(empty), _quiet_streamlit():
-        base_runs: list[float] = []
-        first = time_page(empty_rel, runs, plan_id)
-        if first["status"] != "ok":
-            raise RuntimeError(f"la pagina vuota non funziona: {first.get('error')}")
-        base_runs += first["runs_s"]
+        base, err = open_page(empty_rel, plan_id)
+        if err is not None:
+            raise RuntimeError(f"la pagina vuota non funziona: {err}")
         for p in pages:
             path = ROOT / p["path"]
+            r: dict[str, Any] = {"title": p["title"]}
             if not path.is_file():
-                results[p["path"]] = {"title": p["title"], "status": "missing"}
+                r["status"] = "missing"
             elif is_placeholder(path):
-                results[p["path"]] = {"title": p["title"], "status": "pending"}
+                r["status"] = "pending"
             else:
-                results[p["path"]] = {"title": p["title"], **time_page(p["path"], runs, plan_id)}
-            r = results[p["path"]]
-            log(f"   {p['title']:<22} {r['status']:<8}" + (f" {r['run_s']:.3f} s" if "run_s" in r else "")
+                at, err = open_page(p["path"], plan_id)
+                page_times: list[float] = []
+                mine: list[float] = []
+                for _ in range(runs):
+                    if err is not None:
+                        break
+                    mine.append(_timed(base))
+                    page_times.append(_timed(at))
+                    err = _exception_text(at)
+                if err is not None:
+                    r.update(status="error", error=err)
+                else:
+                    r.update(status="ok", run_s=statistics.median(page_times), baseline_s=statistics.median(mine),
+                             runs_s=[round(t, 4) for t in page_times], baseline_runs_s=[round(t, 4) for t in mine])
+                    r["ratio"] = r["run_s"] / r["baseline_s"]
+                    base_runs += mine
+            results[p["path"]] = r
+            log(f"   {p['title']:<22} {r['status']:<8}" + (f" {r['run_s']:.4f} s, pagina vuota {r['baseline_s']:.4f} s,"
+                                                           f" rapporto {r['ratio']:.2f}" if "run_s" in r else "")
                 + (f"  {r['error']}" if "error" in r else ""))
-        last = time_page(empty_rel, runs, plan_id)
-        base_runs += last.get("runs_s", [])
-    baseline = statistics.median(base_runs)
-    for r in results.values():
-        if "run_s" in r:
-            r["ratio"] = r["run_s"] / baseline
-    return {"pages": results, "baseline_page_s": baseline, "baseline_runs_s": base_runs,
+    if not base_runs:   # no page timed: the empty page alone
+        base_runs = [_timed_alone(empty_rel, plan_id, runs, empty)]
+    return {"pages": results, "baseline_page_s": statistics.median(base_runs), "baseline_runs_s": base_runs,
             "baseline_description": BASELINE_DESCRIPTION}
+
+
+def _timed_alone(empty_rel: str, plan_id: int | None, runs: int, empty: Path) -> float:
+    with empty_page_in_navigation(empty), _quiet_streamlit():
+        at, _ = open_page(empty_rel, plan_id)
+        return statistics.median(_timed(at) for _ in range(max(runs, 1)))

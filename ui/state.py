@@ -103,8 +103,11 @@ def sidebar_selection(db: Database) -> Selection | None:
     sb.caption(f"Versione {int(plan['version'])} del piano, importata il {fmt_date(pd.Timestamp(plan['imported_at']))}.")
     sel = Selection(db.path, int(plan_id), int(plan["import_id"]), ente, plan["titolo"], int(year), as_of)
     st.session_state[_KEY] = sel
-    keep = {k: v for k, v in st.query_params.to_dict().items() if k not in (Q_PLAN, Q_YEAR, Q_DATE)}
-    st.query_params.from_dict({**keep, **sel.params()})
+    # only our own parameters: the others (the objective, a tab bound with bind="query-params") stay as
+    # they are, and Streamlit refuses to set a parameter bound to a widget
+    for k, v in sel.params().items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v
     return sel
 
 

@@ -242,3 +242,27 @@ def test_upload_new_version_then_see_it(page, app_url, expected):
     expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(r"Versione 2 del piano"))).to_be_visible()
     expect(metric_value(page, "Raggiungimento del piano")).to_have_text(new_value)
     assert_no_exception(page)
+
+
+# ----------------------------------------------------------------------------- lazy tabs
+def test_lazy_tab_runs_on_click_and_is_bookmarkable(page, app_url, expected):
+    """Scadenze computes only the open tab: clicking «Per mese di scadenza» reruns the page, shows
+    the monthly table and puts the tab in the URL; the bookmarked URL opens on it."""
+    pid = expected.default_plan
+    open_page(page, f"{app_url}/scadenze?piano={pid}")
+    month_chart = page.locator(".st-key-dl_month [data-testid='stPlotlyChart']")
+    expect(month_chart).to_have_count(0)                      # closed tab: not computed, not sent
+    page.get_by_role("tab", name="Per mese di scadenza").click()
+    wait_for_app(page)
+    expect(month_chart).to_have_count(1)
+    tables = page.get_by_test_id("stDataFrame")
+    month_table = tables.nth(tables.count() - 1)              # the open tab's table, last on the page
+    month_table.scroll_into_view_if_needed()
+    expect(month_table.locator("tbody [role='row']").first).to_be_attached()
+    assert dataframe_header(month_table)[0] == "Mese"
+    expect(page).to_have_url(re.compile(r"[?&]dl_rollup=Per(\+|%20)mese(\+|%20)di(\+|%20)scadenza(&|$)"))
+    bookmarked = page.url
+    assert_no_exception(page)
+    open_page(page, bookmarked)
+    expect(page.get_by_role("tab", name="Per mese di scadenza")).to_have_attribute("aria-selected", "true")
+    expect(month_chart).to_have_count(1)
