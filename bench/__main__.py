@@ -234,7 +234,7 @@ def time_report(db_path: str, plan_id: int, runs: int) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- main
 def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None, runs: int = 3,
-        page_runs: int = 15, pages: bool = True, openpyxl_too: bool = True, work: Path = WORK,
+        page_runs: int = 31, pages: bool = True, openpyxl_too: bool = True, work: Path = WORK,
         out: Path | None = RESULTS, log: Callable[[str], None] = print,
         pages_only: list[str] | None = None) -> dict[str, Any]:
     """The whole benchmark; returns (and writes to ``out``) the results document."""
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ap = argparse.ArgumentParser(prog="python -m bench", description="Benchmark su dati sintetici (make bench)")
     ap.add_argument("--runs", type=int, default=3, help="importazioni del foglio grande (mediana)")
-    ap.add_argument("--page-runs", type=int, default=15, help="esecuzioni per pagina (mediana)")
+    ap.add_argument("--page-runs", type=int, default=31, help="esecuzioni per pagina (mediana)")
     ap.add_argument("--no-pages", action="store_true", help="salta i tempi delle pagine")
     ap.add_argument("--no-openpyxl", action="store_true", help="salta la lettura di confronto con openpyxl")
     ap.add_argument("--out", type=Path, default=RESULTS, help="file dei risultati (predefinito bench/results.json)")

@@ -15,6 +15,7 @@ still a placeholder (only a call such as ``st.write("TODO")``) is reported as
 from __future__ import annotations
 
 import ast
+import gc
 import logging
 import os
 import statistics
@@ -31,11 +32,11 @@ EMPTY_URL = "bench_pagina_vuota"
 BASELINE_DESCRIPTION = (
     "app.py completo (set_page_config, st.navigation, selezione nella barra laterale con le sue query DuckDB) "
     "+ una pagina che contiene solo st.write('x'), aggiunta alla navigazione solo durante la misura; stesso "
-    "AppTest e stesso piano delle pagine vere. Eseguita alternandola con ogni pagina: rapporto = mediana della "
-    "pagina / mediana della pagina vuota misurata nello stesso intervallo. / Full app.py (page config, navigation, "
+    "AppTest e stesso piano delle pagine vere. Eseguita alternandola con ogni pagina: rapporto = mediana, sulle "
+    "coppie (pagina vuota, pagina), di pagina / pagina vuota. / Full app.py (page config, navigation, "
     "sidebar selection and its DuckDB queries) plus a page with only st.write('x'), added to the navigation only "
     "while timing; same AppTest harness and plan as the real pages. Run alternately with each page: ratio = the "
-    "page's median over the median of the empty page measured in the same interval.")
+    "median, over the (empty page, page) pairs, of page / empty page.")
 
 
 def discover_pages(app: Path = APP) -> list[dict[str, str]]:
@@ -151,13 +152,13 @@ def _timed(at: Any) -> float:
     return time.perf_counter() - t0
 
 
-def time_pages(db_path: str | Path, work: Path, runs: int = 15, plan_id: int | None = None,
+def time_pages(db_path: str | Path, work: Path, runs: int = 31, plan_id: int | None = None,
                only: list[str] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Time every page of ``app.py`` against the empty page; returns the ``pages`` block of results.json.
 
     Runs are interleaved: empty page, page, empty page, page… so that both see the same machine
-    (a 2-core VM drifts by ±30% over a minute); each page's ratio is the median of its runs over
-    the median of the empty-page runs taken between them."""
+    (a 2-core VM drifts by ±30% over a minute); each page's ratio is the median, over the pairs, of
+    page run / empty-page run."""
     work.mkdir(parents=True, exist_ok=True)
     empty = work / "pagina_vuota.py"
     empty.write_text(EMPTY_PAGE_SOURCE, encoding="utf-8")
@@ -171,6 +172,9 @@ def time_pages(db_path: str | Path, work: Path, runs: int = 15, plan_id: int | N
         base, err = open_page(empty_rel, plan_id)
         if err is not None:
             raise RuntimeError(f"la pagina vuota non funziona: {err}")
+        gc.collect()                      # settle after building the database: nothing pending
+        for _ in range(5):
+            base.run()
         for p in pages:
             path = ROOT / p["path"]
             r: dict[str, Any] = {"title": p["title"]}
@@ -193,7 +197,8 @@ def time_pages(db_path: str | Path, work: Path, runs: int = 15, plan_id: int | N
                 else:
                     r.update(status="ok", run_s=statistics.median(page_times), baseline_s=statistics.median(mine),
                              runs_s=[round(t, 4) for t in page_times], baseline_runs_s=[round(t, 4) for t in mine])
-                    r["ratio"] = r["run_s"] / r["baseline_s"]
+                    # median of the ratios of each (empty page, page) pair: robust to drift between pairs
+                    r["ratio"] = statistics.median(pt / bt for pt, bt in zip(page_times, mine))
                     base_runs += mine
             results[p["path"]] = r
             log(f"   {p['title']:<22} {r['status']:<8}" + (f" {r['run_s']:.4f} s, pagina vuota {r['baseline_s']:.4f} s,"

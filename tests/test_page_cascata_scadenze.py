@@ -45,7 +45,11 @@ def test_cascata_seed_000_shows_the_cascade_of_the_metrics(monkeypatch, demo_db)
     assert m["Aree strategiche"] == "6" and m["Obiettivi strategici"] == "10"
     assert m["Obiettivi collegati"] == "10" and m["Senza collegamento strategico"] == "0"
     assert "non ha ancora verifiche" in texts(at)  # plan without verifications
-    assert len(at.get("plotly_chart")) == 2
+    assert [c.key for c in at.get("plotly_chart")] == ["sankey"]      # lazy tabs: only the open chart
+    at.session_state["cascade_view"] = "Raggiera"
+    at.run()
+    assert not at.exception
+    assert [c.key for c in at.get("plotly_chart")] == ["cascade_tree_sunburst"]
     table = at.dataframe[-1].value
     shown = dict(zip(table["Codice"], table["Raggiungimento"]))
     for r in pm.strategic.itertuples():

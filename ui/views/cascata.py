@@ -4,7 +4,7 @@ import streamlit as st
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
 from metrics.fmt import fmt_int, fmt_pct
 from metrics.settings import DEFAULT
-from ui.common import (PLOTLY_CONFIG, goto_objective, metric_row, page_header, plotly, require_selection,
+from ui.common import (PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, page_header, plotly, require_selection,
                        serialised_once, show_table)
 
 OBJECTIVE_COLS = {
@@ -17,7 +17,7 @@ GROUP_COLS = {
     "n": ("Obiettivi", "int"), "objectives": ("Codici obiettivi", "list"), "achievement": ("Raggiungimento", "pct"),
     "band": ("Fascia", None),
 }
-TREE_KINDS = {"sunburst": "Raggiera", "treemap": "Mappa ad albero"}
+VIEWS = ["Flussi", "Raggiera", "Mappa ad albero"]
 
 
 def cascade_view(pm) -> dict:
@@ -62,9 +62,8 @@ def notices(pm) -> None:
                "(regola 4).")
 
 
-def clicked_tree(pm, sel, v: dict) -> None:
-    """The sunburst/treemap: a click on an objective or a step opens it, on a group selects its detail."""
-    kind = st.radio("Vista", list(TREE_KINDS), horizontal=True, key="cascade_kind", format_func=TREE_KINDS.get)
+def clicked_tree(pm, sel, v: dict, kind: str) -> None:
+    """The sunburst or treemap: a click on an objective or a step opens it, on a group selects its detail."""
     st.caption("Dimensione = peso (ripartito tra gli step secondo i loro pesi). Clic su un'area o un obiettivo "
                "strategico per ingrandirlo e vederne il dettaglio sotto; clic su un obiettivo o su uno step per "
                "aprire la scheda dell'obiettivo.")
@@ -78,6 +77,24 @@ def clicked_tree(pm, sel, v: dict) -> None:
     elif clicked["key"] in v["keys"] and clicked["key"] != ss.get("_cascade_clicked"):
         ss["cascade_detail"] = clicked["key"]
     ss["_cascade_clicked"] = clicked["key"]
+
+
+def charts(pm, sel, v: dict) -> None:
+    """Sankey, sunburst and treemap, one tab at a time (only the open one runs)."""
+    t_flows, t_sun, t_tree = lazy_tabs(VIEWS, key="cascade_view")
+    if t_flows.open:
+        with t_flows:
+            st.caption("Larghezza dei flussi = peso normalizzato degli obiettivi. Per aprire un nodo usare il menu "
+                       "«Dettaglio» più sotto (Streamlit non trasmette il clic sui diagrammi di Sankey) oppure il "
+                       "clic sulla raggiera.")
+            plotly(v["sankey"], "sankey")
+            if v["empty_strategic"]:
+                st.caption("Obiettivi strategici senza obiettivi collegati (non disegnati): "
+                           + ", ".join(v["empty_strategic"]) + ".")
+    for tab, kind in ((t_sun, "sunburst"), (t_tree, "treemap")):
+        if tab.open:
+            with tab:
+                clicked_tree(pm, sel, v, kind)
 
 
 def render() -> None:
@@ -96,17 +113,8 @@ def render() -> None:
     ])
     notices(pm)
 
-    st.subheader("Dalle aree agli obiettivi")
-    st.caption("Larghezza dei flussi = peso normalizzato degli obiettivi. Per aprire un nodo usare il menu "
-               "«Dettaglio» più sotto (Streamlit non trasmette il clic sui diagrammi di Sankey) oppure il clic sul "
-               "grafico a raggiera.")
-    plotly(v["sankey"], "sankey")
-    if v["empty_strategic"]:
-        st.caption("Obiettivi strategici senza obiettivi collegati (non disegnati): "
-                   + ", ".join(v["empty_strategic"]) + ".")
-
     st.subheader("Area → obiettivo strategico → obiettivo → step")
-    clicked_tree(pm, sel, v)
+    charts(pm, sel, v)
 
     st.subheader("Dettaglio")
     keys = v["keys"]
