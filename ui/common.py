@@ -48,6 +48,21 @@ def require_selection() -> Selection:
     return sel
 
 
+def plan_page(title: str, needs: str | None = None, missing: str = "", warn: bool = False):
+    """The start of every plan page: selection guard, header and the plan's metrics; when the plan has
+    no rows in ``needs`` (a frame of PlanMetrics, e.g. ``"steps"``) the ``missing`` message and a stop."""
+    sel = require_selection()
+    pm = sel.metrics()
+    page_header(title, sel)
+    if needs is not None and getattr(pm, needs).empty:
+        if warn:
+            st.warning(missing)
+        else:
+            st.info(missing, icon="ℹ️")
+        st.stop()
+    return sel, pm
+
+
 def page_header(title: str, sel: Selection, subtitle: str | None = None) -> None:
     st.title(title)
     st.caption(f"{sel.ente} — {sel.titolo} · anno {sel.year} · situazione al {fmt_date(sel.as_of)}"

@@ -4,8 +4,8 @@ import streamlit as st
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
 from metrics.fmt import fmt_int, fmt_pct
 from metrics.settings import DEFAULT
-from ui.common import (PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, page_header, plotly, require_selection,
-                       serialised_once, show_table)
+from ui.common import (PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plan_page, plotly, serialised_once,
+                       show_table)
 
 OBJECTIVE_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "weight_pct": ("Peso", "pct"),
@@ -19,6 +19,8 @@ GROUP_COLS = {
 }
 VIEWS = ["Flussi", "Raggiera", "Mappa ad albero"]
 
+
+NO_DATA = ("Il piano non contiene obiettivi: non c'è nessuna cascata da mostrare.")
 
 def cascade_view(pm) -> dict:
     """Groups, counts and figures of the page, once per PlanMetrics."""
@@ -98,12 +100,7 @@ def charts(pm, sel, v: dict) -> None:
 
 
 def render() -> None:
-    sel = require_selection()
-    pm = sel.metrics()
-    page_header("Cascata strategica", sel)
-    if pm.objectives.empty:
-        st.warning("Il piano non contiene obiettivi: non c'è nessuna cascata da mostrare.")
-        st.stop()
+    sel, pm = plan_page("Cascata strategica", "objectives", NO_DATA, warn=True)
     v = pm.derived(cascade_view, pm)
     metric_row([
         ("Aree strategiche", fmt_int(len(pm.areas)), None),

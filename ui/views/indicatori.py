@@ -3,7 +3,7 @@ import streamlit as st
 
 from charts.indicators import bullet_frame, indicator_bullets, indicators_by_group
 from metrics.fmt import fmt_int
-from ui.common import lazy_expander, lazy_tabs, metric_row, page_header, plotly, require_selection, show_table
+from ui.common import lazy_expander, lazy_tabs, metric_row, plan_page, plotly, show_table
 
 COLUMNS = {
     "name": ("Indicatore", None), "baseline_raw": ("Baseline", None), "target_raw": ("Target", None),
@@ -16,6 +16,11 @@ BY_AREA = ({"org_area": ("Area organizzativa", None), "objective_code": ("Obiett
 ALL = "(tutti)"
 GROUPINGS = ["Per obiettivo", "Per area organizzativa"]
 
+
+NO_DATA = ("Questo piano non ha indicatori: il foglio «Indicatori» del file di monitoraggio è assente o "
+            "vuoto. Per misurare gli obiettivi con target e valori, aggiungere il foglio (colonne Obiettivo, "
+            "Indicatore, Baseline, Target, Direzione, Valore, Data rilevazione, Area organizzativa) e "
+            "ricaricare il file.")
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
@@ -84,15 +89,7 @@ def reasons(v: dict) -> None:
 
 
 def render() -> None:
-    sel = require_selection()
-    pm = sel.metrics()
-    page_header("Indicatori", sel)
-    if pm.indicators.empty:
-        st.info("Questo piano non ha indicatori: il foglio «Indicatori» del file di monitoraggio è assente o vuoto. "
-                "Per misurare gli obiettivi con target e valori, aggiungere il foglio (colonne Obiettivo, "
-                "Indicatore, Baseline, Target, Direzione, Valore, Data rilevazione, Area organizzativa) e ricaricare "
-                "il file.", icon="ℹ️")
-        st.stop()
+    sel, pm = plan_page("Indicatori", "indicators", NO_DATA)
     v = pm.derived(prepared, pm)
     metric_row([
         ("Indicatori", fmt_int(v["n"]), f"Su {v['n_objectives']} obiettivi"),
@@ -108,18 +105,12 @@ def render() -> None:
         plotly(v["bullets"], "bullets")
 
     st.subheader("Target e baseline per gruppo")
-    by_objective, by_area = lazy_tabs(GROUPINGS, key="ind_group")
-    if by_objective.open:
-        with by_objective:
-            plotly(v["fig_objective"], "by_objective")
-            groups = v["by_objective"]
-            pick = st.selectbox("Mostra l'obiettivo", [ALL, *groups], format_func=lambda c: groups.get(c, c),
-                                key="ind_obj")
-            table(pm, pm.derived(rows_of, pm, "ind", "objective_code", pick), "ind_by_objective", *BY_OBJECTIVE)
-    if by_area.open:
-        with by_area:
-            plotly(v["fig_area"], "by_area")
-            groups = v["by_area"]
-            pick = st.selectbox("Mostra l'area organizzativa", [ALL, *groups], format_func=lambda a: groups.get(a, a),
-                                key="ind_area")
-            table(pm, pm.derived(rows_of, pm, "areas", "org_area", pick), "ind_by_area", *BY_AREA)
+    for tab, (figure, groups, label, frame, column, key, columns) in zip(lazy_tabs(GROUPINGS, key="ind_group"), (
+            ("fig_objective", "by_objective", "Mostra l'obiettivo", "ind", "objective_code", "ind_obj", BY_OBJECTIVE),
+            ("fig_area", "by_area", "Mostra l'area organizzativa", "areas", "org_area", "ind_area", BY_AREA))):
+        if tab.open:
+            with tab:
+                plotly(v[figure], figure.replace("fig_", "by_"))
+                names = v[groups]
+                pick = st.selectbox(label, [ALL, *names], format_func=lambda c, n=names: n.get(c, c), key=key)
+                table(pm, pm.derived(rows_of, pm, frame, column, pick), f"ind_{groups}", *columns)

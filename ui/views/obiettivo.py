@@ -4,7 +4,7 @@ import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
 from metrics.fmt import fmt_pct
-from ui.common import metric_row, page_header, plotly, require_selection, show_table
+from ui.common import metric_row, plan_page, plotly, show_table
 from ui.state import Q_OBJECTIVE
 
 STEP_COLS = {
@@ -29,6 +29,8 @@ STAFF_COLS = {
     "grade": ("Valutazione", "num"),
 }
 
+
+NO_DATA = ("Il piano non contiene obiettivi.")
 
 def _filled(value) -> bool:
     return not (value is None or (not isinstance(value, str) and pd.isna(value))) and bool(str(value).strip())
@@ -75,12 +77,7 @@ def choose_objective(pm) -> str:
 
 
 def render() -> None:
-    sel = require_selection()
-    pm = sel.metrics()
-    page_header("Obiettivo", sel)
-    if pm.objectives.empty:
-        st.warning("Il piano non contiene obiettivi.")
-        st.stop()
+    sel, pm = plan_page("Obiettivo", "objectives", NO_DATA, warn=True)
     code = choose_objective(pm)
     v = pm.derived(objective_view, pm, code)
     o = v["o"]

@@ -4,7 +4,7 @@ import streamlit as st
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
 from metrics.fmt import fmt_int, fmt_pct
 from metrics.settings import DEFAULT
-from ui.common import metric_row, page_header, plotly, require_selection, show_table
+from ui.common import metric_row, plan_page, plotly, show_table
 
 OBJ_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
@@ -25,9 +25,7 @@ def frames(pm):
 
 
 def render() -> None:
-    sel = require_selection()
-    pm = sel.metrics()
-    page_header("Panoramica del piano", sel)
+    sel, pm = plan_page("Panoramica del piano")
     f = pm.derived(frames, pm)
     c = pm.counts
     left, right = st.columns([1, 2])

@@ -3,12 +3,16 @@ import streamlit as st
 
 from charts.people import ASSIGNMENT, GRADE, PARTICIPATION, participation_heatmap, scores_bar
 from metrics.fmt import fmt_int, fmt_num
-from ui.common import lazy_expander, metric_row, page_header, plotly, require_selection, show_table
+from ui.common import lazy_expander, metric_row, plan_page, plotly, show_table
 
 STAFF_COLS = {"objective": ("Obiettivo", None), "name": ("Nome", None), "role": ("Qualifica", None),
               "participation": ("Partecipazione", "pct"), "grade": ("Valutazione", "num")}
 CELL_VALUES = {PARTICIPATION: "Partecipazione", GRADE: "Valutazione"}
 
+
+NO_DATA = ("Questo piano non elenca il personale: il foglio «Personale» del file di monitoraggio è assente "
+            "o vuoto. Per la performance individuale aggiungere il foglio (colonne Obiettivo, Nome, "
+            "Qualifica, Partecipazione, Valutazione) e ricaricare il file.")
 
 def people_view(pm) -> dict:
     """Scores, table, columns and figures of the page, once per PlanMetrics."""
@@ -68,14 +72,7 @@ def matrix(pm, v: dict) -> None:
 
 
 def render() -> None:
-    sel = require_selection()
-    pm = sel.metrics()
-    page_header("Persone", sel)
-    if pm.staff.empty:
-        st.info("Questo piano non elenca il personale: il foglio «Personale» del file di monitoraggio è assente o "
-                "vuoto. Per la performance individuale aggiungere il foglio (colonne Obiettivo, Nome, Qualifica, "
-                "Partecipazione, Valutazione) e ricaricare il file.", icon="ℹ️")
-        st.stop()
+    sel, pm = plan_page("Persone", "staff", NO_DATA)
     v = pm.derived(people_view, pm)
     metric_row([
         ("Persone", fmt_int(v["n_people"]), "Nomi distinti nel foglio «Personale», come registrati"),

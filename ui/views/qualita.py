@@ -4,7 +4,7 @@ import streamlit as st
 
 from metrics.fmt import fmt_date, fmt_int
 from metrics.quality import CHECKS
-from ui.common import metric_row, page_header, require_selection, show_table
+from ui.common import metric_row, plan_page, show_table
 
 #: Italian label and format of the columns the checks put in their ``rows``.
 ROW_COLUMNS: dict[str, tuple[str, str | None]] = {
@@ -40,9 +40,7 @@ def quality_view(pm) -> dict:
 
 
 def render() -> None:
-    sel = require_selection()
-    pm = sel.metrics()
-    page_header("Qualità dei dati", sel)
+    sel, pm = plan_page("Qualità dei dati")
     v = pm.derived(quality_view, pm)
     found, n_items = v["found"], v["n_items"]
     metric_row([

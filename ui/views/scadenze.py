@@ -7,7 +7,7 @@ from charts.deadlines import deadlines_timeline, delay_histogram, timing_bars
 from metrics import deadlines as D
 from metrics import formulas as F
 from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
-from ui.common import lazy_tabs, metric_row, page_header, plotly, require_selection, show_table
+from ui.common import lazy_tabs, metric_row, plan_page, plotly, show_table
 
 STEP_COLS = {"objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
              "deadline": ("Termine", "date"), "revised_deadline": ("Nuovo termine", "date")}
@@ -29,6 +29,8 @@ LISTS = ["Scaduti", "Completati in ritardo", "In scadenza", "Attività continuat
 ROLLUPS = ["Distribuzione dei ritardi", "Per mese di scadenza", "Per area strategica", "Per responsabile"]
 RESPONSIBLE = {"objective": "dell'obiettivo", "step": "dello step (o dell'obiettivo)"}
 
+
+NO_DATA = ("Il piano non contiene step: nessuna scadenza da mostrare (foglio «Step» vuoto).")
 
 def deadline_frames(pm, all_years: bool) -> dict:
     """The frames of this page for one scope, computed once per PlanMetrics."""
@@ -161,12 +163,7 @@ def rollups(pm, frames: dict, all_years: bool) -> None:
 
 
 def render() -> None:
-    sel = require_selection()
-    pm = sel.metrics()
-    page_header("Scadenze e ritardi", sel)
-    if pm.steps.empty:
-        st.info("Il piano non contiene step: nessuna scadenza da mostrare (foglio «Step» vuoto).", icon="ℹ️")
-        st.stop()
+    sel, pm = plan_page("Scadenze e ritardi", "steps", NO_DATA)
     all_years = st.toggle("Includi gli step degli altri anni del piano", key="dl_all_years",
                           help="Di norma si considerano gli step con termine nell'anno scelto, come nella "
                                "Panoramica.")
