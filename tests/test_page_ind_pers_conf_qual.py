@@ -93,7 +93,11 @@ def test_indicatori_with_values_shows_bullets_and_achievement(monkeypatch, small
     at = open_app(monkeypatch, db.path, IND, piano=res.plan_id)
     m = metrics_of(at)
     assert m["Valutabili"] == "2" and m["Target raggiunti"] == "1" and m["Non valutabili"] == "1"
-    assert any(s.value == "Target e valore rilevato" for s in at.subheader)
+    assert [c.key for c in at.get("plotly_chart")] == ["bullets"]      # the first tab; the others are lazy
+    assert not at.dataframe
+    at.session_state["ind_group"] = "Per obiettivo"
+    at.run()
+    assert not at.exception
     table = next(t.value for t in at.dataframe if "Raggiungimento" in t.value.columns)
     expected = ind.set_index("name")["achievement"]
     shown = table.set_index("Indicatore")["Raggiungimento"]

@@ -14,6 +14,7 @@ COLUMNS = {
 BY_OBJECTIVE = ({"objective_code": ("Obiettivo", None)}, {"org_area": ("Area organizzativa", None)})
 BY_AREA = ({"org_area": ("Area organizzativa", None), "objective_code": ("Obiettivo", None)}, None)
 ALL = "(tutti)"
+BULLETS = "Target e valore rilevato"
 GROUPINGS = ["Per obiettivo", "Per area organizzativa"]
 
 
@@ -98,14 +99,17 @@ def render() -> None:
         ("Non valutabili", fmt_int(v["not_evaluable"]), "Senza valore rilevato o con target non interpretabile"),
     ])
     reasons(v)
-    if v["bullets"] is not None:
-        st.subheader("Target e valore rilevato")
-        st.caption("Barra = valore rilevato (colore della fascia di raggiungimento), linea nera = target, zona grigia "
-                   "= baseline. ↑ più alto è meglio, ↓ più basso è meglio.")
-        plotly(v["bullets"], "bullets")
-
-    st.subheader("Target e baseline per gruppo")
-    for tab, (figure, groups, label, frame, column, key, columns) in zip(lazy_tabs(GROUPINGS, key="ind_group"), (
+    st.subheader("Target, valori e baseline")
+    bullets = v["bullets"] is not None
+    tabs = lazy_tabs([BULLETS, *GROUPINGS] if bullets else GROUPINGS, key="ind_group")
+    if bullets:
+        tab, tabs = tabs[0], tabs[1:]
+        if tab.open:
+            with tab:
+                st.caption("Barra = valore rilevato (colore della fascia di raggiungimento), linea nera = target, "
+                           "zona grigia = baseline. ↑ più alto è meglio, ↓ più basso è meglio.")
+                plotly(v["bullets"], "bullets")
+    for tab, (figure, groups, label, frame, column, key, columns) in zip(tabs, (
             ("fig_objective", "by_objective", "Mostra l'obiettivo", "ind", "objective_code", "ind_obj", BY_OBJECTIVE),
             ("fig_area", "by_area", "Mostra l'area organizzativa", "areas", "org_area", "ind_area", BY_AREA))):
         if tab.open:
