@@ -7,7 +7,7 @@ DB     := data/cruscotto.duckdb
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: setup browser demo run test test-fast e2e bench clean-demo
+.PHONY: setup browser node demo run test test-fast e2e bench clean-demo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
-# Debian's headless Chromium for the browser tests (playwright's own browser download is blocked here).
+# Debian's packages for the tests: headless Chromium (playwright's own browser download is blocked here),
+# LibreOffice (exports rendered to images) and poppler (PDF -> PNG).
+APT_PKGS := chromium-headless-shell libreoffice-impress libreoffice-writer poppler-utils fonts-dejavu-core
 browser:
-	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || \
-	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium-headless-shell )
+	@command -v chromium-headless-shell >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && \
+	  command -v pdftoppm >/dev/null 2>&1 || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $(APT_PKGS) )
+
+# Test tools from the npm registry (axe-core, oidc-provider), pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+node: node_modules/.installed
 
 # The demo database is built from data/demo/*.xlsx only when absent (your imports are never overwritten).
 $(DB): | $(STAMP)
@@ -34,13 +45,13 @@ clean-demo:
 run: setup demo
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: setup browser
+test: setup browser node
 	$(PY) -m pytest
 
 test-fast: setup
 	$(PY) -m pytest -m "not e2e"
 
-e2e: setup browser
+e2e: setup browser node
 	$(PY) -m pytest -m e2e
 
 bench: setup
