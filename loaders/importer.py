@@ -21,7 +21,7 @@ from typing import Callable
 from loaders.parsing import strip_accents
 from loaders.problems import Problem, ProblemList
 from loaders.validate import TABLE_COLUMNS, ParsedPlan, validate_workbook
-from store import Database
+from store import Database, audit
 
 IMPORTED, REFUSED, UNCHANGED = "importato", "rifiutato", "invariato"
 Progress = Callable[[float, str], None]
@@ -155,8 +155,7 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
 
 
 def _audit(cur, user: str, action: str, plan_id: int, import_id: int, detail: str) -> None:
-    cur.execute("INSERT INTO audit_log VALUES (nextval('seq_audit'), ?, ?, ?, ?, ?, ?)",
-                [dt.datetime.now().replace(microsecond=0), user, action, plan_id, import_id, detail])
+    audit.record(cur, user, action, plan_id=plan_id, import_id=import_id, detail=detail)
 
 
 def restore_version(db: Database, import_id: int, user: str | None = None) -> str:

@@ -101,7 +101,9 @@ class Database:
         return _versions[self.path]
 
     def _read_version(self) -> int:
-        return int(self.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log"))
+        from store.audit import data_version_sql
+
+        return int(self.scalar(data_version_sql()))
 
     def close(self) -> None:
         self._root.close()

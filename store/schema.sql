@@ -38,16 +38,19 @@ CREATE TABLE IF NOT EXISTS imports (
     UNIQUE (plan_id, version)
 );
 
--- Who did what, when: imports, restores.
+-- The audit trail, append-only (store/audit.py is its only writer, INSERT only): who did what, when,
+-- on which plan/version, with what outcome. Actions: store/audit.py ACTIONS.
 CREATE TABLE IF NOT EXISTS audit_log (
     audit_id   INTEGER PRIMARY KEY,
     happened_at TIMESTAMP NOT NULL,
     who        TEXT NOT NULL,
-    action     TEXT NOT NULL,       -- 'import' | 'ripristino'
+    action     TEXT NOT NULL,
     plan_id    INTEGER,
     import_id  INTEGER,
-    detail     TEXT
+    detail     TEXT,
+    outcome    TEXT              -- 'ok' | 'rifiutato' | 'errore'
 );
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS outcome TEXT;
 
 CREATE TABLE IF NOT EXISTS areas (
     import_id INTEGER NOT NULL,
