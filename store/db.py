@@ -36,6 +36,9 @@ class Database:
         self._write_lock = threading.Lock()
         with self.cursor() as cur:
             cur.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+            from store.enti import migrate
+
+            migrate(cur)  # databases from before the enti table: one ente per distinct plans.ente (idempotent)
         _versions[self.path] = self._read_version()
 
     @contextmanager

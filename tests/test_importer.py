@@ -8,12 +8,22 @@ from loaders import IMPORTED, REFUSED, UNCHANGED, import_bytes, import_history, 
 from loaders import importer as importer_mod
 from tests.workbooks import BASE, sheets, xlsx
 
-TABLES = ["plans", "imports", "audit_log", "areas", "strategic_objectives", "objectives", "objective_links", "steps",
-          "verifications", "indicators", "staff"]
+TABLES = ["plans", "imports", "areas", "strategic_objectives", "objectives", "objective_links", "steps",
+          "verifications", "indicators", "staff", "enti", "ente_aliases", "ente_merges"]
 
 
 def snapshot(db):
+    """Every data table (the audit trail is checked apart: each attempt adds exactly one record)."""
     return {t: sorted(map(repr, db.rows(f"SELECT * FROM {t}"))) for t in TABLES}
+
+
+def audit_since(db, last_id):
+    return db.rows("SELECT action, outcome, who, plan_id FROM audit_log WHERE audit_id > ? ORDER BY audit_id",
+                   [last_id])
+
+
+def last_audit_id(db):
+    return db.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log")
 
 
 def test_valid_workbook_imports_everything(db):
@@ -31,10 +41,11 @@ def test_valid_workbook_imports_everything(db):
 def test_reimport_identical_file_is_a_noop(db):
     data = xlsx()
     import_bytes(db, data, "piano.xlsx")
-    before = snapshot(db)
-    res = import_bytes(db, data, "copia.xlsx")
+    before, last = snapshot(db), last_audit_id(db)
+    res = import_bytes(db, data, "copia.xlsx", user="mario")
     assert res.status == UNCHANGED and "già importato" in res.message
     assert snapshot(db) == before
+    assert audit_since(db, last) == [("importazione invariata", "ok", "mario", res.plan_id)]
 
 
 def test_reimport_same_plan_creates_a_version_and_restore_brings_back_the_old(db):
@@ -55,11 +66,14 @@ def test_reimport_same_plan_creates_a_version_and_restore_brings_back_the_old(db
 
 def _refused(db, data, name="rotto.xlsx"):
     import_bytes(db, xlsx(), "buono.xlsx")
-    before = snapshot(db)
-    res = import_bytes(db, data, name)
+    before, last = snapshot(db), last_audit_id(db)
+    res = import_bytes(db, data, name, user="mario")
     assert res.status == REFUSED
-    assert snapshot(db) == before, "a refused import must leave the database exactly as before"
+    assert snapshot(db) == before, "a refused import must leave the data exactly as before"
     assert "non è stato modificato" in res.message
+    assert audit_since(db, last) == [("importazione rifiutata", "rifiutato", "mario", None)], \
+        "a refused import leaves exactly one record in the audit trail"
+    assert name in db.scalar("SELECT detail FROM audit_log WHERE audit_id = ?", [last + 1])
     return res
 
 
@@ -151,18 +165,22 @@ def test_unknown_strategic_link_is_an_error(db):
 
 def test_crash_during_write_rolls_back(db, monkeypatch):
     import_bytes(db, xlsx(), "buono.xlsx")
-    before = snapshot(db)
+    before, last = snapshot(db), last_audit_id(db)
     changed = xlsx(sheets(Step=BASE["Step"] + [["B", "B.2", "Altro", "31/12/2025", "10%"]]))
-    original = importer_mod._audit
+    original = importer_mod.audit.record
 
-    def boom(*a, **k):
-        original(*a, **k)
-        raise RuntimeError("disco pieno")
+    def boom(cur, who, action, **k):  # the import's record is written, then the write fails
+        original(cur, who, action, **k)
+        if action == "import":
+            raise RuntimeError("disco pieno")
 
-    monkeypatch.setattr(importer_mod, "_audit", boom)
+    monkeypatch.setattr(importer_mod.audit, "record", boom)
     with pytest.raises(RuntimeError):
-        import_bytes(db, changed, "v2.xlsx")
+        import_bytes(db, changed, "v2.xlsx", user="mario")
     assert snapshot(db) == before
+    # the record of the failure survives the rollback (own transaction); the rolled-back «import» does not
+    assert audit_since(db, last) == [("importazione rifiutata", "errore", "mario", None)]
+    assert "disco pieno" in db.scalar("SELECT detail FROM audit_log WHERE audit_id > ?", [last])
 
 
 def test_tolerant_headers_and_synonyms_of_the_seeds(db):
