@@ -16,7 +16,6 @@ one (the CLI, scripts) acts as the machine's owner, :func:`machine_owner`.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 import os
@@ -56,15 +55,7 @@ def plan_key(ente: str, titolo: str) -> str:
     return f"{norm(ente)}|{norm(titolo)}"
 
 
-def machine_owner() -> str:
-    """The identity of the CLI and of scripts: the machine's owner, i.e. the OS user
-    (``$CRUSCOTTO_USER`` overrides it)."""
-    try:
-        return os.environ.get("CRUSCOTTO_USER") or getpass.getuser()
-    except Exception:
-        return "sconosciuto"
-
-
+machine_owner = audit.machine_owner
 current_user = machine_owner  # the former name, kept for callers not yet updated
 
 

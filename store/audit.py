@@ -11,6 +11,8 @@ cache key of every page; the others (a login, a download) do not, so they never 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import os
 from typing import Any
 
 #: Actions that change what the pages show: they move the data version.
@@ -21,6 +23,15 @@ ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "e
                           "utente", "autorizzazione", "importazione rifiutata", "importazione invariata")
 
 OK, REFUSED, FAILED = "ok", "rifiutato", "errore"
+
+
+def machine_owner() -> str:
+    """Who acts from the CLI and from scripts: the machine's owner, i.e. the OS user
+    (``$CRUSCOTTO_USER`` overrides it). The pages pass the session's identity instead."""
+    try:
+        return os.environ.get("CRUSCOTTO_USER") or getpass.getuser()
+    except Exception:
+        return "sconosciuto"
 
 
 def record(cur: Any, who: str, action: str, *, outcome: str = OK, plan_id: int | None = None,

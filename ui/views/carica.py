@@ -8,7 +8,6 @@ validated is kept in the session until it is confirmed (the uploader is not read
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -17,12 +16,13 @@ import streamlit as st
 
 from loaders import (IMPORTED, UNCHANGED, import_bytes, import_history, restore_version, template_bytes,
                      validate_workbook)
-from loaders.diff import ADDED, CHANGED, REMOVED, has_changes, one_row_per_field, preview_changes
+from loaders.diff import ADDED, CHANGED, REMOVED, ente_candidates, has_changes, one_row_per_field, preview_changes
 from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
-from store import get_db
+from store import audit, get_db
 from ui.common import ensure_app_navigation, show_table
+from ui.identity import acting_user, on_download
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,11 +64,19 @@ def n_of(n: int, one: str, many: str) -> str:
     return f"{fmt_int(n)} {one if n == 1 else many}"
 
 
-def analyse(uploaded) -> dict:
-    """Read and validate the uploaded file once; kept in the session until confirmed."""
+def analyse(db, uploaded, user: str) -> dict:
+    """Read and validate the uploaded file once; kept in the session until confirmed. The preview is
+    audited («anteprima»: one record per file uploaded, outcome «rifiutato» when it has errors)."""
     data = uploaded.getvalue()
-    return {"file_id": uploaded.file_id, "name": uploaded.name, "data": data, "sha": hashlib.sha256(data).hexdigest(),
-            "parsed": validate_workbook(data, uploaded.name)}
+    sha = hashlib.sha256(data).hexdigest()
+    parsed = validate_workbook(data, uploaded.name)
+    n = len(parsed.problems.errors)
+    meta = parsed.meta or {}
+    what = f"«{meta['titolo']}» ({meta['ente']})" if meta.get("titolo") and meta.get("ente") else ""
+    audit.record(db, user, "anteprima", outcome=audit.OK if parsed.ok else audit.REFUSED,
+                 detail=f"{uploaded.name} (SHA-256 {sha[:12]}…) {what}: "
+                        + ("nessun errore" if parsed.ok else f"{n} {'errore' if n == 1 else 'errori'}"))
+    return {"file_id": uploaded.file_id, "name": uploaded.name, "data": data, "sha": sha, "parsed": parsed}
 
 
 def problems_table(pending: dict, problems: list) -> None:
@@ -79,7 +87,8 @@ def problems_table(pending: dict, problems: list) -> None:
     stem = Path(pending["name"]).stem
     st.download_button("Scarica il rapporto di validazione",
                        data=lambda: report_xlsx(problems, pending["name"], pending["sha"]),
-                       file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
+                       file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME,
+                       on_click=on_download(f"rapporto di validazione di {pending['name']}"),
                        icon=":material/download:", key="carica_report")
 
 
@@ -102,11 +111,45 @@ def change_summary(df: pd.DataFrame) -> str:
     return ", ".join(parts) or "nessuna modifica"
 
 
-def show_preview(db, pending: dict) -> None:
+SAME_YES, SAME_NO = "Sì, è lo stesso ente", "No, è un ente diverso"
+
+
+def ask_same_ente(db, pending: dict) -> int | None:
+    """When the file's ente is new but looks like a known one: «È lo stesso ente di «CSSM»?». Returns
+    the chosen ente (the import goes there, the file's name becomes its alias) or None (a new ente)."""
+    meta = pending["parsed"].meta
+    pending["ente_unanswered"] = False
+    candidates = ente_candidates(db, meta)
+    if not candidates:
+        return None
+    st.subheader("Ente")
+    chosen = None
+    for i, c in enumerate(candidates[:3]):
+        answer = st.radio(f"È lo stesso ente di «{c['nome']}»?", [SAME_YES, SAME_NO], index=None,
+                          key=f"carica_same_{pending['sha'][:12]}_{c['ente_id']}",
+                          help=f"Nel file l'ente è «{meta['ente']}» ({c['reason']}). Se è lo stesso, il piano va "
+                               f"sotto «{c['nome']}» e questo nome ne diventa un alias; altrimenti diventa un ente "
+                               "nuovo. Gli enti si possono anche unire o separare dopo, dalla pagina «Enti».")
+        if answer == SAME_YES:
+            chosen = c["ente_id"]
+            break
+        if answer is None:
+            pending["ente_unanswered"] = True
+            return None
+    pending["ente_unanswered"] = False
+    if chosen is None:
+        st.caption(f"«{meta['ente']}» sarà un ente nuovo.")
+    else:
+        st.caption(f"Il piano sarà importato sotto «{next(c['nome'] for c in candidates if c['ente_id'] == chosen)}»"
+                   f" e «{meta['ente']}» sarà registrato come suo nome alternativo.")
+    return chosen
+
+
+def show_preview(db, pending: dict, same_as: int | None = None) -> None:
     parsed = pending["parsed"]
-    key = db.version()
-    if pending.get("preview_key") != key:  # recomputed if the database changed meanwhile
-        pending["preview"], pending["preview_key"] = preview_changes(db, parsed), key
+    key = (db.version(), same_as)
+    if pending.get("preview_key") != key:  # recomputed if the database or the ente chosen changed meanwhile
+        pending["preview"], pending["preview_key"] = preview_changes(db, parsed, same_as), key
     pv = pending["preview"]
     plan = pv["plan"].iloc[0]
     st.subheader("Modifiche rispetto alla versione corrente")
@@ -139,10 +182,10 @@ def show_preview(db, pending: dict) -> None:
                          key=f"carica_diff_{k}")
 
 
-def confirm_import(db, pending: dict, user: str) -> None:
+def confirm_import(db, pending: dict, user: str, same_as: int | None = None) -> None:
     ss = st.session_state
     bar = st.progress(0.0, text="Avvio dell'importazione…")
-    res = import_bytes(db, pending["data"], pending["name"], user=user,
+    res = import_bytes(db, pending["data"], pending["name"], user=user, same_as=same_as,
                        progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
     ss.pop(SS_PENDING, None)
     if res.status == IMPORTED:
@@ -161,22 +204,22 @@ def confirm_import(db, pending: dict, user: str) -> None:
 
 # ----------------------------------------------------------------------------- upload
 def header() -> str:
-    """Title, explanation, user name and the blank template; returns the user's name."""
+    """Title, explanation, who acts and the blank template; returns the acting user's name."""
     st.title("Carica foglio")
     st.caption("Carica il foglio di monitoraggio (.xlsx): viene controllato subito e si vede che cosa cambia "
                "rispetto alla versione corrente del piano; si importa solo dopo la conferma. Un file con errori non "
                "modifica nulla. Ogni importazione è una nuova versione: le precedenti restano nello storico.")
     show_flash()
+    user = acting_user()
     c_user, c_model = st.columns([2, 1], vertical_alignment="bottom")
     with c_user:
-        user = st.text_input("Il tuo nome", value=os.environ.get("CRUSCOTTO_USER") or "utente", key="carica_user",
-                             help="Viene registrato nello storico con l'importazione o il ripristino.")
+        st.caption(f"Operazioni registrate a nome di **{user}** (registro delle attività).")
     with c_model:
         st.download_button("Scarica il modello vuoto", data=template_bytes,
-                           file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME, on_click="ignore",
-                           icon=":material/download:",
+                           file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME,
+                           on_click=on_download("modello vuoto"), icon=":material/download:",
                            help="Il foglio da compilare, con le istruzioni e le colonne previste.")
-    return user.strip() or "utente"
+    return user
 
 
 def upload(db, user: str) -> None:
@@ -195,7 +238,7 @@ def upload(db, user: str) -> None:
         return
     if pending is None or pending["file_id"] != uploaded.file_id:
         with st.spinner("Controllo del foglio…"):
-            pending = analyse(uploaded)
+            pending = analyse(db, uploaded, user)
         ss[SS_PENDING] = pending
     existing = find_existing(db, pending["sha"])  # checked at every run: the database may have changed meanwhile
     parsed = pending["parsed"]
@@ -223,9 +266,14 @@ def upload(db, user: str) -> None:
             st.warning(f"{n_of(len(warnings), 'avviso', 'avvisi')}: il file si può importare, ma conviene "
                        "controllarli.", icon=":material/warning:")
             problems_table(pending, warnings)
-        show_preview(db, pending)
+        same_as = ask_same_ente(db, pending)
+        if pending.get("ente_unanswered"):
+            st.info("Rispondi alla domanda sull'ente per vedere le modifiche e confermare l'importazione.",
+                    icon=":material/help:")
+            return
+        show_preview(db, pending, same_as)
         if st.button("Conferma importazione", type="primary", icon=":material/upload:"):
-            confirm_import(db, pending, user)
+            confirm_import(db, pending, user, same_as)
 
 
 # ----------------------------------------------------------------------------- history
