@@ -1,0 +1,92 @@
+"""Enti: one identity per ente. The list (Codice IPA, plans, alternative names, merges), the merge of
+two enti (all plans and versions move) and its undo. Every merge and undo is in the Registro."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.fmt import fmt_datetime
+from store import get_db
+from store.enti import EnteError, active_merges, list_enti, merge_enti, unmerge_enti
+from ui.common import ensure_app_navigation
+from ui.identity import acting_user
+
+SS_FLASH = "enti_flash"
+SIDEBAR_KEYS = ("sel_ente", "sel_plan", "sel_year", "sel_date")
+
+
+def enti_table(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Ente": df["nome"], "Codice IPA": df["codice_ipa"].fillna(""), "Piani": df["n_plans"].astype(int),
+        "Nomi alternativi": df["aliases"].fillna(""),
+        "Stato": [f"unito a «{m}»" if isinstance(m, str) else "" for m in df["merged_into_nome"]],
+    })
+
+
+def after_change(kind: str, text: str) -> None:
+    st.session_state[SS_FLASH] = (kind, text)
+    for k in SIDEBAR_KEYS:  # the sidebar lists the enti again
+        st.session_state.pop(k, None)
+    st.rerun()
+
+
+def merge_form(db, active: pd.DataFrame) -> None:
+    st.subheader("Unisci due enti")
+    if len(active) < 2:
+        st.caption("Serve almeno due enti per un'unione.")
+        return
+    names = dict(zip(active["ente_id"].astype(int), active["nome"]))
+    plans = dict(zip(active["ente_id"].astype(int), active["n_plans"].astype(int)))
+    c1, c2 = st.columns(2)
+    source = c1.selectbox("Ente da unire", list(names), format_func=lambda i: f"{names[i]} ({plans[i]} piani)",
+                          key="enti_source", help="I suoi piani, con tutte le versioni, passano all'altro ente.")
+    targets = [i for i in names if i != source]
+    target = c2.selectbox("Nell'ente", targets, format_func=lambda i: f"{names[i]} ({plans[i]} piani)",
+                          key="enti_target", help="L'ente che resta, con il suo nome.")
+    st.caption(f"«{names[source]}» diventa un nome alternativo di «{names[target]}»: i caricamenti futuri con quel "
+               "nome vanno sotto «" + names[target] + "». L'unione si può annullare.")
+    if st.button("Unisci", type="primary", icon=":material/merge:", key="enti_merge"):
+        try:
+            msg = merge_enti(db, source, target, acting_user())
+        except EnteError as exc:
+            st.error(str(exc))
+            return
+        after_change("success", msg)
+
+
+def unmerge_form(db) -> None:
+    merges = active_merges(db)
+    st.subheader("Annulla un'unione")
+    if merges.empty:
+        st.caption("Nessuna unione da annullare.")
+        return
+    labels = {int(r.source_id): f"«{r.source_nome}» unito a «{r.target_nome}» il {fmt_datetime(r.merged_at)} "
+                                f"da {r.merged_by} ({int(r.n_plans)} piani)" for r in merges.itertuples()}
+    source = st.selectbox("Unione", list(labels), format_func=labels.get, key="enti_unmerge_choice")
+    if st.button("Separa", icon=":material/call_split:", key="enti_unmerge"):
+        try:
+            msg = unmerge_enti(db, source, acting_user())
+        except EnteError as exc:
+            st.error(str(exc))
+            return
+        after_change("success", msg)
+
+
+def render() -> None:
+    ensure_app_navigation()
+    db = get_db()
+    st.title("Enti")
+    st.caption("Ogni ente ha una sola identità: all'importazione è riconosciuto dal Codice IPA, poi dal nome "
+               "(maiuscole, accenti e punteggiatura non contano) o da un nome alternativo registrato. Se un foglio "
+               "arriva con un nome nuovo ma simile a un ente noto, «Carica foglio» chiede se è lo stesso ente.")
+    if (flash := st.session_state.pop(SS_FLASH, None)) is not None:
+        getattr(st, flash[0])(flash[1])
+    df = list_enti(db)
+    if df.empty:
+        st.info("Nessun ente: il primo foglio caricato crea il suo ente.", icon=":material/info:")
+        return
+    st.dataframe(enti_table(df), hide_index=True, width="stretch", key="enti_table",
+                 column_config={"Ente": st.column_config.TextColumn(width="large"),
+                                "Nomi alternativi": st.column_config.TextColumn(width="large")})
+    merge_form(db, df[df["merged_into"].isna()].reset_index(drop=True))
+    unmerge_form(db)
