@@ -16,7 +16,8 @@ import streamlit as st
 
 from loaders import (IMPORTED, UNCHANGED, import_bytes, import_history, restore_version, template_bytes,
                      validate_workbook)
-from loaders.diff import ADDED, CHANGED, REMOVED, ente_candidates, has_changes, one_row_per_field, preview_changes
+from loaders.diff import (ADDED, CHANGED, REMOVED, current_version, ente_candidates, has_changes, one_row_per_field,
+                          preview_changes)
 from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
@@ -73,7 +74,9 @@ def analyse(db, uploaded, user: str) -> dict:
     n = len(parsed.problems.errors)
     meta = parsed.meta or {}
     what = f"«{meta['titolo']}» ({meta['ente']})" if meta.get("titolo") and meta.get("ente") else ""
+    known = current_version(db, meta.get("ente"), meta.get("titolo"), meta.get("codice_ipa")) if parsed.ok else None
     audit.record(db, user, "anteprima", outcome=audit.OK if parsed.ok else audit.REFUSED,
+                 plan_id=known and known["plan_id"], import_id=known and known["import_id"],
                  detail=f"{uploaded.name} (SHA-256 {sha[:12]}…) {what}: "
                         + ("nessun errore" if parsed.ok else f"{n} {'errore' if n == 1 else 'errori'}"))
     return {"file_id": uploaded.file_id, "name": uploaded.name, "data": data, "sha": sha, "parsed": parsed}
@@ -123,8 +126,10 @@ def ask_same_ente(db, pending: dict) -> int | None:
     if not candidates:
         return None
     st.subheader("Ente")
+    st.caption(f"Nel file l'ente è «{meta['ente']}»: non è tra gli enti noti, ma somiglia a "
+               + ", ".join(f"«{c['nome']}» ({c['reason']})" for c in candidates[:3]) + ".")
     chosen = None
-    for i, c in enumerate(candidates[:3]):
+    for c in candidates[:3]:
         answer = st.radio(f"È lo stesso ente di «{c['nome']}»?", [SAME_YES, SAME_NO], index=None,
                           key=f"carica_same_{pending['sha'][:12]}_{c['ente_id']}",
                           help=f"Nel file l'ente è «{meta['ente']}» ({c['reason']}). Se è lo stesso, il piano va "

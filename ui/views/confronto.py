@@ -213,19 +213,22 @@ def render() -> None:
     pair = f"{before.ctx.import_id}_{before.ctx.as_of}"   # tables are cached on `after`, per compared side
     headline(v, before, after, labels)
 
+    # two plans: an objective code may exist in one of them only, so no drill-down to the selected plan
+    link = None if mode == PLANS else sel
     st.subheader("Raggiungimento per obiettivo")
-    st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
-    plotly(v["delta_fig"], "cmp_delta", sel, clickable=True)
+    if link is not None:
+        st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
+    plotly(v["delta_fig"], "cmp_delta", link, clickable=True)
     both = lazy_expander(f"Raggiungimento {labels[0]} e {labels[1]} a confronto (grafico)", key="cmp_both_open")
     if both.open:
         with both:
-            plotly(v["both_fig"], "cmp_both", sel, clickable=True)
+            plotly(v["both_fig"], "cmp_both", link, clickable=True)
     show_table(v["cmp"].objectives, {"code": ("Codice", None), "title": ("Obiettivo", None),
                                      **before_after(*labels), "change": ("Modifica", None)},
-               key=f"cmp_objectives_{pair}", memo=after, objective_col="code", sel=sel)
+               key=f"cmp_objectives_{pair}", memo=after, objective_col="code", sel=link)
 
     st.subheader("Che cosa è cambiato negli step")
-    changes(sel, v, after, pair, labels)
+    changes(link, v, after, pair, labels)
 
     counts = lazy_expander("Conteggi a confronto", key="cmp_counts_open")
     if counts.open:

@@ -43,7 +43,8 @@ def filters(db) -> dict:
     plan_id = c6.selectbox("Piano", [None, *titles], format_func=lambda i: "Tutti i piani" if i is None else titles[i],
                            key="reg_plan")
     since, until = (tuple(period) + (None, None))[:2] if isinstance(period, (tuple, list)) else (period, period)
-    words = [f"dal {since:%d/%m/%Y}" if since else "", f"al {until:%d/%m/%Y}" if until else "",
+    words = [f"dal {since:%d/%m/%Y}" if since and since > first else "",
+             f"al {until:%d/%m/%Y}" if until and until < last else "",
              f"chi: {', '.join(who)}" if who else "", f"azione: {', '.join(actions)}" if actions else "",
              f"esito: {', '.join(outcomes)}" if outcomes else "",
              f"ente: {enti[ente_id]}" if ente_id is not None else "",
@@ -88,5 +89,11 @@ def render() -> None:
         st.info("Nessun evento con questi filtri.", icon=":material/filter_alt_off:")
         return
     st.dataframe(table(df), hide_index=True, width="stretch", key="reg_table",
-                 column_config={"Dettaglio": st.column_config.TextColumn(width="large"),
-                                "Quando": st.column_config.TextColumn(width="medium")})
+                 column_config={"Quando": st.column_config.TextColumn(width=150),
+                                "Chi": st.column_config.TextColumn(width=150),
+                                "Azione": st.column_config.TextColumn(width=150),
+                                "Esito": st.column_config.TextColumn(width=95),
+                                "Ente": st.column_config.TextColumn(width=140),
+                                "Piano": st.column_config.TextColumn(width=200),
+                                "Versione": st.column_config.TextColumn(width=70),
+                                "Dettaglio": st.column_config.TextColumn(width="large")})
