@@ -149,6 +149,7 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
     now = dt.datetime.now().replace(microsecond=0)
     warnings = json.dumps([p.to_dict() for p in parsed.problems.warnings], ensure_ascii=False)
     with db.transaction() as cur:
+        similar = [] if same_as is not None else enti.similar_enti(cur, meta["ente"], meta.get("codice_ipa"))
         match, ente_id, ente_nome = enti.resolve_for_import(cur, meta["ente"], meta.get("codice_ipa"), same_as, user)
         plan_id = enti.find_plan(cur, ente_id, meta["titolo"])
         if plan_id is not None:
@@ -183,7 +184,8 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
         new = "; nuovo ente" if match is None else ""
         audit.record(cur, user, "import", plan_id=plan_id, import_id=import_id, ente_id=ente_id,
                      detail=f"{file_name} (versione {version}, SHA-256 {sha[:12]}…){how}{new}")
-    meta.update(ente_id=ente_id, ente_nome=ente_nome, ente_match=match.how if match else None)
+    meta.update(ente_id=ente_id, ente_nome=ente_nome, ente_match=match.how if match else None,
+                ente_simili=similar if match is None else [])
     return plan_id, import_id, version
 
 

@@ -225,3 +225,15 @@ def test_cli_enti_list_merge_unmerge(tmp_path):
         ("unione enti", "ok", "proprietario"), ("unione enti", "rifiutato", "proprietario"),
         ("separazione enti", "ok", "proprietario")]
     d.close()
+
+
+def test_cli_import_warns_about_a_similar_new_ente(tmp_path):
+    import os
+    src = tmp_path / "cssm_2020.xlsx"
+    src.write_bytes(cssm_2020(ROOT))
+    path = tmp_path / "cli.duckdb"
+    out = subprocess.run([sys.executable, "-m", "loaders", "import", str(CSSM_DEMO), str(src), "--db", str(path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ})
+    assert out.returncode == 0, out.stderr
+    assert (f"Attenzione: «{CSSM_FULL_NAME}» è un ente nuovo ma somiglia a «CSSM» (stessa sigla CSSM). "
+            "Se è lo stesso: python -m store enti merge 2 1") in out.stdout

@@ -175,3 +175,17 @@ def test_presentazione_download_is_recorded_with_plan_and_version(monkeypatch, t
     assert not at.exception
     rows = read(path, "SELECT action, who, plan_id, import_id FROM audit_log ORDER BY audit_id DESC LIMIT 1")
     assert rows == [("scaricamento", LOCAL, res.plan_id, res.import_id)]
+
+
+def test_registro_shows_the_newest_thousand_and_says_so(monkeypatch, tmp_path):
+    from store import audit
+    path = tmp_path / "db.duckdb"
+    d = Database(path)
+    with d.transaction() as cur:
+        for i in range(1005):
+            audit.record(cur, "mario", "scaricamento", detail=f"file {i}")
+    d.close()
+    at = open_app(monkeypatch, path, "pages/registro.py")
+    table = at.dataframe[0].value
+    assert len(table) == 1000 and table["Dettaglio"].iloc[0] == "file 1004"
+    assert "1.005 eventi" in texts(at.markdown) and "i 1.000 eventi più recenti" in texts(at.caption)

@@ -8,13 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from exports.registro import trail_xlsx
-from metrics.fmt import fmt_datetime, fmt_int
+from metrics.fmt import fmt_int
 from metrics.registro import audit_trail, plan_choices, trail_choices
 from store import get_db
 from ui.common import ensure_app_navigation
 from ui.identity import on_download
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHOWN = 1000   # rows on screen (newest first); the Excel file has every row that matches the filters
 OUTCOME_LABELS = {"ok": "✓ ok", "rifiutato": "✗ rifiutato", "errore": "⚠ errore"}
 
 
@@ -56,10 +57,11 @@ def filters(db) -> dict:
 
 def table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "Quando": df["happened_at"].map(fmt_datetime), "Chi": df["who"], "Azione": df["action"],
+        "Quando": pd.to_datetime(df["happened_at"]).dt.strftime("%d/%m/%Y %H:%M:%S"), "Chi": df["who"],
+        "Azione": df["action"],
         "Esito": df["outcome"].map(lambda o: OUTCOME_LABELS.get(o, o)), "Ente": df["ente"].fillna(""),
         "Piano": df["titolo"].fillna(""),
-        "Versione": df["version"].map(lambda v: "" if pd.isna(v) else str(int(v))),
+        "Versione": df["version"].astype("Int64").astype("string").fillna(""),
         "Dettaglio": df["detail"].fillna(""),
     })
 
@@ -88,7 +90,10 @@ def render() -> None:
     if not n:
         st.info("Nessun evento con questi filtri.", icon=":material/filter_alt_off:")
         return
-    st.dataframe(table(df), hide_index=True, width="stretch", key="reg_table",
+    if n > SHOWN:
+        st.caption(f"Sono mostrati i {fmt_int(SHOWN)} eventi più recenti: restringere i filtri per vedere gli altri; "
+                   "il file Excel li contiene tutti.")
+    st.dataframe(table(df.head(SHOWN)), hide_index=True, width="stretch", key="reg_table",
                  column_config={"Quando": st.column_config.TextColumn(width=150),
                                 "Chi": st.column_config.TextColumn(width=150),
                                 "Azione": st.column_config.TextColumn(width=150),
