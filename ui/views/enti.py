@@ -7,7 +7,7 @@ import streamlit as st
 
 from metrics.fmt import fmt_datetime
 from store import get_db
-from store.enti import EnteError, active_merges, list_enti, merge_enti, unmerge_enti
+from store.enti import EnteError, active_merges, list_enti, looks_alike, merge_enti, unmerge_enti
 from ui.common import ensure_app_navigation
 from ui.identity import acting_user
 
@@ -33,16 +33,26 @@ def after_change(kind: str, text: str) -> None:
 def merge_form(db, active: pd.DataFrame) -> None:
     st.subheader("Unisci due enti")
     if len(active) < 2:
-        st.caption("Serve almeno due enti per un'unione.")
+        st.caption("Per un'unione servono almeno due enti.")
         return
     names = dict(zip(active["ente_id"].astype(int), active["nome"]))
     plans = dict(zip(active["ente_id"].astype(int), active["n_plans"].astype(int)))
+    def label(i: int) -> str:
+        return f"{names[i]} ({plans[i]} {'piano' if plans[i] == 1 else 'piani'})"
+
     c1, c2 = st.columns(2)
-    source = c1.selectbox("Ente da unire", list(names), format_func=lambda i: f"{names[i]} ({plans[i]} piani)",
+    source = c1.selectbox("Ente da unire", list(names), format_func=lambda i: label(i),
                           key="enti_source", help="I suoi piani, con tutte le versioni, passano all'altro ente.")
-    targets = [i for i in names if i != source]
-    target = c2.selectbox("Nell'ente", targets, format_func=lambda i: f"{names[i]} ({plans[i]} piani)",
-                          key="enti_target", help="L'ente che resta, con il suo nome.")
+    # the enti that look like the one chosen first (same acronym, one name inside the other)
+    alike = {i: looks_alike(names[source], names[i]) for i in names if i != source}
+    targets = sorted(alike, key=lambda i: alike[i] is None)
+    if st.session_state.get("enti_target") not in targets:
+        st.session_state.pop("enti_target", None)
+    target = c2.selectbox("Nell'ente", targets, format_func=lambda i: label(i),
+                          key="enti_target", help="L'ente che resta, con il suo nome. Per primi gli enti che "
+                                                  "somigliano a quello da unire.")
+    if alike.get(target):
+        st.caption(f"Somiglianza: {alike[target]}.")
     st.caption(f"«{names[source]}» diventa un nome alternativo di «{names[target]}»: i caricamenti futuri con quel "
                "nome vanno sotto «" + names[target] + "». L'unione si può annullare.")
     if st.button("Unisci", type="primary", icon=":material/merge:", key="enti_merge"):
@@ -86,7 +96,10 @@ def render() -> None:
         st.info("Nessun ente: il primo foglio caricato crea il suo ente.", icon=":material/info:")
         return
     st.dataframe(enti_table(df), hide_index=True, width="stretch", key="enti_table",
-                 column_config={"Ente": st.column_config.TextColumn(width="large"),
-                                "Nomi alternativi": st.column_config.TextColumn(width="large")})
+                 column_config={"Ente": st.column_config.TextColumn(width=280),
+                                "Codice IPA": st.column_config.TextColumn(width=100),
+                                "Piani": st.column_config.NumberColumn(width=60),
+                                "Nomi alternativi": st.column_config.TextColumn(width=280),
+                                "Stato": st.column_config.TextColumn(width=200)})
     merge_form(db, df[df["merged_into"].isna()].reset_index(drop=True))
     unmerge_form(db)

@@ -79,7 +79,7 @@ def render() -> None:
     f = filters(db)
     df = audit_trail(db, **f["args"])
     n = len(df)
-    c_count, c_dl = st.columns([3, 1], vertical_alignment="bottom")
+    c_count, c_dl = st.columns([2, 1], vertical_alignment="bottom")
     c_count.markdown(f"**{fmt_int(n)} {'evento' if n == 1 else 'eventi'}**, dal più recente"
                      + (f" · filtri: {f['text']}" if f["text"] else ""))
     c_dl.download_button("Scarica il registro in Excel", data=lambda: trail_xlsx(df, f["text"]),
