@@ -173,3 +173,25 @@ def test_trail_filters_and_excel_export(db):
     assert ws.cell(3, 9).value.startswith("'=HYPERLINK")
     info = {r[0].value: r[1].value for r in wb["Informazioni"].iter_rows(min_row=2)}
     assert info["Filtri"] == "chi: anna" and info["Eventi"] == 3
+
+
+def test_acting_user_is_the_login_principal_when_there_is_one(monkeypatch):
+    import types
+
+    from ui import identity
+    monkeypatch.setitem(sys.modules, "ui.auth", None)           # no login module: local mode
+    assert identity.acting_user() == identity.LOCAL_ADMIN == "amministratore locale"
+    fake = types.ModuleType("ui.auth")
+    fake.current_user_name = lambda: "maria.rossi"
+    monkeypatch.setitem(sys.modules, "ui.auth", fake)
+    assert identity.acting_user() == "maria.rossi"
+
+
+def test_download_callback_writes_one_record(db, monkeypatch):
+    from ui import identity
+    monkeypatch.setattr("store.get_db", lambda *a, **k: db)
+    res = import_bytes(db, xlsx(), "p.xlsx", user="mario")
+    v, mark = db.version(), last_id(db)
+    identity.on_download("risultati.xlsx", res.plan_id, res.import_id)()
+    assert records(db, mark) == [("scaricamento", "ok", "amministratore locale", res.plan_id, res.import_id)]
+    assert db.version() == v

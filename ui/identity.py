@@ -13,16 +13,20 @@ LOCAL_ADMIN = "amministratore locale"
 
 
 def acting_user() -> str:
-    """The name recorded in the audit trail for what this session does."""
-    try:  # 9A's login, when present: the logged-in principal
+    """The name recorded in the audit trail for what this session does: the logged-in principal of the
+    login (issue 9A, ``ui.auth``) when there is one, else the local administrator."""
+    try:
         from ui import auth  # type: ignore[attr-defined]
+    except ImportError:
+        return LOCAL_ADMIN
+    fn = getattr(auth, "current_user_name", None)
+    name = fn() if callable(fn) else None
+    if not name:  # the principal the login's gate keeps in the session
+        import streamlit as st
 
-        name = auth.current_user_name()
-        if name:
-            return str(name)
-    except (ImportError, AttributeError):
-        pass
-    return LOCAL_ADMIN
+        key = getattr(auth, "SS_CURRENT", None)
+        name = getattr(st.session_state.get(key), "name", None) if key else None
+    return str(name) if name else LOCAL_ADMIN
 
 
 def record_download(what: str, plan_id: int | None = None, import_id: int | None = None) -> None:
