@@ -179,11 +179,14 @@ def test_acting_user_is_the_login_principal_when_there_is_one(monkeypatch):
     import types
 
     from ui import identity
+    import ui
+    monkeypatch.delattr(ui, "auth", raising=False)
     monkeypatch.setitem(sys.modules, "ui.auth", None)           # no login module: local mode
     assert identity.acting_user() == identity.LOCAL_ADMIN == "amministratore locale"
     fake = types.ModuleType("ui.auth")
     fake.current_user_name = lambda: "maria.rossi"
     monkeypatch.setitem(sys.modules, "ui.auth", fake)
+    monkeypatch.setattr(ui, "auth", fake, raising=False)
     assert identity.acting_user() == "maria.rossi"
 
 
