@@ -31,7 +31,8 @@ def trail_xlsx(df: pd.DataFrame, filters: str = "", when: dt.datetime | None = N
     stamp = when or dt.datetime.now().replace(microsecond=0)
     for label, value, fmt in (("Estratto il", stamp, DATETIME), ("Filtri", filters or "nessuno", None),
                               ("Eventi", len(rows), INT),
-                              ("Nota", "Registro in sola aggiunta: nessun evento viene modificato o cancellato.", None)):
+                              ("Nota", "Registro in sola aggiunta: nessun evento viene modificato o cancellato.",
+                               None)):
         info.put([label, value], [None, fmt])
     info.ws.column_dimensions["A"].width = 16
     info.ws.column_dimensions["B"].width = 90

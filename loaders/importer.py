@@ -179,8 +179,8 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
             finally:
                 cur.unregister(view)
         cur.execute("UPDATE plans SET current_import_id = ? WHERE plan_id = ?", [import_id, plan_id])
-        how = "" if match is None else (
-            f"; ente «{meta['ente']}» riconosciuto come «{ente_nome}» ({match.how})" if match.nome != meta["ente"] else "")
+        how = "" if match is None or match.nome == meta["ente"] else \
+            f"; ente «{meta['ente']}» riconosciuto come «{ente_nome}» ({match.how})"
         new = "; nuovo ente" if match is None else ""
         audit.record(cur, user, "import", plan_id=plan_id, import_id=import_id, ente_id=ente_id,
                      detail=f"{file_name} (versione {version}, SHA-256 {sha[:12]}…){how}{new}")

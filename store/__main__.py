@@ -1,4 +1,4 @@
-"""CLI of the store: ``python -m store enti list|merge|unmerge [--db PATH]``.
+"""CLI of the store: ``python -m store enti list|merge|unmerge|ipa [--db PATH]``.
 
 One function per subcommand group (``add_enti_parser`` / ``enti_main``), registered in :data:`COMMANDS`,
 so that other groups (e.g. ``users``) are added next to it. The CLI acts as the machine's owner
@@ -20,7 +20,7 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
 
 # ----------------------------------------------------------------------------- enti
 def add_enti_parser(sub) -> None:
-    enti = sub.add_parser("enti", help="enti: elenco, unione, separazione")
+    enti = sub.add_parser("enti", help="enti: elenco, unione, separazione, Codice IPA")
     esub = enti.add_subparsers(dest="enti_cmd", required=True)
     ls = esub.add_parser("list", help="elenco degli enti con codice IPA, piani, alias e unioni")
     _db_arg(ls)
@@ -32,6 +32,10 @@ def add_enti_parser(sub) -> None:
     um = esub.add_parser("unmerge", help="annulla l'unione di ENTE: i suoi piani tornano a lui")
     um.add_argument("ente", help="ente unito in precedenza (id, codice IPA o nome)")
     _db_arg(um)
+    ipa = esub.add_parser("ipa", help="imposta il Codice IPA di ENTE (vuoto: lo toglie)")
+    ipa.add_argument("ente", help="ente (id, codice IPA o nome)")
+    ipa.add_argument("codice", help="Codice IPA (indicepa.gov.it), es. cssm_cn; \"\" per toglierlo")
+    _db_arg(ipa)
 
 
 def enti_main(args: argparse.Namespace) -> int:
@@ -48,7 +52,8 @@ def enti_main(args: argparse.Namespace) -> int:
                 return 0
             for r in df.itertuples():
                 ipa = f" · IPA {r.codice_ipa}" if isinstance(r.codice_ipa, str) else ""
-                merged = f" · unito a «{r.merged_into_nome}» ({int(r.merged_into)})" if pd.notna(r.merged_into) else ""
+                merged = (f" · unito a «{r.merged_into_nome}» ({int(r.merged_into)})" if pd.notna(r.merged_into)
+                          else "")
                 aliases = f" · alias: {r.aliases}" if isinstance(r.aliases, str) else ""
                 n = int(r.n_plans)
                 print(f"{int(r.ente_id)}: {r.nome}{ipa} · {n} {'piano' if n == 1 else 'piani'}{aliases}{merged}")
@@ -56,6 +61,8 @@ def enti_main(args: argparse.Namespace) -> int:
         who = machine_owner()
         if args.enti_cmd == "merge":
             print(enti.merge_enti(db, enti.lookup(db, args.ente), enti.lookup(db, args.destinazione), who))
+        elif args.enti_cmd == "ipa":
+            print(enti.set_codice_ipa(db, enti.lookup(db, args.ente), args.codice, who))
         else:
             print(enti.unmerge_enti(db, enti.lookup(db, args.ente), who))
         return 0

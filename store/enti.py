@@ -287,6 +287,30 @@ def migrate(cur) -> int:
     return len(rows)
 
 
+def set_codice_ipa(db, ente_id: int, codice_ipa: str | None, who: str) -> str:
+    """Set (or clear, with an empty code) the Codice IPA of an ente; refused when the code is malformed or
+    already another ente's. Audited «ente». Returns an Italian message."""
+    ipa = clean_ipa(codice_ipa)
+    try:
+        with db.transaction() as cur:
+            row = cur.execute("SELECT nome, codice_ipa FROM enti WHERE ente_id = ?", [ente_id]).fetchone()
+            if row is None:
+                raise EnteError(f"Ente {ente_id} inesistente.")
+            if ipa and not IPA_RE.fullmatch(ipa):
+                raise EnteError(f"Codice IPA «{codice_ipa}» non valido: solo lettere, cifre e _ (es. cssm_cn).")
+            other = cur.execute("SELECT nome FROM enti WHERE codice_ipa = ? AND ente_id <> ?", [ipa, ente_id]
+                                ).fetchone() if ipa else None
+            if other:
+                raise EnteError(f"Il Codice IPA «{ipa}» è già di «{other[0]}»: se è lo stesso ente, unirli.")
+            cur.execute("UPDATE enti SET codice_ipa = ? WHERE ente_id = ?", [ipa, ente_id])
+            msg = (f"Codice IPA di «{row[0]}»: {ipa}." if ipa else f"Codice IPA di «{row[0]}» tolto.")
+            audit.record(cur, who, "ente", ente_id=ente_id, detail=f"{msg} (prima: {row[1] or 'nessuno'})")
+    except EnteError as exc:
+        audit.record(db, who, "ente", outcome=audit.REFUSED, ente_id=ente_id, detail=str(exc))
+        raise
+    return msg
+
+
 def merge_enti(db, source_id: int, target_id: int, who: str) -> str:
     """Merge ``source_id`` into ``target_id``: every plan of the first (all versions) moves to the second,
     which keeps its name; the first stays as a merged ente (its name still matches uploads) until
@@ -332,7 +356,8 @@ def unmerge_enti(db, source_id: int, who: str) -> str:
                               "undone_at IS NULL ORDER BY merge_id DESC LIMIT 1", [source_id]).fetchone()
             if row is None:
                 nome = cur.execute("SELECT nome FROM enti WHERE ente_id = ?", [source_id]).fetchone()
-                raise EnteError(f"«{nome[0]}» non è unito ad altri enti." if nome else f"Ente {source_id} inesistente.")
+                raise EnteError(f"«{nome[0]}» non è unito ad altri enti." if nome
+                                else f"Ente {source_id} inesistente.")
             merge_id, target_id, plan_ids = row
             src_nome = cur.execute("SELECT nome FROM enti WHERE ente_id = ?", [source_id]).fetchone()[0]
             tgt_nome = cur.execute("SELECT nome FROM enti WHERE ente_id = ?", [target_id]).fetchone()[0]
@@ -342,7 +367,8 @@ def unmerge_enti(db, source_id: int, who: str) -> str:
                 moved += cur.execute("UPDATE plans SET ente_id = ?, ente = ? WHERE plan_id = ? AND ente_id = ?",
                                      [source_id, src_nome, plan_id, target_id]).fetchone()[0]
             cur.execute("UPDATE enti SET merged_into = NULL WHERE ente_id = ?", [source_id])
-            cur.execute("UPDATE ente_merges SET undone_at = ?, undone_by = ? WHERE merge_id = ?", [_now(), who, merge_id])
+            cur.execute("UPDATE ente_merges SET undone_at = ?, undone_by = ? WHERE merge_id = ?",
+                        [_now(), who, merge_id])
             msg = (f"«{src_nome}» separato da «{tgt_nome}»: {moved} "
                    f"{'piano tornato' if moved == 1 else 'piani tornati'} a «{src_nome}».")
             audit.record(cur, who, "separazione enti", ente_id=source_id,

@@ -208,7 +208,8 @@ def test_cli_enti_list_merge_unmerge(tmp_path):
     import_bytes(d, cssm_2020(ROOT), "cssm_2020.xlsx")
     d.close()
     out = run_cli("enti", "list", "--db", str(path))
-    assert out.returncode == 0 and "1: CSSM · 1 piano" in out.stdout and f"2: {CSSM_FULL_NAME} · 1 piano" in out.stdout
+    assert out.returncode == 0 and "1: CSSM · 1 piano" in out.stdout
+    assert f"2: {CSSM_FULL_NAME} · 1 piano" in out.stdout
     out = run_cli("enti", "merge", "2", "CSSM", "--db", str(path))
     assert out.returncode == 0, out.stderr
     assert "unito a «CSSM»: 1 piano spostato" in out.stdout
@@ -220,10 +221,14 @@ def test_cli_enti_list_merge_unmerge(tmp_path):
     assert out.returncode == 0 and "separato da «CSSM»" in out.stdout
     out = run_cli("enti", "merge", "inesistente", "1", "--db", str(path))
     assert out.returncode == 2 and "Nessun ente «inesistente»" in out.stderr
+    out = run_cli("enti", "ipa", "CSSM", "cssm_cn", "--db", str(path))
+    assert out.returncode == 0 and "Codice IPA di «CSSM»: cssm_cn." in out.stdout
+    assert "1: CSSM · IPA cssm_cn · 1 piano" in run_cli("enti", "list", "--db", str(path)).stdout
     d = Database(path)
     assert d.rows("SELECT action, outcome, who FROM audit_log WHERE action LIKE '%enti' ORDER BY audit_id") == [
         ("unione enti", "ok", "proprietario"), ("unione enti", "rifiutato", "proprietario"),
         ("separazione enti", "ok", "proprietario")]
+    assert d.rows("SELECT action, who FROM audit_log WHERE action = 'ente'") == [("ente", "proprietario")]
     d.close()
 
 
@@ -237,3 +242,22 @@ def test_cli_import_warns_about_a_similar_new_ente(tmp_path):
     assert out.returncode == 0, out.stderr
     assert (f"Attenzione: «{CSSM_FULL_NAME}» è un ente nuovo ma somiglia a «CSSM» (stessa sigla CSSM). "
             "Se è lo stesso: python -m store enti merge 2 1") in out.stdout
+
+
+def test_set_codice_ipa_then_uploads_match_by_it(db):
+    import_bytes(db, workbook("Consorzio Test"), "a.xlsx")
+    import_bytes(db, workbook("Altro Consorzio", "Piano X"), "b.xlsx")
+    ente, other = enti.lookup(db, "Consorzio Test"), enti.lookup(db, "Altro Consorzio")
+    v = db.version()
+    assert enti.set_codice_ipa(db, ente, " CTEST_TO ", "anna") == "Codice IPA di «Consorzio Test»: ctest_to."
+    assert db.version() > v                                                  # «ente» changes what pages show
+    with pytest.raises(enti.EnteError, match="già di «Consorzio Test»"):
+        enti.set_codice_ipa(db, other, "ctest_to", "anna")
+    with pytest.raises(enti.EnteError, match="non valido"):
+        enti.set_codice_ipa(db, other, "con spazi", "anna")
+    assert db.rows("SELECT action, outcome FROM audit_log WHERE action = 'ente' ORDER BY audit_id") == [
+        ("ente", "ok"), ("ente", "rifiutato"), ("ente", "rifiutato")]
+    res = import_bytes(db, workbook("Nome del tutto diverso", "Piano 2030", ipa="ctest_to"), "c.xlsx")
+    assert res.meta["ente_match"] == "codice IPA" and res.meta["ente_nome"] == "Consorzio Test"
+    assert enti.set_codice_ipa(db, ente, "", "anna") == "Codice IPA di «Consorzio Test» tolto."
+    assert db.scalar("SELECT codice_ipa FROM enti WHERE ente_id = ?", [ente]) is None

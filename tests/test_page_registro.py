@@ -63,7 +63,7 @@ def test_registro_lists_filters_and_downloads_the_trail(monkeypatch, tmp_path):
     by_label(at.multiselect, "Esito").set_value(["rifiutato"]).run()
     assert list(at.dataframe[0].value["Chi"]) == ["anna"]
     by_label(at.multiselect, "Esito").set_value([]).run()
-    ente = by_label(at.selectbox, "Ente")
+    ente = by_label(at.selectbox, "Ente interessato")
     ente.set_value(ente.options and read(path, "SELECT ente_id FROM enti")[0][0]).run()
     assert list(at.dataframe[0].value["Azione"]) == ["import"]
 
@@ -189,3 +189,18 @@ def test_registro_shows_the_newest_thousand_and_says_so(monkeypatch, tmp_path):
     table = at.dataframe[0].value
     assert len(table) == 1000 and table["Dettaglio"].iloc[0] == "file 1004"
     assert "1.005 eventi" in texts(at.markdown) and "i 1.000 eventi più recenti" in texts(at.caption)
+
+
+def test_enti_page_sets_the_codice_ipa(monkeypatch, tmp_path):
+    path = tmp_path / "db.duckdb"
+    two_cssm(path)
+    at = open_app(monkeypatch, path, "pages/enti.py")
+    cssm = read(path, "SELECT ente_id FROM enti WHERE nome = 'CSSM'")[0][0]
+    by_label(at.selectbox, "Ente a cui dare il codice").set_value(cssm).run()
+    by_label(at.text_input, "Codice IPA").set_value("cssm_cn").run()
+    by_label(at.button, "Salva il codice").click().run()
+    assert not at.exception, at.exception
+    assert "Codice IPA di «CSSM»: cssm_cn." in texts(at.success)
+    table = at.dataframe[0].value
+    assert dict(zip(table["Ente"], table["Codice IPA"]))["CSSM"] == "cssm_cn"
+    assert read(path, "SELECT action, who FROM audit_log WHERE action = 'ente'") == [("ente", LOCAL)]

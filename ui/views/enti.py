@@ -7,7 +7,7 @@ import streamlit as st
 
 from metrics.fmt import fmt_datetime
 from store import get_db
-from store.enti import EnteError, active_merges, list_enti, looks_alike, merge_enti, unmerge_enti
+from store.enti import EnteError, active_merges, list_enti, looks_alike, merge_enti, set_codice_ipa, unmerge_enti
 from ui.common import ensure_app_navigation
 from ui.identity import acting_user
 
@@ -82,6 +82,25 @@ def unmerge_form(db) -> None:
         after_change("success", msg)
 
 
+def ipa_form(db, active: pd.DataFrame) -> None:
+    st.subheader("Codice IPA")
+    names = dict(zip(active["ente_id"].astype(int), active["nome"]))
+    codes = dict(zip(active["ente_id"].astype(int), active["codice_ipa"]))
+    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    ente = c1.selectbox("Ente a cui dare il codice", list(names), format_func=names.get, key="enti_ipa_ente")
+    current = codes.get(ente)
+    code = c2.text_input("Codice IPA", value=current if isinstance(current, str) else "", key=f"enti_ipa_{ente}",
+                         placeholder="es. cssm_cn", help="Il codice dell'ente nell'Indice delle Pubbliche "
+                                                          "Amministrazioni (indicepa.gov.it). Vuoto: nessun codice.")
+    if c3.button("Salva il codice", key="enti_ipa_save"):
+        try:
+            msg = set_codice_ipa(db, ente, code, acting_user())
+        except EnteError as exc:
+            st.error(str(exc))
+            return
+        after_change("success", msg)
+
+
 def render() -> None:
     ensure_app_navigation()
     db = get_db()
@@ -101,5 +120,7 @@ def render() -> None:
                                 "Piani": st.column_config.NumberColumn(width=60),
                                 "Nomi alternativi": st.column_config.TextColumn(width=280),
                                 "Stato": st.column_config.TextColumn(width=200)})
-    merge_form(db, df[df["merged_into"].isna()].reset_index(drop=True))
+    active = df[df["merged_into"].isna()].reset_index(drop=True)
+    merge_form(db, active)
     unmerge_form(db)
+    ipa_form(db, active)

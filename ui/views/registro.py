@@ -33,16 +33,16 @@ def filters(db) -> dict:
     outcomes = c4.multiselect("Esito", ch["outcomes"], key="reg_outcomes", placeholder="Tutti")
     plans = plan_choices(db)
     enti = dict(zip(plans["ente_id"].astype(int), plans["ente"]))
-    ente_id = c5.selectbox("Ente", [None, *enti], format_func=lambda i: "Tutti gli enti" if i is None else enti[i],
-                           key="reg_ente")
+    ente_id = c5.selectbox("Ente interessato", [None, *enti], key="reg_ente",
+                           format_func=lambda i: "Tutti gli enti" if i is None else enti[i])
     of = plans.dropna(subset=["plan_id"])
     if ente_id is not None:
         of = of[of["ente_id"] == ente_id]
     titles = dict(zip(of["plan_id"].astype(int), of["titolo"]))
     if st.session_state.get("reg_plan") not in (None, *titles):
         st.session_state["reg_plan"] = None
-    plan_id = c6.selectbox("Piano", [None, *titles], format_func=lambda i: "Tutti i piani" if i is None else titles[i],
-                           key="reg_plan")
+    plan_id = c6.selectbox("Piano interessato", [None, *titles], key="reg_plan",
+                           format_func=lambda i: "Tutti i piani" if i is None else titles[i])
     since, until = (tuple(period) + (None, None))[:2] if isinstance(period, (tuple, list)) else (period, period)
     words = [f"dal {since:%d/%m/%Y}" if since and since > first else "",
              f"al {until:%d/%m/%Y}" if until and until < last else "",
