@@ -64,12 +64,12 @@ def test_the_grep_would_catch_an_update():  # the test above can fail
 
 
 def test_each_import_outcome_leaves_exactly_one_record(db):
-    data = xlsx()  # the same bytes twice (openpyxl stamps the time of writing into the file)
-    first = import_bytes(db, data, "p.xlsx", user="mario")
+    wb = xlsx()  # the same bytes twice (openpyxl stamps the time of writing into the file)
+    first = import_bytes(db, wb, "p.xlsx", user="mario")
     assert first.status == IMPORTED
     assert records(db) == [("import", "ok", "mario", first.plan_id, first.import_id)]
     mark = last_id(db)
-    again = import_bytes(db, data, "copia.xlsx", user="mario")
+    again = import_bytes(db, wb, "copia.xlsx", user="mario")
     assert again.status == UNCHANGED
     assert records(db, mark) == [("importazione invariata", "ok", "mario", first.plan_id, first.import_id)]
     mark, before = last_id(db), data(db)
