@@ -22,7 +22,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from loaders import incident
+from store import incident
 from loaders.problems import Problem, ProblemList
 
 MEMORY_BUDGET_MB = int(os.environ.get("CRUSCOTTO_PARSE_MEMORY_MB", "640"))   # beyond what the parent holds

@@ -19,7 +19,7 @@ _logger: logging.Logger | None = None
 
 def log_path() -> Path:
     """``$CRUSCOTTO_INCIDENT_LOG``, else ``incidenti.log`` next to the default database."""
-    from store.db import default_db_path
+    from store.db import default_db_path  # noqa: PLC0415
 
     return Path(os.environ.get("CRUSCOTTO_INCIDENT_LOG") or Path(default_db_path()).parent / "incidenti.log")
 
@@ -58,3 +58,26 @@ def record(where: str, exc: BaseException | None = None, tb: str | None = None) 
 def message(code: str, what: str = "l'operazione") -> str:
     return (f"Errore imprevisto durante {what} (codice incidente {code}): il database non è stato modificato. "
             "Comunicare il codice all'assistenza: i dettagli tecnici sono nel registro del server.")
+
+
+def run_cli(main, argv=None) -> int:
+    """A CLI entry point that never shows a traceback: an Italian message and exit 1 instead
+    (:class:`store.db.DatabaseBusy` as is, anything unexpected as an incident)."""
+    import sys
+
+    from store.db import DatabaseBusy
+
+    try:
+        return main(argv)
+    except DatabaseBusy as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrotto.", file=sys.stderr)
+        return 1
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last resort of issue 12
+        print(message(record("riga di comando " + " ".join(map(str, argv or sys.argv[1:])), exc),
+                      "il comando"), file=sys.stderr)
+        return 1
