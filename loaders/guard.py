@@ -26,8 +26,8 @@ MAX_ERRORS_PER_COLUMN = 20        # then one summary line: the report stays read
 Locate = Callable[[str, str], tuple[str | None, str | None]]   # (table, column) → (sheet name, header)
 
 
-def _values(series: pd.Series) -> list[Any]:
-    return series.tolist()
+def _n(x: int) -> str:
+    return f"{x:,}".replace(",", ".")
 
 
 def check_tables(tables: dict[str, pd.DataFrame], locate: Locate, problems: ProblemList) -> None:
@@ -46,8 +46,8 @@ def check_tables(tables: dict[str, pd.DataFrame], locate: Locate, problems: Prob
                 lengths = s.map(lambda v: len(v) if isinstance(v, str) else 0, na_action="ignore") \
                     if s.dtype == object else s.str.len()
                 over = np.flatnonzero(lengths.fillna(0).to_numpy() > limit)
-                bad += [(i, s.iat[i], f"testo troppo lungo ({len(s.iat[i]):,} caratteri, massimo {limit:,})"
-                         .replace(",", ".")) for i in over]
+                bad += [(i, s.iat[i], f"testo troppo lungo ({_n(len(s.iat[i]))} caratteri, massimo {_n(limit)})")
+                        for i in over]
                 if s.dtype == object:  # mixed columns: dates and numbers in them get the checks below
                     bad += _object_faults(s)
             elif pd.api.types.is_float_dtype(s):

@@ -60,6 +60,9 @@ def _child(fn: Callable, args: tuple, w: int, memory_mb: int, time_s: float) -> 
             pass
         cpu = int(time_s) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        import faulthandler
+
+        faulthandler.disable()                        # its dump would reach the parent's terminal
         devnull = os.open(os.devnull, os.O_WRONLY)   # a native crash report is no message for a user
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
