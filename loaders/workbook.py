@@ -73,8 +73,18 @@ def check_archive(data: bytes, file_name: str = "") -> Problem | None:
             return check_dimensions(zf, where)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError,
             zlib.error, ValueError) as exc:  # unknown zip version, encrypted part, truncated stream…
-        return Problem.file(f"Il file «{where}» è danneggiato e non si apre come .xlsx "
-                            f"(archivio non leggibile: {type(exc).__name__}).")
+        why = _ARCHIVE_FAULTS.get(type(exc).__name__, "struttura dell'archivio non valida")
+        return Problem.file(f"Il file «{where}» è danneggiato e non si apre come .xlsx (archivio non leggibile: {why}).")
+
+
+_ARCHIVE_FAULTS = {
+    "NotImplementedError": "versione o compressione dello zip non supportata",
+    "error": "dati compressi danneggiati",               # zlib.error
+    "BadZipFile": "archivio zip danneggiato",
+    "LargeZipFile": "archivio zip troppo grande",
+    "RuntimeError": "parte cifrata o protetta da password",
+    "EOFError": "archivio troncato",
+}
 
 
 _SHEET_RE = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"', re.S)

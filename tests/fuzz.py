@@ -81,6 +81,7 @@ class Outcome:
     rss_mb: float
     errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    after: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- bases
@@ -108,17 +109,23 @@ def _write(sheets: dict[str, list[list]], cells: dict[tuple[str, str], Any] | No
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in sheets.items():
-        ws = wb.create_sheet(name[:31] or "Foglio")
+        ws = wb.create_sheet(_title(name))
         for r in rows:
             ws.append([_cellable(v) for v in r])
     for (sheet, ref), value in (cells or {}).items():
-        wb[sheet][ref] = value
+        wb[_title(sheet)][ref] = value
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BAD_TITLE = re.compile(r"[\x00-\x1f\\/*?:\[\]]")
+
+
+def _title(name: str) -> str:
+    """A sheet name Excel accepts (the generator's own constraint, not the importer's)."""
+    return _BAD_TITLE.sub("_", str(name))[:31] or "Foglio"
 
 
 def _cellable(v: Any) -> Any:
@@ -258,10 +265,10 @@ def gen_struttura(rng, sheets):
 def gen_cella_estrema(rng, sheets):
     name = rng.choice(list(sheets))
     ref = rng.choice(["XFD1048576", "A1048576", "XFD1", "ZZ200001", "AAA2", "B200001", "CV5000"])
-    data = _write(sheets, {(name[:31] or "Foglio", ref): "x"})
+    data = _write(sheets, {(name, ref): "x"})
     mode = rng.choice(["vero", "vero", "senza", "falso"])
     if mode != "vero":
-        part = _sheet_part(data, name[:31] or "Foglio")
+        part = _sheet_part(data, _title(name))
 
         def change(fn, body):
             if fn != part:
@@ -302,7 +309,7 @@ def gen_zip(rng, data: bytes):
 def gen_xml(rng, data: bytes, sheets: dict[str, list[list]]):
     """Damaged cells inside a readable archive."""
     name = rng.choice([n for n in sheets if sheets[n]] or list(sheets))
-    part = _sheet_part(data, name[:31] or "Foglio")
+    part = _sheet_part(data, _title(name))
     kind = rng.randrange(5)
 
     def change(fn, body):
@@ -384,15 +391,16 @@ def _figures_ok(db, plan_id: int) -> list[str]:
     return bad
 
 
-def check_file(db, case: Case, tmp: Path) -> Outcome:
-    """Import one case through the CLI entry point (in this process) and check everything."""
+def check_file(db, case: Case, tmp: Path, before: dict | None = None) -> Outcome:
+    """Import one case through the CLI entry point (in this process) and check everything.
+    ``before``: the database's snapshot if already known (the previous case's ``after``)."""
     from loaders import isolate
     from loaders.__main__ import main as loaders_main
     from store.incident import run_cli
 
     path = tmp / re.sub(r"[\x00/]", "_", case.name)[:200]
     path.write_bytes(case.data)
-    before = snapshot(db)
+    before = before if before is not None else snapshot(db)
     out, err = io.StringIO(), io.StringIO()
     isolate.last_stats = isolate.ChildStats()
     t0 = time.perf_counter()
@@ -416,6 +424,7 @@ def check_file(db, case: Case, tmp: Path) -> Outcome:
     if stats.max_rss_mb > MAX_RSS_MB:
         f.append(f"{stats.max_rss_mb:.0f} MB")
     after = snapshot(db)
+    o.after = after
     if rc == 1:
         if after != before:
             changed = [t for t in before if before[t] != after.get(t)]
@@ -486,8 +495,11 @@ def run(seed: int, n: int, work: Path, progress=None) -> Summary:
     t0 = time.perf_counter()
     files = work / "files"
     files.mkdir(exist_ok=True)
+    last = None
     for i, case in enumerate(cases):
-        s.add(check_file(db, case, files))
+        o = check_file(db, case, files, last)
+        last = o.after
+        s.add(o)
         if progress and (i + 1) % 100 == 0:
             progress(f"{i + 1}/{n} file, {s.refused} rifiutati, {s.accepted} importati, {len(s.failures)} difetti")
     s.seconds = time.perf_counter() - t0
