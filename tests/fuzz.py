@@ -511,7 +511,11 @@ def run(seed: int, n: int, work: Path, progress=None) -> Summary:
             shutil.copyfile(pristine, dbfile)
             db, last = get_db(dbfile), None
         if progress and (i + 1) % 100 == 0:
-            progress(f"{i + 1}/{n} file, {s.refused} rifiutati, {s.accepted} importati, {len(s.failures)} difetti")
+            progress(f"{i + 1}/{n} file, {s.refused} rifiutati, {s.accepted} importati, {s.unchanged} invariati, "
+                     f"max {s.max_seconds:.2f} s, max {s.max_rss_mb:.0f} MB, incidenti {s.incidents}, "
+                     f"{len(s.failures)} difetti, {time.perf_counter() - t0:.0f} s")
+            for f in s.failures[-3:]:
+                progress(f"  DIFETTO {f[:300]}")
     s.seconds = time.perf_counter() - t0
     log = Path(os.environ["CRUSCOTTO_INCIDENT_LOG"])
     if log.exists() and log.read_text(encoding="utf-8").strip():
