@@ -83,6 +83,7 @@ class Database:
         self._wait_dir = f"{self.path}.attesa"
         self._marker = os.path.join(self._wait_dir, str(os.getpid()))
         self.opens = 0              # how many times the file was opened (measured in tests and the README)
+        self.waited_s = 0.0         # time spent waiting for another process to let go of the file
         with self.transaction() as cur:
             cur.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
         if not self._memory:
@@ -136,6 +137,8 @@ class Database:
                 try:
                     conn = duckdb.connect(self.path)
                     self.opens += 1
+                    if marked or time.monotonic() - start > _RETRY_S:
+                        self.waited_s += time.monotonic() - start
                     return conn
                 except duckdb.IOException as exc:
                     if not _is_lock_error(exc):

@@ -229,6 +229,7 @@ def test_cli_import_during_a_browser_session(page, robust):
     print(f"\nimportazione da riga di comando con il cruscotto aperto: {elapsed:.1f} s")
 
 
+@pytest.mark.timeout(1500)   # 20 browser sessions on 2 shared cores
 def test_twenty_sessions_read_while_an_import_commits(browser_context, robust):
     from bench import synth
 
