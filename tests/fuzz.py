@@ -333,14 +333,13 @@ def gen_xml(rng, data: bytes, sheets: dict[str, list[list]]):
 FAMILIES = ("tipo", "testo", "anno", "peso", "elenco", "struttura", "cella-estrema", "zip", "xml")
 
 
-def generate(seed: int, n: int) -> list[Case]:
-    """``n`` cases, deterministic for ``seed``; every family is represented."""
+def generate(seed: int, n: int):
+    """``n`` cases, deterministic for ``seed``, one at a time; every family is represented."""
     import copy
 
     rng = random.Random(seed)
     bases = _bases()
     rendered: dict[str, bytes] = {}
-    out = []
     for i in range(n):
         family = FAMILIES[i % len(FAMILIES)]
         base = rng.choice(sorted(bases))
@@ -362,8 +361,7 @@ def generate(seed: int, n: int) -> list[Case]:
             sheets, loc = {"tipo": gen_tipo, "testo": gen_testo, "anno": gen_anno, "peso": gen_peso,
                            "elenco": gen_elenco, "struttura": gen_struttura}[family](rng, sheets)
             data = _write(sheets)
-        out.append(Case(family, fname, data, loc.get("sheet"), loc.get("row"), loc.get("column")))
-    return out
+        yield Case(family, fname, data, loc.get("sheet"), loc.get("row"), loc.get("column"))
 
 
 # ----------------------------------------------------------------------------- checks
