@@ -1,17 +1,61 @@
-"""CLI of the store: ``python -m store enti list|merge|unmerge|ipa [--db PATH]``.
-
-One function per subcommand group (``add_enti_parser`` / ``enti_main``), registered in :data:`COMMANDS`,
-so that other groups (e.g. ``users``) are added next to it. The CLI acts as the machine's owner
-(:func:`store.audit.machine_owner`), the local administrator.
-"""
+"""CLI of the store: ``python -m store <comando>``. Each group of commands registers its own
+subparsers (one function each), so features can be added side by side: ``backup``/``restore``
+(issue 12), ``enti list|merge|unmerge|ipa`` (issue 9). The CLI acts as the machine's owner
+(:func:`store.audit.machine_owner`), the local administrator."""
 from __future__ import annotations
 
 import argparse
 import sys
 from typing import Callable
 
-from store import default_db_path, get_db
+from store import get_db
 from store.audit import machine_owner
+from store.db import default_db_path
+
+
+def add_backup_commands(sub) -> None:
+    """``backup`` and ``restore`` (issue 12)."""
+    bk = sub.add_parser("backup", help="copia coerente del database")
+    bk.add_argument("--db", default=None, help=f"database DuckDB (predefinito: {default_db_path()})")
+    bk.add_argument("--out", default=None, help="file della copia (predefinito: accanto al database, con data e ora)")
+    bk.add_argument("--daily", action="store_true", help="una copia al giorno accanto al database (come make run)")
+    bk.add_argument("--keep", type=int, default=7, help="con --daily: quante copie giornaliere tenere (predefinito 7)")
+    bk.set_defaults(func=_backup)
+    rs = sub.add_parser("restore", help="rimette una copia al posto del database (prima ne salva una del database attuale)")
+    rs.add_argument("copy", metavar="COPIA.duckdb")
+    rs.add_argument("--db", default=None)
+    rs.set_defaults(func=_restore)
+
+
+def _backup(args) -> int:
+    from store.backup import backup, daily
+
+    db = args.db or default_db_path()
+    if args.daily:
+        made, removed = daily(db, args.keep)
+        print(f"Copia giornaliera: {made}" if made else "Copia giornaliera di oggi già presente.")
+        for p in removed:
+            print(f"Rimossa la copia più vecchia: {p}")
+        return 0
+    print(f"Copia del database scritta in {backup(db, args.out)}")
+    return 0
+
+
+def _restore(args) -> int:
+    from pathlib import Path
+
+    from store.backup import restore
+
+    if not Path(args.copy).is_file():
+        print(f"La copia «{args.copy}» non esiste.", file=sys.stderr)
+        return 1
+    try:
+        safety, n = restore(args.db or default_db_path(), args.copy)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Database ripristinato dalla copia «{args.copy}» ({n} piani). Il database sostituito è salvato in {safety}.")
+    return 0
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
@@ -21,6 +65,7 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
 # ----------------------------------------------------------------------------- enti
 def add_enti_parser(sub) -> None:
     enti = sub.add_parser("enti", help="enti: elenco, unione, separazione, Codice IPA")
+    enti.set_defaults(func=enti_main)
     esub = enti.add_subparsers(dest="enti_cmd", required=True)
     ls = esub.add_parser("list", help="elenco degli enti con codice IPA, piani, alias e unioni")
     _db_arg(ls)
@@ -66,25 +111,24 @@ def enti_main(args: argparse.Namespace) -> int:
         else:
             print(enti.unmerge_enti(db, enti.lookup(db, args.ente), who))
         return 0
-    except enti.EnteError as exc:
+    except enti.EnteError as exc:  # a command that cannot proceed says so in Italian and exits with 1
         print(f"Errore: {exc}", file=sys.stderr)
-        return 2
+        return 1
 
 
-#: subcommand → (add its parser, run it)
-COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
-    "enti": (add_enti_parser, enti_main),
-}
+COMMANDS: list[Callable] = [add_backup_commands, add_enti_parser]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m store", description="Archivio del cruscotto (DuckDB)")
+    ap = argparse.ArgumentParser(prog="python -m store", description="Il database del cruscotto")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for add, _run in COMMANDS.values():
+    for add in COMMANDS:
         add(sub)
     args = ap.parse_args(argv)
-    return COMMANDS[args.cmd][1](args)
+    return args.func(args)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from store.incident import run_cli
+
+    sys.exit(run_cli(main))

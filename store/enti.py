@@ -269,21 +269,14 @@ def find_plan(cur, ente_id: int, titolo: str) -> int | None:
 
 
 def migrate(cur) -> int:
-    """Give every plan without ``ente_id`` an ente (matched by name, else created). Idempotent; returns
-    the number of plans attached."""
+    """Give every plan without ``ente_id`` an ente (matched by name, else created), inside the caller's
+    transaction (:class:`store.db.Database` runs it with the schema when it opens a file). Idempotent;
+    returns the number of plans attached."""
     rows = cur.execute("SELECT plan_id, ente FROM plans WHERE ente_id IS NULL ORDER BY plan_id").fetchall()
-    if not rows:
-        return 0
-    cur.execute("BEGIN TRANSACTION")
-    try:
-        for plan_id, ente in rows:
-            match = find_ente(cur, ente)
-            ente_id, nome = (match.ente_id, match.nome) if match else (create_ente(cur, ente), ente)
-            cur.execute("UPDATE plans SET ente_id = ?, ente = ? WHERE plan_id = ?", [ente_id, nome, plan_id])
-    except BaseException:
-        cur.execute("ROLLBACK")
-        raise
-    cur.execute("COMMIT")
+    for plan_id, ente in rows:
+        match = find_ente(cur, ente)
+        ente_id, nome = (match.ente_id, match.nome) if match else (create_ente(cur, ente), ente)
+        cur.execute("UPDATE plans SET ente_id = ?, ente = ? WHERE plan_id = ?", [ente_id, nome, plan_id])
     return len(rows)
 
 

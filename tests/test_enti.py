@@ -146,8 +146,9 @@ def test_merge_moves_every_plan_and_version_and_can_be_undone(db):
     cmp = compare(plan_metrics(db, first.plan_id), plan_metrics(db, p2025))
     assert cmp.achievement_before is not None and len(cmp.objectives) >= 4
     # an upload under the merged name goes to CSSM, the code too
-    assert enti.find_ente(db._root.cursor(), CSSM_FULL_NAME).ente_id == cssm
-    assert enti.find_ente(db._root.cursor(), "altro nome", "cssm_cn").ente_id == cssm
+    with db.cursor() as cur:
+        assert enti.find_ente(cur, CSSM_FULL_NAME).ente_id == cssm
+        assert enti.find_ente(cur, "altro nome", "cssm_cn").ente_id == cssm
 
     msg = enti.unmerge_enti(db, full, "anna")
     assert "1 piano tornato" in msg
@@ -216,11 +217,11 @@ def test_cli_enti_list_merge_unmerge(tmp_path):
     out = run_cli("enti", "list", "--db", str(path))
     assert "1: CSSM · 2 piani" in out.stdout and "unito a «CSSM» (1)" in out.stdout
     out = run_cli("enti", "merge", "2", "1", "--db", str(path))
-    assert out.returncode == 2 and "già unito" in out.stderr
+    assert out.returncode == 1 and "già unito" in out.stderr
     out = run_cli("enti", "unmerge", "2", "--db", str(path))
     assert out.returncode == 0 and "separato da «CSSM»" in out.stdout
     out = run_cli("enti", "merge", "inesistente", "1", "--db", str(path))
-    assert out.returncode == 2 and "Nessun ente «inesistente»" in out.stderr
+    assert out.returncode == 1 and "Nessun ente «inesistente»" in out.stderr
     out = run_cli("enti", "ipa", "CSSM", "cssm_cn", "--db", str(path))
     assert out.returncode == 0 and "Codice IPA di «CSSM»: cssm_cn." in out.stdout
     assert "1: CSSM · IPA cssm_cn · 1 piano" in run_cli("enti", "list", "--db", str(path)).stdout

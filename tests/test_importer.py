@@ -163,7 +163,9 @@ def test_unknown_strategic_link_is_an_error(db):
     assert any("«9Z»" in p.message for p in res.problems.errors)
 
 
-def test_crash_during_write_rolls_back(db, monkeypatch):
+def test_crash_during_write_rolls_back(db, monkeypatch, tmp_path):
+    from store import incident
+
     import_bytes(db, xlsx(), "buono.xlsx")
     before, last = snapshot(db), last_audit_id(db)
     changed = xlsx(sheets(Step=BASE["Step"] + [["B", "B.2", "Altro", "31/12/2025", "10%"]]))
@@ -175,12 +177,20 @@ def test_crash_during_write_rolls_back(db, monkeypatch):
             raise RuntimeError("disco pieno")
 
     monkeypatch.setattr(importer_mod.audit, "record", boom)
-    with pytest.raises(RuntimeError):
-        import_bytes(db, changed, "v2.xlsx", user="mario")
+    monkeypatch.setenv("CRUSCOTTO_INCIDENT_LOG", str(tmp_path / "incidenti.log"))
+    monkeypatch.setattr(incident, "_logger", None)
+    res = import_bytes(db, changed, "v2.xlsx", user="mario")   # issue 12: an incident, never an exception
+    assert res.status == REFUSED and "codice incidente INC-" in res.message and "non è stato modificato" in res.message
+    assert "Traceback" not in res.message and "disco pieno" not in res.message
+    log = (tmp_path / "incidenti.log").read_text(encoding="utf-8")
+    code = res.message.split("codice incidente ")[1].split(")")[0]
+    assert "RuntimeError: disco pieno" in log and code in log
     assert snapshot(db) == before
-    # the record of the failure survives the rollback (own transaction); the rolled-back «import» does not
+    # the record of the failure survives the rollback (own transaction); the rolled-back «import» does not.
+    # It carries the incident code, not the technical detail (that stays in the server's incident log).
     assert audit_since(db, last) == [("importazione rifiutata", "errore", "mario", None)]
-    assert "disco pieno" in db.scalar("SELECT detail FROM audit_log WHERE audit_id > ?", [last])
+    detail = db.scalar("SELECT detail FROM audit_log WHERE audit_id > ?", [last])
+    assert code in detail and "disco pieno" not in detail
 
 
 def test_tolerant_headers_and_synonyms_of_the_seeds(db):
@@ -248,9 +258,10 @@ def test_bool_cells_are_not_confused_with_numbers_by_the_parser_caches():
 
 def test_data_version_changes_at_every_import_and_restore_only(db):
     v0 = db.version()
-    first = import_bytes(db, xlsx(), "p.xlsx")
+    data = xlsx()            # once: openpyxl stamps the time, two calls a second apart differ
+    first = import_bytes(db, data, "p.xlsx")
     v1 = db.version()
-    import_bytes(db, xlsx(), "p.xlsx")                       # identical file: no-op
+    import_bytes(db, data, "p.xlsx")                         # identical file: no-op
     assert db.version() == v1 > v0
     rows = [r[:] for r in BASE["Verifiche"]]
     rows[1][3] = "130%"

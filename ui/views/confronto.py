@@ -10,7 +10,7 @@ from metrics import monitoring_dates, plan_metrics, plan_versions
 from metrics.engine import same_ente_plans
 from metrics.compare import compare
 from metrics.fmt import fmt_date, fmt_delta, fmt_int, fmt_pct
-from ui.common import lazy_expander, lazy_tabs, page_header, plotly, require_selection, show_table
+from ui.common import lazy_expander, lazy_tabs, page_header, plain, plotly, require_selection, show_table
 
 DATES, VERSIONS, PLANS = "Due date di monitoraggio", "Due versioni del piano", "Due piani dello stesso ente"
 STEP_ID = {"objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None)}
@@ -108,7 +108,7 @@ def pick_plans(sel, others: pd.DataFrame):
         return f"{info.at[i, 'titolo']} ({a}–{b})" if b != a else f"{info.at[i, 'titolo']} ({a})"
 
     other = st.selectbox("Piano da confrontare", ids, index=len(ids) - 1, format_func=label, key="cmp_other_plan",
-                         help=f"Un altro piano di {sel.ente}. Ogni piano è letto al proprio anno e alla propria "
+                         help=f"Un altro piano di {plain(sel.ente)}. Ogni piano è letto al proprio anno e alla propria "
                               "data di monitoraggio; gli obiettivi sono confrontati per codice.")
     mine = plan_metrics(sel.db, sel.plan_id, sel.import_id, sel.year, sel.as_of)
     theirs = plan_metrics(sel.db, other)
@@ -116,8 +116,8 @@ def pick_plans(sel, others: pd.DataFrame):
     labels = (f"piano {before.ctx.year}", f"piano {after.ctx.year}")
     if labels[0] == labels[1]:
         labels = (f"piano {before.ctx.plan_id}", f"piano {after.ctx.plan_id}")
-    st.caption(f"«{before.ctx.titolo}» letto al {fmt_date(before.ctx.as_of)} (anno {before.ctx.year}) e "
-               f"«{after.ctx.titolo}» al {fmt_date(after.ctx.as_of)} (anno {after.ctx.year}).")
+    st.caption(f"«{plain(before.ctx.titolo)}» letto al {fmt_date(before.ctx.as_of)} (anno {before.ctx.year}) e "
+               f"«{plain(after.ctx.titolo)}» al {fmt_date(after.ctx.as_of)} (anno {after.ctx.year}).")
     return before, after, labels
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from metrics.fmt import fmt_datetime
 from store import get_db
 from store.enti import EnteError, active_merges, list_enti, looks_alike, merge_enti, set_codice_ipa, unmerge_enti
-from ui.common import ensure_app_navigation
+from ui.common import ensure_app_navigation, plain
 from ui.identity import acting_user
 
 SS_FLASH = "enti_flash"
@@ -52,14 +52,14 @@ def merge_form(db, active: pd.DataFrame) -> None:
                           key="enti_target", help="L'ente che resta, con il suo nome. Per primi gli enti che "
                                                   "somigliano a quello da unire.")
     if alike.get(target):
-        st.caption(f"Somiglianza: {alike[target]}.")
-    st.caption(f"«{names[source]}» diventa un nome alternativo di «{names[target]}»: i caricamenti futuri con quel "
-               "nome vanno sotto «" + names[target] + "». L'unione si può annullare.")
+        st.caption(f"Somiglianza: {plain(alike[target])}.")
+    st.caption(f"«{plain(names[source])}» diventa un nome alternativo di «{plain(names[target])}»: i caricamenti "
+               f"futuri con quel nome vanno sotto «{plain(names[target])}». L'unione si può annullare.")
     if st.button("Unisci", type="primary", icon=":material/merge:", key="enti_merge"):
         try:
             msg = merge_enti(db, source, target, acting_user())
         except EnteError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             return
         after_change("success", msg)
 
@@ -77,7 +77,7 @@ def unmerge_form(db) -> None:
         try:
             msg = unmerge_enti(db, source, acting_user())
         except EnteError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             return
         after_change("success", msg)
 
@@ -96,7 +96,7 @@ def ipa_form(db, active: pd.DataFrame) -> None:
         try:
             msg = set_codice_ipa(db, ente, code, acting_user())
         except EnteError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             return
         after_change("success", msg)
 
@@ -109,7 +109,7 @@ def render() -> None:
                "(maiuscole, accenti e punteggiatura non contano) o da un nome alternativo registrato. Se un foglio "
                "arriva con un nome nuovo ma simile a un ente noto, «Carica foglio» chiede se è lo stesso ente.")
     if (flash := st.session_state.pop(SS_FLASH, None)) is not None:
-        getattr(st, flash[0])(flash[1])
+        getattr(st, flash[0])(plain(flash[1]))
     df = list_enti(db)
     if df.empty:
         st.info("Nessun ente: il primo foglio caricato crea il suo ente.", icon=":material/info:")

@@ -11,7 +11,7 @@ from exports.registro import trail_xlsx
 from metrics.fmt import fmt_int
 from metrics.registro import audit_trail, plan_choices, trail_choices
 from store import get_db
-from ui.common import ensure_app_navigation
+from ui.common import ensure_app_navigation, plain
 from ui.identity import on_download
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,7 +81,7 @@ def render() -> None:
     n = len(df)
     c_count, c_dl = st.columns([2, 1], vertical_alignment="bottom")
     c_count.markdown(f"**{fmt_int(n)} {'evento' if n == 1 else 'eventi'}**, dal più recente"
-                     + (f" · filtri: {f['text']}" if f["text"] else ""))
+                     + (f" · filtri: {plain(f['text'])}" if f["text"] else ""))
     c_dl.download_button("Scarica il registro in Excel", data=lambda: trail_xlsx(df, f["text"]),
                          file_name=f"registro_attivita_{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME,
                          icon=":material/download:", key="reg_download", width="stretch", disabled=not n,
