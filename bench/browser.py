@@ -229,7 +229,7 @@ async def _script_done(page, timeout_ms: int = CONTENT_TIMEOUT_MS) -> None:
 
 
 async def _new_tab(context):
-    """A tab with the bench's init script and a websocket byte counter (``page._bench_bytes``)."""
+    """A tab with the bench's init script, and the bytes its websockets received (``counter["bytes"]``)."""
     page = await context.new_page()
     counter = {"bytes": 0}
 
