@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from loaders.validate import validate_rows, validate_workbook
+from loaders.validate import validate_rows, validate_workbook_here
 from loaders.workbook import SheetReader, read_rows
 from tests.workbooks import BASE, sheets, xlsx
 
@@ -15,7 +15,7 @@ def _reference(data: bytes):
 
 
 def _same(data: bytes) -> list[str]:
-    a, b = validate_workbook(data, "f.xlsx"), _reference(data)
+    a, b = validate_workbook_here(data, "f.xlsx"), _reference(data)
     assert [p.to_dict() for p in a.problems] == [p.to_dict() for p in b.problems]
     assert a.meta == b.meta
     assert set(a.tables) == set(b.tables)
@@ -65,6 +65,29 @@ def test_the_reader_gives_the_same_rows_as_a_plain_read():
 
 
 def test_an_unreadable_file_is_refused_with_the_same_italian_message():
-    res = validate_workbook(b"PK\x03\x04" + b"\x00" * 64, "rotto.xlsx")
+    res = validate_workbook_here(b"PK\x03\x04" + b"\x00" * 64, "rotto.xlsx")
     assert len(res.problems) == 1 and not res.tables
     assert "non è una cartella di lavoro Excel" in str(res.problems[0]) or "non si legge" in str(res.problems[0])
+
+
+def test_a_damaged_late_sheet_names_the_sheet_as_a_plain_read_does(monkeypatch):
+    """A sheet the library refuses, after the first ones were validated: the same single problem
+    naming the sheet (issue 12's message) as when everything is read first."""
+    import python_calamine
+
+    from loaders import validate as V
+
+    data = xlsx(sheets(Verifiche=VERIF_BAD))
+    real = python_calamine.CalamineWorkbook.get_sheet_by_name
+
+    def broken(self, name):
+        if name == "Verifiche":
+            raise python_calamine.CalamineError("celle rotte")
+        return real(self, name)
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "get_sheet_by_name", broken)
+    lazy = validate_workbook_here(data, "f.xlsx")
+    monkeypatch.setattr(V, "SheetReader", lambda d: read_rows(d).sheets)   # the plain read, same function
+    eager = validate_workbook_here(data, "f.xlsx")
+    assert [p.to_dict() for p in lazy.problems] == [p.to_dict() for p in eager.problems]
+    assert len(lazy.problems) == 1 and "Verifiche" in str(lazy.problems[0]) and not lazy.tables
