@@ -14,8 +14,6 @@ from ui.state import sidebar_selection
 
 st.set_page_config(page_title="Cruscotto Performance", page_icon="📊", layout="wide",
                    initial_sidebar_state="expanded")
-db = get_db()
-principal = gate(db)      # login form, or the refusal of a network bind in local mode, then st.stop()
 
 PAGES = {
     "Direzione": [
@@ -35,13 +33,14 @@ PAGES = {
         st.Page("pages/qualita.py", title="Qualità dei dati", icon=":material/fact_check:", url_path="qualita"),
     ],
 }
+UTENTI = st.Page("pages/utenti.py", title="Utenti", icon=":material/manage_accounts:", url_path="utenti")
 
+db = get_db()
+principal = gate(db, {**PAGES, "Amministrazione": [UTENTI]})   # login form, or the refusal of a network bind in local mode, then st.stop()
 if not principal.can(UPLOAD):
     PAGES["Dati"] = [p for p in PAGES["Dati"] if p.url_path != "carica"]
 if principal.can(MANAGE_USERS):
-    PAGES["Amministrazione"] = [
-        st.Page("pages/utenti.py", title="Utenti", icon=":material/manage_accounts:", url_path="utenti"),
-    ]
+    PAGES["Amministrazione"] = [UTENTI]
 page = st.navigation(PAGES)
 account_box(db, principal)
 sidebar_selection(db, principal)

@@ -117,15 +117,18 @@ def current_principal() -> Principal:
     return principal
 
 
-def gate(db) -> Principal:
-    """The principal of this session, or a login form / an Italian refusal and ``st.stop()``."""
+def gate(db, pages: dict | None = None) -> Principal:
+    """The principal of this session, or a login form / an Italian refusal and ``st.stop()``.
+
+    ``pages`` (the app's ``st.navigation`` pages) are registered, hidden, under the login form: the page
+    of the URL (a bookmarked ``/persone?piano=…``) is then still the one opened after the login."""
     st.session_state.pop(SS_CURRENT, None)
-    principal = _gate(db)
+    principal = _gate(db, pages)
     st.session_state[SS_CURRENT] = principal
     return principal
 
 
-def _gate(db) -> Principal:
+def _gate(db, pages: dict | None) -> Principal:
     oidc = oidc_settings()
     if not oidc and not has_accounts(db):
         address = st.get_option("server.address")
@@ -136,6 +139,8 @@ def _gate(db) -> Principal:
         return local_administrator(os.environ.get("CRUSCOTTO_USER") or "amministratore locale")
     principal = _session_principal(db, oidc)
     if principal is None:
+        if pages:
+            st.navigation(pages, position="hidden")
         login_form(db, oidc)
         st.stop()
     return principal
