@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (ARTIFACTS, DEMO, PYTHON, ROOT, StreamlitServer, _run, assert_no_exception,
-                                expect, free_port, full_screenshot, open_page, wait_for_app)
+from tests.e2e.conftest import (ARTIFACTS, DEMO, EXPECT_TIMEOUT_MS, NAV_TIMEOUT_MS, PYTHON, ROOT, StreamlitServer,
+                                _run, assert_no_exception, expect, free_port, full_screenshot, open_page,
+                                wait_for_app)
 
 pytestmark = pytest.mark.e2e
 
@@ -218,6 +219,18 @@ ente_claim = "enti"
             proc.wait(timeout=10)
 
 
+@pytest.fixture
+def sso_page(browser):
+    """A tab in a browser context of its own: the login cookies of one test never reach another."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="it-IT", timezone_id="Europe/Rome")
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAV_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 def sso_login(page, url: str, issuer: str, who: str) -> None:
     open_page(page, url)
     page.get_by_role("button", name="Accedi con l'account dell'ente").click()
@@ -230,13 +243,15 @@ def sso_login(page, url: str, issuer: str, who: str) -> None:
     wait_for_app(page)
 
 
-def test_oidc_identity_without_a_role_gets_nothing(page, oidc):
+def test_oidc_identity_without_a_role_gets_nothing(sso_page, oidc):
+    page = sso_page
     sso_login(page, oidc["url"] + "/", oidc["issuer"], "ugo")
     expect(page.get_by_text("non ha un ruolo nel cruscotto")).to_be_visible()
     expect(page.get_by_test_id("stSidebar").get_by_text("Selezione")).to_have_count(0)
 
 
-def test_oidc_login_maps_the_role_then_logout(page, oidc):
+def test_oidc_login_maps_the_role_then_logout(sso_page, oidc):
+    page = sso_page
     sso_login(page, oidc["url"] + "/", oidc["issuer"], "dora")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("dora@ente.example · direttore")).to_be_visible()
