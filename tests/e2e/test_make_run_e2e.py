@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -58,17 +57,12 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
-def listening_on_other_interfaces(port: int) -> bool:
-    """Is anything accepting on ``port`` at an address that is not loopback (this machine's own IP)?"""
-    try:
-        ip = socket.gethostbyname(socket.gethostname())
-    except OSError:
-        return False
-    if ip.startswith("127."):
-        return False
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((ip, port)) == 0
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of the sockets listening on ``port`` (psutil, pinned in requirements-dev.txt)."""
+    import psutil
+
+    return {c.laddr.ip for c in psutil.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port}
 
 
 def test_make_run_opens_the_demo_at_once_on_loopback(page, clone, tmp_path):
@@ -78,7 +72,7 @@ def test_make_run_opens_the_demo_at_once_on_loopback(page, clone, tmp_path):
     try:
         wait_healthy(proc, f"http://127.0.0.1:{port}", log)
         assert (clone / "data" / "cruscotto.duckdb").exists()
-        assert not listening_on_other_interfaces(port)
+        assert listening_addresses(port) == {"127.0.0.1"}      # not 0.0.0.0, not the LAN address
         open_page(page, f"http://127.0.0.1:{port}/")
         expect(page.get_by_role("heading", name="Panoramica")).to_be_visible()
         expect(page.get_by_text("modalità locale: nessun accesso dalla rete")).to_be_visible()
