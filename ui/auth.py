@@ -40,6 +40,21 @@ def refuse_message(address: str) -> str:
             "configurare `[auth]` in `.streamlit/secrets.toml`), poi `make run ADDRESS=0.0.0.0`.")
 
 
+PROXY_REFUSED = ("Il cruscotto è in modalità locale (nessun account) ma questa richiesta arriva attraverso un proxy: "
+                 "da un proxy chiunque in rete potrebbe vedere e modificare tutto. Creare prima un amministratore "
+                 "(`.venv/bin/python -m store users add NOME --ruolo amministratore`) o configurare l'accesso unico.")
+FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host")
+
+
+def forwarded() -> bool:
+    """Did this request come through a reverse proxy (forwarding headers)?"""
+    try:
+        headers = {k.lower() for k in (st.context.headers or {}).keys()}
+    except Exception:  # noqa: BLE001 - no request context (AppTest)
+        return False
+    return any(h in headers for h in FORWARDING_HEADERS)
+
+
 def is_local_address(address: str | None) -> bool:
     """Loopback only. An empty address means every interface (Streamlit's default): not local."""
     if not address:
@@ -134,6 +149,9 @@ def _gate(db, pages: dict | None) -> Principal:
         address = st.get_option("server.address")
         if not is_local_address(address):
             st.error(refuse_message(address or "tutte le interfacce"), icon=":material/block:")
+            st.stop()
+        if forwarded():          # a reverse proxy on this machine would open local mode to the network
+            st.error(PROXY_REFUSED, icon=":material/block:")
             st.stop()
         st.sidebar.caption(f":material/lock: {LOCAL_BANNER}")
         return local_administrator(os.environ.get("CRUSCOTTO_USER") or "amministratore locale")

@@ -277,3 +277,17 @@ def test_oidc_login_maps_the_role_then_logout(sso_page, oidc):
     finally:
         d.close()
     assert rows == [("dora@ente.example", "accesso", "ok"), ("dora@ente.example", "uscita", "ok")]
+
+
+def test_local_mode_refuses_requests_through_a_proxy(browser, app_url):
+    """Local mode trusts whoever reaches 127.0.0.1: a reverse proxy on the same machine must not open it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="it-IT",
+                                  extra_http_headers={"X-Forwarded-For": "192.0.2.77"})
+    try:
+        page = context.new_page()
+        open_page(page, app_url + "/")
+        expect(page.get_by_text("questa richiesta arriva attraverso un proxy")).to_be_visible()
+        expect(page.get_by_text("Selezione")).to_have_count(0)
+        full_screenshot(page, ARTIFACTS / "access-locale-via-proxy.png")
+    finally:
+        context.close()
