@@ -13,7 +13,7 @@ import pandas as pd
 
 from metrics import engine
 from metrics.engine import PlanMetrics
-from store.access import NAMES, NotAuthorized, Principal, require_plan
+from store.access import NAMES, NotAuthorized, Principal, allowed_plan_ids, require_plan
 
 __all__ = ["NotAuthorized", "is_redacted", "list_plans", "make_context", "monitoring_dates", "plan_metrics",
            "plan_versions", "redacted", "staff_summary"]
@@ -23,11 +23,14 @@ REDACTED_NAME = "(nome riservato)"
 
 def list_plans(principal: Principal, db) -> pd.DataFrame:
     """:func:`metrics.engine.list_plans` restricted to the enti granted to ``principal``."""
+    if principal.every_ente:
+        return engine.list_plans(db)
+    return db.memo(("list_plans_for", principal.entes), lambda: _restricted_plans(db, principal)).copy()
+
+
+def _restricted_plans(db, principal: Principal) -> pd.DataFrame:
     plans = engine.list_plans(db)
-    if principal.every_ente or plans.empty:
-        return plans
-    keep = plans["ente"].map(principal.sees_ente).astype(bool)
-    return plans[keep].reset_index(drop=True)
+    return plans[plans["plan_id"].isin(allowed_plan_ids(db, principal))].reset_index(drop=True)
 
 
 def make_context(principal: Principal, db, plan_id, import_id=None, year=None, as_of=None) -> engine.Context:

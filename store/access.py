@@ -13,12 +13,14 @@ Roles (issue 9), each with the rights of the ones before it except where noted:
 * ``amministratore`` manages users and everything else, on every ente.
 
 Grants are by ente *name*, as shown in the sidebar (``plans.ente``); the grant ``*`` means every ente.
-:func:`granted_entes` and :func:`ente_matches` are the one place that reads them, so that they can
-move to ente ids (Codice IPA, issue 9 part B) without touching the callers.
+:func:`granted_entes` (reading the grants) and :meth:`Principal.sees_ente` (matching an ente against them)
+are the one place that handles them, so that they can move to ente ids (Codice IPA, issue 9 part B) without
+touching the callers.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 ROLES = ("lettore", "referente", "direttore", "valutatore", "amministratore")
 ALL_ENTES = "*"
@@ -70,7 +72,13 @@ class Principal:
         return self.entes is None
 
     def sees_ente(self, ente: str | None) -> bool:
-        return ente is not None and (self.entes is None or ente_matches(ente, self.entes))
+        """Is ``ente`` (a name as in ``plans.ente``) granted? Case and spacing do not count. Hook for issue 9B:
+        when enti have ids and aliases, resolve both sides to the ente id here."""
+        return ente is not None and (self.entes is None or _norm(ente) in self._granted)
+
+    @cached_property
+    def _granted(self) -> frozenset[str]:
+        return frozenset(_norm(g) for g in self.entes or ())
 
 
 def local_administrator(name: str = "amministratore locale", source: str = "locale") -> Principal:
@@ -82,12 +90,6 @@ def _norm(ente: str) -> str:
     return " ".join(str(ente).split()).casefold()
 
 
-def ente_matches(ente: str, granted: frozenset[str]) -> bool:
-    """Is ``ente`` (a name as in ``plans.ente``) among ``granted``? Case and spacing do not count.
-    Hook for issue 9B: when enti have ids and aliases, resolve both sides to the ente id here."""
-    return _norm(ente) in {_norm(g) for g in granted}
-
-
 def granted_entes(db, username: str, role: str) -> frozenset[str] | None:
     """The enti granted to a local account (``None`` = every ente: amministratore, or a ``*`` grant)."""
     if role == "amministratore":
@@ -96,10 +98,15 @@ def granted_entes(db, username: str, role: str) -> frozenset[str] | None:
     return None if ALL_ENTES in rows else frozenset(rows)
 
 
-def allowed_plan_ids(db, principal: Principal) -> set[int]:
+def plan_entes(db) -> dict[int, str]:
+    """plan id → ente, memoised until the next import (the data version)."""
+    return db.memo(("plan_entes",), lambda: {int(p): e for p, e in db.rows("SELECT plan_id, ente FROM plans")})
+
+
+def allowed_plan_ids(db, principal: Principal) -> frozenset[int]:
     """The plans the principal may read (every plan for every-ente principals)."""
-    rows = db.rows("SELECT plan_id, ente FROM plans")
-    return {int(pid) for pid, ente in rows if principal.sees_ente(ente)}
+    return db.memo(("allowed_plans", principal.entes),
+                   lambda: frozenset(p for p, e in plan_entes(db).items() if principal.sees_ente(e)))
 
 
 def require_plan(db, principal: Principal, plan_id: int | None) -> int:
@@ -108,8 +115,7 @@ def require_plan(db, principal: Principal, plan_id: int | None) -> int:
         pid = int(plan_id)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise NotAuthorized() from None
-    ente = db.scalar("SELECT ente FROM plans WHERE plan_id = ?", [pid])
-    if not principal.sees_ente(ente):
+    if not principal.sees_ente(plan_entes(db).get(pid)):
         raise NotAuthorized()
     return pid
 

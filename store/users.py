@@ -11,6 +11,7 @@ An unknown user name gets the same message as a wrong password, after the same a
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 
 import pandas as pd
@@ -45,9 +46,19 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
+_has_accounts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # per Database object
+
+
 def has_accounts(db) -> bool:
-    """Are accounts defined? (Any account, even disabled: then the app never falls back to local mode.)"""
-    return bool(db.scalar("SELECT count(*) FROM users"))
+    """Are accounts defined? (Any account, even disabled: then the app never falls back to local mode.)
+
+    Asked at every page run, so remembered per open Database: accounts are never deleted, and while this
+    process has the file open no other process can add one (DuckDB locks the file per process); :func:`add_user`
+    forgets it."""
+    known = _has_accounts.get(db)
+    if known is None:
+        known = _has_accounts[db] = bool(db.scalar("SELECT count(*) FROM users"))
+    return known
 
 
 def check_username(username: str) -> str:
@@ -107,6 +118,7 @@ def add_user(db, username: str, password: str | None, role: str, entes: list[str
                     "VALUES (?, ?, ?, TRUE, ?, ?)", [name, digest, role, _now(), by])
         audit.record(cur, by, "utente", detail=f"creato «{name}», ruolo {role}")
         _write_grants(cur, name, grants, by)
+    _has_accounts.pop(db, None)
 
 
 def _write_grants(cur, name: str, grants: list[str], by: str) -> None:

@@ -189,7 +189,9 @@ def _session_principal(db, oidc: dict | None) -> Principal | None:
         claims = st.user.to_dict()
         name = str(claims.get("email") or claims.get("sub") or "?")
         if principal is None:
-            audit.record(db, name, "accesso negato", outcome=audit.REFUSED, detail="accesso unico: nessun ruolo")
+            if not ss.get("_auth_oidc_refusal_logged"):      # once per session, not at every rerun
+                audit.record(db, name, "accesso negato", outcome=audit.REFUSED, detail="accesso unico: nessun ruolo")
+                ss["_auth_oidc_refusal_logged"] = True
             ss[SS_NOTICE] = (f"L'account «{name}» è riconosciuto ma non ha un ruolo nel cruscotto: chiedere a un "
                              "amministratore.")
             ss["_auth_oidc_without_role"] = True
