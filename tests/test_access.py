@@ -221,10 +221,15 @@ def test_oidc_claims_map_to_a_role_and_enti(two_entes):
                                "enti": "*"}, mapping, db)
     assert p.role == "direttore" and p.entes is None
     assert principal_from_claims({"email": "x@ente.it", "groups": ["altro"]}, mapping, db) is None
+    # a role from the token, no enti claim: the grants given to that name in the database (none yet)
+    assert principal_from_claims({"email": "y@ente.it", "groups": ["cruscotto-lettori"]}, mapping, db).entes == frozenset()
     users.add_user(db, "x@ente.it", None, "valutatore", ["Ente B"], by="test")   # an OIDC-only account in the DB
     p = principal_from_claims({"email": "x@ente.it", "groups": ["altro"]}, mapping, db)
     assert p == Principal("x@ente.it", "valutatore", frozenset({"Ente B"}), "oidc")
     assert users.authenticate(db, "x@ente.it", "").message == users.WRONG        # no local password
+    users.add_user(db, "y@ente.it", None, "lettore", ["Ente A"], by="test")
+    p = principal_from_claims({"email": "y@ente.it", "groups": ["cruscotto-lettori"]}, mapping, db)
+    assert p == Principal("y@ente.it", "lettore", frozenset({"Ente A"}), "oidc")
 
 
 # ----------------------------------------------------------------------------- server settings

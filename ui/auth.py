@@ -20,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from store import audit
-from store.access import ALL_ENTES, ROLES, NotAuthorized, Principal, local_administrator
+from store.access import ALL_ENTES, ROLES, NotAuthorized, Principal, granted_entes, local_administrator
 from store.users import authenticate, has_accounts, principal_of
 
 LOCAL_BANNER = "modalità locale: nessun accesso dalla rete"
@@ -115,8 +115,12 @@ def principal_from_claims(claims: dict, mapping: dict, db) -> Principal | None:
     found = [r for r in found if r in ROLES]
     if found:
         role = min(found, key=ROLE_PRECEDENCE.index)
-        entes = _as_list(claims.get(mapping.get("ente_claim", "enti")))
-        grants = None if role == "amministratore" or ALL_ENTES in entes else frozenset(entes)
+        ente_claim = mapping.get("ente_claim", "enti")
+        if ente_claim in claims:
+            entes = _as_list(claims.get(ente_claim))
+            grants = None if role == "amministratore" or ALL_ENTES in entes else frozenset(entes)
+        else:                                   # no enti in the token: the grants given in «Utenti» to this name
+            grants = granted_entes(db, name, role)
         return Principal(name, role, grants, "oidc")
     account = principal_of(db, name)
     return Principal(account.name, account.role, account.entes, "oidc") if account else None

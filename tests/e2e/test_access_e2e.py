@@ -41,6 +41,7 @@ def accounts(tmp_path_factory):
     _run([PYTHON, "-m", "loaders", "import", *(str(DEMO / f) for f in FILES), "--db", str(db), "--user", "e2e"])
     add_user(db, "lettore_a", "lettore", ENTE_A)
     add_user(db, "referente_b", "referente", ENTE_B)
+    add_user(db, "capo", "amministratore")
     from store import Database
 
     d = Database(db)
@@ -89,6 +90,34 @@ def ente_options(page) -> list[str]:
     options = [o.inner_text().strip() for o in page.get_by_role("option").all()]
     page.keyboard.press("Escape")
     return options
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1440, 900)], ids=["1280x720", "1440x900"])
+def test_login_form(page, accounts_server, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_page(page, accounts_server.url + "/")
+    for label in ("Nome utente", "Password"):
+        expect(page.get_by_role("textbox", name=label)).to_be_visible()
+    expect(page.get_by_role("textbox", name="Password")).to_have_attribute("type", "password")
+    expect(page.get_by_role("button", name="Accedi")).to_be_in_viewport()
+    assert ENTE_A not in page.locator("body").inner_text() and ENTE_B not in page.locator("body").inner_text()
+    page.get_by_role("textbox", name="Nome utente").fill("lettore_a")
+    page.get_by_role("textbox", name="Password").fill("sbagliata")
+    page.get_by_role("button", name="Accedi").click()
+    expect(page.get_by_text("Nome utente o password non corretti.")).to_be_visible()
+    full_screenshot(page, ARTIFACTS / f"access-login-{size[0]}x{size[1]}.png")
+    assert_no_exception(page)
+
+
+def test_admin_manages_users(page, accounts_server):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_as(page, accounts_server.url + "/utenti", "capo")
+    expect(page.get_by_role("heading", name="Utenti")).to_be_visible()
+    expect(page.get_by_role("button", name="Crea utente")).to_be_visible()
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_contain_text("referente_b")
+    full_screenshot(page, ARTIFACTS / "access-utenti-1280x720.png")
+    assert_no_exception(page)
 
 
 @pytest.mark.parametrize("who,ente,other", [("lettore_a", ENTE_A, ENTE_B), ("referente_b", ENTE_B, ENTE_A)],

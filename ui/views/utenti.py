@@ -9,7 +9,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics.fmt import fmt_date
 from store import get_db
 from store.access import ALL_ENTES, MANAGE_USERS, ROLES, Principal
 from store.users import (MIN_PASSWORD_LENGTH, UserError, add_user, has_accounts, known_entes, list_users,
@@ -25,6 +24,7 @@ ROLE_HELP = {
     "amministratore": "tutto, su tutti gli enti, compresa la gestione degli utenti",
 }
 ALL_LABEL = "Tutti gli enti (*)"
+ROLES_HELP = "  \n".join(f"**{r}**: {h}" for r, h in ROLE_HELP.items())
 
 
 def _when(ts) -> str:
@@ -41,13 +41,11 @@ def users_table(db) -> pd.DataFrame:
         "Ultimo accesso": df["last_login"].map(_when),
         "Tentativi falliti": df["failed_logins"].astype(int),
         "Bloccato fino a": df["locked_until"].map(_when),
-        "Creato il": df["created_at"].map(lambda t: fmt_date(pd.Timestamp(t).date())),
-        "Da": df["created_by"],
     })
 
 
 def _grants_input(label: str, options: list[str], default: list[str], key: str) -> list[str]:
-    chosen = st.multiselect(label, [ALL_LABEL] + options, default=default, key=key,
+    chosen = st.multiselect(label, [ALL_LABEL] + options, default=default, key=key, placeholder="Scegli gli enti",
                             help="Gli enti come compaiono nella barra laterale. L'amministratore vede sempre tutti "
                                  "gli enti.")
     return [ALL_ENTES if c == ALL_LABEL else c for c in chosen]
@@ -64,7 +62,7 @@ def new_user_form(db, principal: Principal) -> None:
         c1, c2 = st.columns(2)
         name = c1.text_input("Nome utente", key="u_new_name")
         role = c2.selectbox("Ruolo", ROLES, index=ROLES.index("amministratore") if first else 0,
-                            format_func=lambda r: f"{r} — {ROLE_HELP[r]}", key="u_new_role")
+                            help=ROLES_HELP, key="u_new_role")
         grants = _grants_input("Enti autorizzati", entes, [], "u_new_entes")
         sso_only = st.checkbox("Solo accesso unico (OIDC): nessuna password locale", key="u_new_sso")
         p1, p2 = st.columns(2)
@@ -93,22 +91,21 @@ def edit_user(db, principal: Principal, users: pd.DataFrame) -> None:
     names = list(users["username"])
     name = st.selectbox("Utente", names, key="u_edit_name")
     row = users[users["username"] == name].iloc[0]
+    st.caption(f"Ruolo {row['role']}: {ROLE_HELP[row['role']]}.")
     entes = known_entes(db)
     current = [e.strip() for e in (row["entes"] or "").split(",") if e.strip()]
     default = [ALL_LABEL if e == ALL_ENTES else e for e in current if e == ALL_ENTES or e in entes]
     with st.form(f"edit_user_{name}"):
-        role = st.selectbox("Ruolo", ROLES, index=ROLES.index(row["role"]), key=f"u_role_{name}",
-                            format_func=lambda r: f"{r} — {ROLE_HELP[r]}")
+        role = st.selectbox("Ruolo", ROLES, index=ROLES.index(row["role"]), key=f"u_role_{name}", help=ROLES_HELP)
         grants = _grants_input("Enti autorizzati", entes, default, f"u_entes_{name}")
         save = st.form_submit_button("Salva ruolo ed enti", type="primary")
-    c1, c2 = st.columns(2)
-    with c1.form(f"pw_user_{name}", clear_on_submit=True):
-        pw1 = st.text_input("Nuova password", type="password", key=f"u_pw1_{name}", autocomplete="new-password")
-        pw2 = st.text_input("Ripeti la nuova password", type="password", key=f"u_pw2_{name}",
-                            autocomplete="new-password")
+    with st.form(f"pw_user_{name}", clear_on_submit=True):
+        p1, p2 = st.columns(2)
+        pw1 = p1.text_input("Nuova password", type="password", key=f"u_pw1_{name}", autocomplete="new-password")
+        pw2 = p2.text_input("Ripeti la password", type="password", key=f"u_pw2_{name}", autocomplete="new-password")
         change_pw = st.form_submit_button("Cambia password")
     active = bool(row["active"])
-    toggle = c2.button("Disattiva l'utente" if active else "Riattiva l'utente", key=f"u_toggle_{name}",
+    toggle = st.button("Disattiva l'utente" if active else "Riattiva l'utente", key=f"u_toggle_{name}",
                        icon=":material/person_off:" if active else ":material/person:",
                        help="Nulla viene cancellato: un utente disattivato non può più accedere.")
     try:
