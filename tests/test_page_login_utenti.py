@@ -107,6 +107,15 @@ def test_lettore_sees_only_own_ente_and_no_names(monkeypatch, accounts_db):
     finally:
         d.close()
     assert names and not [n for n in names if n in text]
+    for other in ("pages/obiettivo.py", "pages/qualita.py"):     # the staff of an objective, quality messages
+        at.switch_page(other)
+        at.run()
+        assert not at.exception, at.exception
+        text = page_text(at)
+        assert not [n for n in names if n in text], other
+    at.switch_page("pages/obiettivo.py")
+    at.run()
+    assert any("persone assegnate all'obiettivo" in c.value for c in at.caption)
 
 
 def test_deep_link_outside_the_grant_is_refused(monkeypatch, accounts_db):
@@ -165,13 +174,29 @@ def test_session_expires_after_idle_time(monkeypatch, accounts_db):
         d.close()
 
 
+def last_audit_id(path) -> int:
+    d = Database(path)
+    try:
+        return int(d.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log"))
+    finally:
+        d.close()
+
+
 def test_logout(monkeypatch, accounts_db):
     path, _a, _b = accounts_db
+    before = last_audit_id(path)
     at = login(app(monkeypatch, path), "referente_b")
     next(b for b in at.sidebar.button if b.label == "Esci").click()
     at.run()
     assert [t.label for t in at.text_input] == ["Nome utente", "Password"]
     assert any("Sei uscito" in w.value for w in at.warning)
+    d = Database(path)
+    try:
+        rows = d.rows("SELECT action FROM audit_log WHERE who = 'referente_b' AND action IN ('accesso', 'uscita') "
+                      "AND audit_id > ? ORDER BY audit_id", [before])
+    finally:
+        d.close()
+    assert rows == [("accesso",), ("uscita",)]                     # exactly one of each
 
 
 def test_utenti_page_creates_a_user(monkeypatch, tmp_path):
