@@ -49,13 +49,15 @@ def accounts(tmp_path_factory):
         plans = dict(d.rows("SELECT ente, plan_id FROM plans"))
         names = [r[0] for r in d.rows("SELECT DISTINCT s.name FROM staff s JOIN plans p "
                                       "ON p.current_import_id = s.import_id WHERE p.ente = ?", [ENTE_A])]
-        objective_b = d.scalar("SELECT o.code FROM objectives o JOIN plans p ON p.current_import_id = o.import_id "
-                               "WHERE p.ente = ? ORDER BY o.ord LIMIT 1", [ENTE_B])
+        first_objective = ("SELECT o.code FROM objectives o JOIN plans p ON p.current_import_id = o.import_id "
+                           "WHERE p.ente = ? ORDER BY o.ord LIMIT 1")
+        objective_a, objective_b = d.scalar(first_objective, [ENTE_A]), d.scalar(first_objective, [ENTE_B])
+        title_a = d.scalar("SELECT titolo FROM plans WHERE ente = ?", [ENTE_A])
         title_b = d.scalar("SELECT titolo FROM plans WHERE ente = ?", [ENTE_B])
     finally:
         d.close()
     return {"db": db, "a": int(plans[ENTE_A]), "b": int(plans[ENTE_B]), "names_a": names,
-            "objective_b": str(objective_b), "title_b": title_b}
+            "objective_a": str(objective_a), "objective_b": str(objective_b), "title_a": title_a, "title_b": title_b}
 
 
 @pytest.fixture(scope="module")
@@ -132,14 +134,18 @@ def test_each_sees_only_own_ente(page, accounts_server, who, ente, other):
     assert_no_exception(page)
 
 
-@pytest.mark.parametrize("link", ["", "obiettivo"])
-def test_deep_links_to_the_other_ente_are_refused(page, accounts, accounts_server, link):
-    query = f"?piano={accounts['b']}" + (f"&obiettivo={accounts['objective_b']}" if link else "")
-    open_as(page, f"{accounts_server.url}/{link}{query}", "lettore_a")
+@pytest.mark.parametrize("who,link", [("lettore_a", ""), ("lettore_a", "obiettivo"), ("referente_b", "obiettivo")])
+def test_deep_links_to_the_other_ente_are_refused(page, accounts, accounts_server, who, link):
+    other = "b" if who == "lettore_a" else "a"
+    objective = accounts["objective_b"] if other == "b" else accounts["objective_a"]
+    query = f"?piano={accounts[other]}" + (f"&obiettivo={objective}" if link else "")
+    open_as(page, f"{accounts_server.url}/{link}{query}", who)
     expect(page.get_by_text("Non autorizzato: il contenuto richiesto non è tra quelli a cui hai accesso.")).to_be_visible()
     body = page.locator("body").inner_text()
-    assert ENTE_B not in body and accounts["title_b"] not in body and "Pianezza" not in body
-    full_screenshot(page, ARTIFACTS / f"access-lettore-link-rifiutato-{link or 'panoramica'}.png")
+    for secret in (ENTE_B, accounts["title_b"], "Pianezza") if other == "b" else (ENTE_A, accounts["title_a"],
+                                                                                   "C.I.S.A. 31"):
+        assert secret not in body, secret
+    full_screenshot(page, ARTIFACTS / f"access-{who}-link-rifiutato-{link or 'panoramica'}.png")
     assert_no_exception(page)
 
 
