@@ -11,6 +11,7 @@ from loaders import import_file
 from store import Database, users
 from store.access import NOT_AUTHORIZED
 from tests.conftest import DEMO, ROOT
+from tests.workbooks import BASE, sheets, xlsx
 
 PW = "password di prova"
 CISA = "Consorzio Intercomunale Servizi Socio Assistenziali 31 (C.I.S.A. 31)"
@@ -228,3 +229,27 @@ def test_utenti_page_creates_a_user(monkeypatch, tmp_path):
     finally:
         d.close()
     assert rows == [("amministratore locale", "utente"), ("prima", "accesso")]
+
+
+def test_referente_cannot_upload_another_entes_plan(monkeypatch, accounts_db):
+    path, _a, _b = accounts_db
+    before = last_audit_id(path)
+    at = login(app(monkeypatch, path), "referente_b")
+    at.switch_page("pages/carica.py")
+    at.run()
+    piano = [[r[0], CISA] if r[0] == "Ente" else r for r in BASE["Piano"]]     # a new plan of the other ente
+    at.file_uploader[0].set_value(("cisa.xlsx", xlsx(sheets(Piano=piano)),
+                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"non puoi caricare piani dell'ente «{CISA}»" in e.value for e in at.error)
+    assert not [b for b in at.button if b.label == "Conferma importazione"]
+    at.run()                                                        # a rerun does not record it again
+    d = Database(path)
+    try:
+        refused = d.rows("SELECT who, outcome FROM audit_log WHERE action = 'accesso negato' AND audit_id > ?",
+                         [before])
+        versions = d.scalar("SELECT count(*) FROM imports")
+    finally:
+        d.close()
+    assert refused == [("referente_b", "rifiutato")] and versions == 2
