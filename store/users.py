@@ -47,6 +47,12 @@ def _now() -> dt.datetime:
 
 
 _has_accounts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # per Database object
+_changes = [0]          # account changes made by this process: the key of the memoised list_users()
+
+
+def _changed(db) -> None:
+    _changes[0] += 1
+    _has_accounts.pop(db, None)
 
 
 def has_accounts(db) -> bool:
@@ -80,8 +86,9 @@ def check_role(role: str) -> str:
 
 
 def known_entes(db) -> list[str]:
-    """The enti as shown in the sidebar (``plans.ente``)."""
-    return [r[0] for r in db.rows("SELECT DISTINCT ente FROM plans ORDER BY ente")]
+    """The enti as shown in the sidebar (``plans.ente``), memoised until the next import."""
+    return list(db.memo(("known_entes",), lambda: tuple(r[0] for r in db.rows(
+        "SELECT DISTINCT ente FROM plans ORDER BY ente"))))
 
 
 def resolve_entes(db, entes: list[str]) -> list[str]:
@@ -118,7 +125,7 @@ def add_user(db, username: str, password: str | None, role: str, entes: list[str
                     "VALUES (?, ?, ?, TRUE, ?, ?)", [name, digest, role, _now(), by])
         audit.record(cur, by, "utente", detail=f"creato «{name}», ruolo {role}")
         _write_grants(cur, name, grants, by)
-    _has_accounts.pop(db, None)
+    _changed(db)
 
 
 def _write_grants(cur, name: str, grants: list[str], by: str) -> None:
@@ -144,6 +151,7 @@ def set_grants(db, username: str, entes: list[str], *, by: str) -> None:
     grants = resolve_entes(db, list(entes))
     with db.transaction() as cur:
         _write_grants(cur, name, grants, by)
+    _changed(db)
 
 
 def set_role(db, username: str, role: str, *, by: str) -> None:
@@ -155,6 +163,7 @@ def set_role(db, username: str, role: str, *, by: str) -> None:
     with db.transaction() as cur:
         cur.execute("UPDATE users SET role = ? WHERE username = ?", [role, name])
         audit.record(cur, by, "utente", detail=f"«{name}»: ruolo {old} → {role}")
+    _changed(db)
 
 
 def set_active(db, username: str, active: bool, *, by: str) -> None:
@@ -168,6 +177,7 @@ def set_active(db, username: str, active: bool, *, by: str) -> None:
         cur.execute("UPDATE users SET active = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
                     [bool(active), name])
         audit.record(cur, by, "utente", detail=f"«{name}» {'riattivato' if active else 'disattivato'}")
+    _changed(db)
 
 
 def set_password(db, username: str, password: str, *, by: str) -> None:
@@ -177,6 +187,7 @@ def set_password(db, username: str, password: str, *, by: str) -> None:
         cur.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
                     [_hasher.hash(password), name])
         audit.record(cur, by, "utente", detail=f"«{name}»: password cambiata")
+    _changed(db)
 
 
 def _keep_an_administrator(db, name: str, role: str | None = None, active: bool | None = None) -> None:
@@ -187,13 +198,19 @@ def _keep_an_administrator(db, name: str, role: str | None = None, active: bool 
 
 
 def list_users(db) -> pd.DataFrame:
-    """Every account with role, state, grants and last login (no hashes)."""
-    return db.df("""
-        SELECT u.username, u.role, u.active, u.created_at, u.created_by, u.last_login, u.failed_logins,
-               u.locked_until, u.password_hash IS NOT NULL AS has_password,
-               coalesce(string_agg(g.ente, ', ' ORDER BY g.ente), '') AS entes
-        FROM users u LEFT JOIN user_grants g USING (username)
-        GROUP BY ALL ORDER BY u.username""")
+    """Every account with role, state, grants and last login (no hashes). Memoised until the next change of
+    accounts made in this process (no other process can write the file while this one has it open)."""
+    return db.memo(("users", _changes[0]), lambda: _list_users(db)).copy()
+
+
+def _list_users(db) -> pd.DataFrame:
+    users = db.df("SELECT username, role, active, created_at, created_by, last_login, failed_logins, locked_until, "
+                  "password_hash IS NOT NULL AS has_password FROM users ORDER BY username")
+    grants: dict[str, list[str]] = {}
+    for name, ente in db.rows("SELECT username, ente FROM user_grants ORDER BY username, ente"):
+        grants.setdefault(name, []).append(ente)
+    users["entes"] = [", ".join(grants.get(n, [])) for n in users["username"]]
+    return users
 
 
 def lock_minutes(failures: int) -> int:
@@ -228,6 +245,7 @@ def authenticate(db, username: str, password: str, now: dt.datetime | None = Non
             audit.record(cur, name, "accesso negato", outcome=audit.REFUSED,
                          detail=f"password errata ({failures}° tentativo consecutivo)"
                                 + (f", bloccato per {minutes} min" if minutes else ""))
+        _changed(db)
         return LoginResult(False, _locked_message(until, now) if until else WRONG, locked_until=until)
     with db.transaction() as cur:
         updates = [now, name]
@@ -236,6 +254,7 @@ def authenticate(db, username: str, password: str, now: dt.datetime | None = Non
         if _hasher.check_needs_rehash(digest):
             cur.execute("UPDATE users SET password_hash = ? WHERE username = ?", [_hasher.hash(password), name])
         audit.record(cur, name, "accesso", detail="account locale")
+    _changed(db)
     return LoginResult(True, "", Principal(name, role, granted_entes(db, name, role), "account"))
 
 

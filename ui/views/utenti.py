@@ -31,8 +31,7 @@ def _when(ts) -> str:
     return "—" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%d/%m/%Y %H:%M")
 
 
-def users_table(db) -> pd.DataFrame:
-    df = list_users(db)
+def users_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Nome utente": df["username"], "Ruolo": df["role"],
         "Stato": df["active"].map({True: "attivo", False: "disattivato"}),
@@ -140,7 +139,7 @@ def manage_users(db, principal: Principal) -> None:
                 "Per aprirlo alla rete creare un amministratore qui o con "
                 "`.venv/bin/python -m store users add NOME --ruolo amministratore`.", icon=":material/info:")
     else:
-        st.dataframe(users_table(db), hide_index=True, width="stretch", key="users_table")
+        st.dataframe(users_table(users), hide_index=True, width="stretch", key="users_table")
     left, right = st.columns(2, gap="large")
     with left:
         new_user_form(db, principal)
