@@ -253,3 +253,28 @@ def test_referente_cannot_upload_another_entes_plan(monkeypatch, accounts_db):
     finally:
         d.close()
     assert refused == [("referente_b", "rifiutato")] and versions == 2
+
+
+def test_disabled_or_changed_account_applies_at_the_next_run(monkeypatch, accounts_db):
+    path, _a, _b = accounts_db
+    d = Database(path)
+    try:
+        users.add_user(d, "temporaneo", PW, "direttore", [CISA], by="test")
+    finally:
+        d.close()
+    at = login(app(monkeypatch, path), "temporaneo")
+    assert offered(at, "pages/carica.py")
+    d = Database(path)
+    try:
+        users.set_role(d, "temporaneo", "lettore", by="test")       # role lowered: no upload page any more
+    finally:
+        d.close()
+    at.run()
+    assert not offered(at, "pages/carica.py")
+    d = Database(path)
+    try:
+        users.set_active(d, "temporaneo", False, by="test")
+    finally:
+        d.close()
+    at.run()
+    assert [t.label for t in at.text_input] == ["Nome utente", "Password"]
