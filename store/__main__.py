@@ -1,100 +1,79 @@
-"""CLI: ``python -m store users add NAME --ruolo RUOLO [--enti ENTE,…]``, ``users list``, ``users disable NAME``.
-
-The CLI acts as the local administrator (the machine's owner). The password is read from a prompt, twice;
-when stdin is not a terminal, from its first two lines (the same password twice).
-"""
+"""CLI of the store: ``python -m store <comando>``. Each group of commands registers its own
+subparsers (one function each), so features can be added side by side."""
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
+from typing import Callable
 
-from store import default_db_path, get_db
-from store.access import ROLES
-from store.users import UserError, add_user, list_users, set_active, set_grants, set_password, set_role
-
-
-def cli_user() -> str:
-    try:
-        who = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name in some containers
-        who = "?"
-    return f"riga di comando ({who})"
+from store.db import default_db_path
 
 
-def read_password(stdin=None) -> str:
-    """Twice, from a prompt; or the first two lines of stdin when it is not a terminal."""
-    stdin = stdin or sys.stdin
-    if stdin.isatty():
-        first = getpass.getpass("Password: ")
-        second = getpass.getpass("Ripeti la password: ")
-    else:
-        lines = stdin.read().splitlines()
-        if len(lines) < 2:
-            raise UserError("Da stdin servono due righe: la password e la sua ripetizione.")
-        first, second = lines[0], lines[1]
-    if first != second:
-        raise UserError("Le due password non coincidono.")
-    return first
+def add_backup_commands(sub) -> None:
+    """``backup`` and ``restore`` (issue 12)."""
+    bk = sub.add_parser("backup", help="copia coerente del database")
+    bk.add_argument("--db", default=None, help=f"database DuckDB (predefinito: {default_db_path()})")
+    bk.add_argument("--out", default=None, help="file della copia (predefinito: accanto al database, con data e ora)")
+    bk.add_argument("--daily", action="store_true", help="una copia al giorno accanto al database (come make run)")
+    bk.add_argument("--keep", type=int, default=7, help="con --daily: quante copie giornaliere tenere (predefinito 7)")
+    bk.set_defaults(func=_backup)
+    rs = sub.add_parser("restore", help="rimette una copia al posto del database (prima ne salva una del database attuale)")
+    rs.add_argument("copy", metavar="COPIA.duckdb")
+    rs.add_argument("--db", default=None)
+    rs.set_defaults(func=_restore)
 
 
-def _entes(text: str | None) -> list[str]:
-    return [e.strip() for e in (text or "").split(",") if e.strip()]
+def _backup(args) -> int:
+    from store.backup import backup, daily
 
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m store", description="Cruscotto: gestione degli utenti locali")
-    ap.add_argument("--db", default=None, help=f"database DuckDB (predefinito: {default_db_path()})")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=argparse.SUPPRESS, help="database DuckDB")
-    sub = ap.add_subparsers(dest="area", required=True)
-    users = sub.add_parser("users", help="utenti locali").add_subparsers(dest="cmd", required=True)
-    add = users.add_parser("add", parents=[common], help="crea un utente (password da prompt o da stdin, due volte)")
-    add.add_argument("name", metavar="NOME")
-    add.add_argument("--ruolo", required=True, choices=ROLES)
-    add.add_argument("--enti", default="", help="enti autorizzati, separati da virgola, come nella barra "
-                                                "laterale (o Codice IPA); «*» = tutti")
-    users.add_parser("list", parents=[common], help="elenca gli utenti")
-    for name, text in (("disable", "disattiva un utente"), ("enable", "riattiva un utente"),
-                       ("password", "cambia la password (da prompt o da stdin, due volte)")):
-        users.add_parser(name, parents=[common], help=text).add_argument("name", metavar="NOME")
-    grant = users.add_parser("grant", parents=[common], help="sostituisce ruolo e/o enti di un utente")
-    grant.add_argument("name", metavar="NOME")
-    grant.add_argument("--ruolo", choices=ROLES)
-    grant.add_argument("--enti", default=None)
-    args = ap.parse_args(argv)
-
-    db = get_db(args.db or default_db_path())
-    by = cli_user()
-    try:
-        if args.cmd == "add":
-            add_user(db, args.name, read_password(), args.ruolo, _entes(args.enti), by=by)
-            print(f"Utente «{args.name}» creato (ruolo {args.ruolo}).")
-        elif args.cmd == "list":
-            df = list_users(db)
-            if df.empty:
-                print("Nessun utente: il cruscotto è in modalità locale (solo da questo computer).")
-                return 0
-            for r in df.itertuples():
-                state = "attivo" if r.active else "disattivato"
-                print(f"{r.username}\t{r.role}\t{state}\tenti: {r.entes or ('tutti' if r.role == 'amministratore' else 'nessuno')}")
-        elif args.cmd in ("disable", "enable"):
-            set_active(db, args.name, args.cmd == "enable", by=by)
-            print(f"Utente «{args.name}» {'riattivato' if args.cmd == 'enable' else 'disattivato'}.")
-        elif args.cmd == "password":
-            set_password(db, args.name, read_password(), by=by)
-            print(f"Password di «{args.name}» cambiata.")
-        elif args.cmd == "grant":
-            if args.ruolo:
-                set_role(db, args.name, args.ruolo, by=by)
-            if args.enti is not None:
-                set_grants(db, args.name, _entes(args.enti), by=by)
-            print(f"Utente «{args.name}» aggiornato.")
-    except UserError as exc:
-        print(f"Errore: {exc}", file=sys.stderr)
-        return 1
+    db = args.db or default_db_path()
+    if args.daily:
+        made, removed = daily(db, args.keep)
+        print(f"Copia giornaliera: {made}" if made else "Copia giornaliera di oggi già presente.")
+        for p in removed:
+            print(f"Rimossa la copia più vecchia: {p}")
+        return 0
+    print(f"Copia del database scritta in {backup(db, args.out)}")
     return 0
 
 
+def _restore(args) -> int:
+    from pathlib import Path
+
+    from store.backup import restore
+
+    if not Path(args.copy).is_file():
+        print(f"La copia «{args.copy}» non esiste.", file=sys.stderr)
+        return 1
+    try:
+        safety, n = restore(args.db or default_db_path(), args.copy)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Database ripristinato dalla copia «{args.copy}» ({n} piani). Il database sostituito è salvato in {safety}.")
+    return 0
+
+
+def add_users_commands(sub) -> None:
+    """``users add|list|disable|…`` (issue 9): store/users_cli.py."""
+    from store.users_cli import add_users_commands as add
+
+    add(sub)
+
+
+COMMANDS: list[Callable] = [add_backup_commands, add_users_commands]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m store", description="Il database del cruscotto")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for add in COMMANDS:
+        add(sub)
+    args = ap.parse_args(argv)
+    return args.func(args)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    from store.incident import run_cli
+
+    sys.exit(run_cli(main))

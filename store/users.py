@@ -11,7 +11,6 @@ An unknown user name gets the same message as a wrong password, after the same a
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from dataclasses import dataclass
 
 import pandas as pd
@@ -46,25 +45,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-_has_accounts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # per Database object
-_changes = [0]          # account changes made by this process: the key of the memoised list_users()
+_changes = [0]          # account changes made by this process (logins included): a key of list_users()
 
 
 def _changed(db) -> None:
     _changes[0] += 1
-    _has_accounts.pop(db, None)
 
 
 def has_accounts(db) -> bool:
     """Are accounts defined? (Any account, even disabled: then the app never falls back to local mode.)
-
-    Asked at every page run, so remembered per open Database: accounts are never deleted, and while this
-    process has the file open no other process can add one (DuckDB locks the file per process); :func:`add_user`
-    forgets it."""
-    known = _has_accounts.get(db)
-    if known is None:
-        known = _has_accounts[db] = bool(db.scalar("SELECT count(*) FROM users"))
-    return known
+    Asked at every page run: memoised per data version, which every user or grant change moves
+    (store/audit.py DATA_ACTIONS), here or in another process."""
+    return db.memo(("has_accounts",), lambda: bool(db.scalar("SELECT count(*) FROM users")))
 
 
 def check_username(username: str) -> str:
@@ -198,8 +190,9 @@ def _keep_an_administrator(db, name: str, role: str | None = None, active: bool 
 
 
 def list_users(db) -> pd.DataFrame:
-    """Every account with role, state, grants and last login (no hashes). Memoised until the next change of
-    accounts made in this process (no other process can write the file while this one has it open)."""
+    """Every account with role, state, grants and last login (no hashes). Memoised per data version (user
+    and grant changes move it) and per login or failed login made by this process (they update the list's
+    last-login and lock columns without moving the data version)."""
     return db.memo(("users", _changes[0]), lambda: _list_users(db)).copy()
 
 
@@ -259,12 +252,15 @@ def authenticate(db, username: str, password: str, now: dt.datetime | None = Non
 
 
 def principal_of(db, username: str) -> Principal | None:
-    """The current principal of an account (role and grants re-read: a change applies at the next page run),
-    or None when the account no longer exists or is disabled."""
-    row = next(iter(db.rows("SELECT role, active FROM users WHERE username = ?", [username])), None)
-    if row is None or not row[1]:
-        return None
-    return Principal(username, row[0], granted_entes(db, username, row[0]), "account")
+    """The current principal of an account (role and grants re-read at every change: a change applies at the
+    next page run), or None when the account does not exist or is disabled. Memoised per data version."""
+    def read() -> Principal | None:
+        row = next(iter(db.rows("SELECT role, active FROM users WHERE username = ?", [username])), None)
+        if row is None or not row[1]:
+            return None
+        return Principal(username, row[0], granted_entes(db, username, row[0]), "account")
+
+    return db.memo(("principal", username), read)
 
 
 def _verify(digest: str, password: str) -> bool:

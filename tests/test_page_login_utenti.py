@@ -278,3 +278,23 @@ def test_disabled_or_changed_account_applies_at_the_next_run(monkeypatch, accoun
         d.close()
     at.run()
     assert [t.label for t in at.text_input] == ["Nome utente", "Password"]
+
+
+def test_an_account_added_from_the_cli_while_the_app_is_open_ends_local_mode(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "cli_aperto.duckdb"
+    d = Database(path)
+    assert import_file(d, DEMO / "004_cisa31_2023.xlsx", user="test").ok
+    d.close()
+    at = app(monkeypatch, path)
+    assert any("modalità locale" in c.value for c in at.sidebar.caption)
+    r = subprocess.run([sys.executable, "-m", "store", "users", "add", "capo", "--ruolo", "amministratore",
+                        "--db", str(path)], input=f"{PW}\n{PW}\n", capture_output=True, text=True, cwd=ROOT,
+                       timeout=180)
+    assert r.returncode == 0, r.stderr
+    at.run()                                  # the same browser session, next interaction
+    assert not at.exception, at.exception
+    assert [t.label for t in at.text_input] == ["Nome utente", "Password"]
+    assert not at.sidebar.selectbox
