@@ -709,6 +709,8 @@ def validate_workbook_here(data: bytes, file_name: str = "") -> ParsedPlan:
                 "errore", f"il foglio «{exc.sheet}» non si legge: celle danneggiate o formato non valido "
                           f"({exc.detail}). Aprire il file in Excel, correggere o ricopiare il foglio e salvarlo "
                           "di nuovo.", exc.sheet)]))
+        except MemoryError:
+            raise
         except Exception as exc:  # calamine: corrupted XML, password, …
             return ParsedPlan(problems=ProblemList([Problem.file(
                 f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "
