@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pyarrow as pa
+
 from loaders.parsing import strip_accents
 from loaders.problems import Problem, ProblemList
 from loaders.validate import TABLE_COLUMNS, ParsedPlan, validate_workbook
@@ -172,7 +174,7 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
             if df is None or df.empty:
                 continue
             view = f"_import_{table}"
-            cur.register(view, df)
+            cur.register(view, _as_arrow(df))
             try:
                 cur.execute(f"INSERT INTO {table} (import_id, {', '.join(cols)}) "
                             f"SELECT {import_id}, {', '.join(cols)} FROM {view}")
@@ -181,6 +183,16 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
         cur.execute("UPDATE plans SET current_import_id = ? WHERE plan_id = ?", [import_id, plan_id])
         _audit(cur, user, "import", plan_id, import_id, f"{file_name} (versione {version}, SHA-256 {sha[:12]}…)")
     return plan_id, import_id, version
+
+
+def _as_arrow(df):
+    """The frame as an Arrow table for DuckDB to scan: its object columns (dates, optional numbers) are
+    converted once in C++ instead of value by value by DuckDB's pandas scan (~30% of the write phase).
+    A column Arrow cannot type (mixed Python types) keeps the pandas scan."""
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return df
 
 
 def _audit(cur, user: str, action: str, plan_id: int, import_id: int, detail: str) -> None:

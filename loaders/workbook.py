@@ -19,7 +19,7 @@ import python_calamine
 
 from loaders.problems import Problem
 
-MAX_FILE_BYTES = 50 * 1024 * 1024          # the upload limit of the app is lower (see .streamlit/config.toml)
+MAX_FILE_BYTES = 50 * 1024 * 1024          # = server.maxUploadSize in .streamlit/config.toml (a test keeps them equal)
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_MEMBER_RATIO = 250                     # uncompressed / compressed, per part
 MAX_MEMBERS = 5000
