@@ -751,6 +751,8 @@ def validate_workbook_here(data: bytes, file_name: str = "") -> ParsedPlan:
             raw = SheetReader(data)   # sheets read in the background while the first ones are validated
         except SheetReadError as exc:
             return damaged(exc)
+        except MemoryError:
+            raise
         except Exception as exc:  # calamine: corrupted XML, password, …
             return ParsedPlan(problems=ProblemList([Problem.file(
                 f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "
