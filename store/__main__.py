@@ -1,6 +1,6 @@
 """CLI of the store: ``python -m store <comando>``. Each group of commands registers its own
 subparsers (one function each), so features can be added side by side: ``backup``/``restore``
-(issue 12), ``enti list|merge|unmerge|ipa`` (issue 9). The CLI acts as the machine's owner
+(issue 12), ``users …`` and ``enti list|merge|unmerge|ipa`` (issue 9). The CLI acts as the machine's owner
 (:func:`store.audit.machine_owner`), the local administrator."""
 from __future__ import annotations
 
@@ -56,6 +56,13 @@ def _restore(args) -> int:
         return 1
     print(f"Database ripristinato dalla copia «{args.copy}» ({n} piani). Il database sostituito è salvato in {safety}.")
     return 0
+
+
+def add_users_commands(sub) -> None:
+    """``users add|list|disable|…`` (issue 9): store/users_cli.py."""
+    from store.users_cli import add_users_commands as add
+
+    add(sub)
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
@@ -116,7 +123,7 @@ def enti_main(args: argparse.Namespace) -> int:
         return 1
 
 
-COMMANDS: list[Callable] = [add_backup_commands, add_enti_parser]
+COMMANDS: list[Callable] = [add_backup_commands, add_users_commands, add_enti_parser]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,7 +128,7 @@ def test_broken_workbook_shows_the_errors_and_leaves_the_database_untouched(monk
 
 def test_valid_upload_preview_confirm_then_identical_file(monkeypatch, tmp_path):
     path = tmp_path / "db.duckdb"
-    at = open_page(monkeypatch, path, user="Maria Rossi")   # the OS user of the CLI does not act on the page
+    at = open_page(monkeypatch, path, user="Maria Rossi")   # local mode: the local administrator, so named
     data = xlsx()
     upload(at, data)
     assert "Modifiche rispetto alla versione corrente" in texts(at.subheader)
@@ -140,9 +140,9 @@ def test_valid_upload_preview_confirm_then_identical_file(monkeypatch, tmp_path)
     success = texts(at.success)
     assert "Importato" in success and "versione 1" in success
     assert [e.proto.page for e in at.get("page_link")] == ["qualita"]  # link to «Qualità dei dati»
-    assert read(path, "SELECT version, imported_by, file_name FROM imports") == [(1, LOCAL, "piano.xlsx")]
+    assert read(path, "SELECT version, imported_by, file_name FROM imports") == [(1, "Maria Rossi", "piano.xlsx")]
     assert read(path, "SELECT action, outcome, who FROM audit_log ORDER BY audit_id") == [
-        ("anteprima", "ok", LOCAL), ("import", "ok", LOCAL)]
+        ("anteprima", "ok", "Maria Rossi"), ("import", "ok", "Maria Rossi")]
     # the sidebar shows the new plan at once, the uploader is empty again
     assert at.sidebar.selectbox(key="sel_plan").value == read(path, "SELECT plan_id FROM plans")[0][0]
     assert "Versione 1 del piano" in texts(at.sidebar.caption)

@@ -7,7 +7,9 @@ import streamlit as st
 
 from metrics.fmt import fmt_datetime
 from store import get_db
+from store.access import AUDIT, NOT_AUTHORIZED
 from store.enti import EnteError, active_merges, list_enti, looks_alike, merge_enti, set_codice_ipa, unmerge_enti
+from ui.auth import current_principal
 from ui.common import ensure_app_navigation, plain
 from ui.identity import acting_user
 
@@ -103,6 +105,9 @@ def ipa_form(db, active: pd.DataFrame) -> None:
 
 def render() -> None:
     ensure_app_navigation()
+    if not current_principal().can(AUDIT):  # amministratore only (app.py hides the page from the others)
+        st.error(NOT_AUTHORIZED, icon=":material/block:")
+        st.stop()
     db = get_db()
     st.title("Enti")
     st.caption("Ogni ente ha una sola identità: all'importazione è riconosciuto dal Codice IPA, poi dal nome "
