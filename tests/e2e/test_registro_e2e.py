@@ -80,7 +80,8 @@ def test_same_ente_question_merge_confronto_and_registro(page, cssm_server, brow
     open_page(page, f"{url}/registro")
     rows = table_rows(page)
     assert [r["Azione"] for r in rows][:2] == ["import", "anteprima"], rows
-    assert rows[0]["Chi"] == "amministratore locale" and rows[0]["Ente"] == "CSSM" and rows[0]["Versione"] == "1"
+    # local mode: the local administrator, named by CRUSCOTTO_USER in the test server (tests/e2e/conftest.py)
+    assert rows[0]["Chi"] == "e2e" and rows[0]["Ente"] == "CSSM" and rows[0]["Versione"] == "1"
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", rows[0]["Quando"]), rows[0]
     assert rows[-1]["Azione"] == "import" and rows[-1]["Chi"] == "proprietario"   # the CLI import
     n = len(rows)
@@ -94,7 +95,7 @@ def test_same_ente_question_merge_confronto_and_registro(page, cssm_server, brow
     wait_for_app(page)
     open_page(page, f"{url}/registro")
     rows = table_rows(page)
-    assert (rows[0]["Azione"], rows[0]["Chi"]) == ("scaricamento", "amministratore locale"), rows[0]
+    assert (rows[0]["Azione"], rows[0]["Chi"]) == ("scaricamento", "e2e"), rows[0]
     assert len(rows) == n + 1, rows
     assert_no_exception(page)
     for w, h in ((1280, 720), (1440, 900)):
