@@ -221,8 +221,8 @@ def header(principal: Principal) -> Principal:
     show_flash()
     c_user, c_model = st.columns([2, 1], vertical_alignment="bottom")
     with c_user:
-        st.caption(f"Operazioni registrate a nome di **{plain(principal.name)}** ({principal.role}) nel registro "
-                   "delle attività.")
+        st.caption(f"Anteprime, importazioni, ripristini e scaricamenti sono registrati a nome di "
+                   f"**{plain(principal.name)}** ({principal.role}) nel registro delle attività.")
     with c_model:
         st.download_button("Scarica il modello vuoto", data=template_bytes,
                            file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME,
