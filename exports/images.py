@@ -1,0 +1,68 @@
+"""Plotly figures as PNG for the static exports (the Word «Relazione»): the dashboard's own figures,
+drawn by kaleido in Debian's Chromium (kaleido ≥ 1 finds ``chromium`` on the PATH, or the browser
+named in ``$BROWSER_PATH``; its own browser download is never used).
+
+One headless browser per batch of figures, started and stopped here (no browser left running in
+the server), one batch at a time (kaleido's sync server is a process-wide singleton). When no
+browser can be started the images are ``None`` and the caller says so in the document: the export
+itself never fails because of a chart.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+
+import plotly.graph_objects as go
+
+log = logging.getLogger(__name__)
+_LOCK = threading.Lock()
+BROWSERS = ("chromium", "chromium-headless-shell", "google-chrome", "chrome")
+
+
+def browser_path() -> str | None:
+    """The browser kaleido will use: ``$BROWSER_PATH`` or the first Chromium on the PATH."""
+    if os.environ.get("BROWSER_PATH"):
+        return os.environ["BROWSER_PATH"]
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def to_png(figures: list[go.Figure], width: int | list[int] = 1000, scale: float = 2.0) -> list[bytes | None]:
+    """PNG bytes of each figure (``width`` px wide, or one width per figure; its own height), drawn
+    in one browser session, or ``None`` for all when no browser can draw them."""
+    widths = list(width) if isinstance(width, (list, tuple)) else [width] * len(figures)
+    if not figures:
+        return []
+    path = browser_path()
+    if path is None:
+        log.warning("Grafici della Relazione non disponibili: nessun Chromium trovato")
+        return [None] * len(figures)
+    try:
+        import kaleido
+    except ImportError:  # pragma: no cover - pinned in requirements.txt
+        log.warning("Grafici della Relazione non disponibili: kaleido non installato")
+        return [None] * len(figures)
+    env_before = os.environ.get("BROWSER_PATH")
+    with _LOCK:
+        try:
+            os.environ["BROWSER_PATH"] = path
+            kaleido.start_sync_server(silence_warnings=True)
+            try:
+                return [kaleido.calc_fig_sync(f, opts=dict(format="png", width=w, height=f.layout.height or 400,
+                                                           scale=scale))
+                        for f, w in zip(figures, widths)]
+            finally:
+                kaleido.stop_sync_server(silence_warnings=True)
+        except Exception as exc:  # noqa: BLE001 - a chart must never break the export
+            log.warning("Grafici della Relazione non disponibili: %s", exc)
+            return [None] * len(figures)
+        finally:
+            if env_before is None:
+                os.environ.pop("BROWSER_PATH", None)
+            else:
+                os.environ["BROWSER_PATH"] = env_before
