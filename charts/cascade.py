@@ -23,8 +23,10 @@ from metrics.settings import BAND_NONE, BAND_YELLOW, DEFAULT, Settings
 
 #: Smallest drawn size (weight in percentage points), so that an objective with weight 0 stays visible.
 MIN_SIZE = 0.5
-#: Characters per line of a node label (wrapped on words, never cut to a fixed length).
-LABEL_WIDTH = 34
+#: Characters per line of a node label (wrapped on words, never cut to a fixed length). The middle
+#: column's labels (right of their nodes) and the objectives' (left of theirs) share the gap between
+#: the two columns: together they stay under half the figure's width.
+LABEL_WIDTH, MIDDLE_WIDTH = 28, 24
 
 
 def _short(text: object, n: int) -> str:
@@ -153,8 +155,8 @@ def cascade_sankey(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.
         ga, gs = groups.loc[akey], groups.loc[f"{akey}|s={s}"]
         ai = node(akey, wrap(ga["label"].removeprefix("Area "), LABEL_WIDTH, 3), ga["label"], ga["achievement"],
                   ga["band"], None)
-        si = node(f"s={s}", wrap(f"{s} · {gs['name']}", LABEL_WIDTH, 3), gs["label"], gs["achievement"], gs["band"],
-                  None)
+        si = node(f"s={s}", wrap(f"{s} · {gs['name']}", MIDDLE_WIDTH, 4), gs["label"], gs["achievement"],
+                  gs["band"], None)
         flow(ai, si, float(size[g["objective_code"]].sum()), gs["band"],
              f"{ga['label']} → {s}: {len(g)} obiettivi")
     if "u" in groups.index:
@@ -175,7 +177,7 @@ def cascade_sankey(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.
     per_col = [sum(1 for k in keys if column[k.split("=")[0].split("|")[0]] == c) for c in range(3)]
     fig = go.Figure(go.Sankey(
         arrangement="snap", valueformat=".1f", valuesuffix="%",
-        textfont=dict(color="#1a1a1a", size=12, shadow="1px 1px 2px white, -1px -1px 2px white"),
+        textfont=dict(color="#1a1a1a", size=11, shadow="1px 1px 2px white, -1px -1px 2px white"),
         node=dict(label=labels, color=colors, customdata=custom, pad=pad, thickness=16,
                   line=dict(color="white", width=0.5),
                   hovertemplate="<b>%{customdata[1]}</b><br>Raggiungimento: %{customdata[2]}"

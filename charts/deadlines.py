@@ -74,7 +74,7 @@ def deadlines_timeline(steps: pd.DataFrame, as_of: dt.date) -> go.Figure:
                                  yanchor="top", pad=dict(t=8)),
                       legend=dict(orientation="h", x=0, xanchor="left", y=1, yref="container", yanchor="top",
                                   traceorder="normal", entrywidthmode="pixels", entrywidth=0),
-                      margin=dict(t=40 + 28 * _legend_rows(len(fig.data)) + 26))
+                      showlegend=True, margin=dict(t=40 + 28 * _legend_rows(len(fig.data)) + 26))
     fig.update_layout(legend=dict(y=1 - 38 / fig.layout.height))
     return fig
 
