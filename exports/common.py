@@ -419,8 +419,24 @@ def context_line(pm: PlanMetrics, short: bool = False) -> str:
     return f"{text(c.ente)} — {text(c.titolo)} · anno {c.year} · situazione al {fmt_date(c.as_of)}"
 
 
-def build_deck(pm: PlanMetrics) -> list[Slide]:
-    """The board presentation: the fixed slides, then one slide per objective."""
+@dataclass(frozen=True)
+class Room:
+    """How much a slide holds, for splitting long tables: the «Presentazione» page at 1280×720
+    (:data:`PAGE`, budgets from its pixel measures) or the PowerPoint (:data:`POWERPOINT`: a wider
+    table under a fixed band, ``lines`` table lines per slide)."""
+    step_chars: int = 34          # characters per line of a step description
+    cascade_chars: int = 50
+    objective_chars: int = 40
+    lines: float | None = None    # fixed table lines per slide; None = computed (page)
+
+
+PAGE = Room()
+POWERPOINT = Room(step_chars=62, cascade_chars=100, objective_chars=70, lines=15.0)
+
+
+def build_deck(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
+    """The board presentation: the fixed slides, then the objectives' slides (a long objective or
+    table over several, «(segue)», as many as ``room`` needs)."""
     c, k = pm.ctx, pm.counts
     when = fmt_date(c.as_of)
     deck = [Slide(TITLE, text(c.titolo), subtitle=text(c.ente), figures=[
@@ -457,7 +473,8 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
         casc.message = "Il piano non collega gli obiettivi ad aree e obiettivi strategici: cascata non disponibile."
         deck.append(casc)
     else:
-        deck += split_table_slide(casc, table_budget(casc.title), lambda r: _lines(r[0], 50))
+        deck += split_table_slide(casc, room.lines or table_budget(casc.title),
+                                  lambda r: _lines(r[0], room.cascade_chars))
 
     # groups
     grp = Slide(GROUPS, "Raggiungimento per area e per tipo", subtitle=f"Situazione al {when}",
@@ -486,7 +503,8 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
     if objs.charts or objs.message:
         deck.append(objs)
     else:   # nothing evaluable: the table alone, over as many slides as it needs
-        deck += split_table_slide(objs, table_budget(objs.title), lambda r: _lines(r[1], 40, objs.table.clip.get(1)))
+        deck += split_table_slide(objs, room.lines or table_budget(objs.title),
+                                  lambda r: _lines(r[1], room.objective_chars, objs.table.clip.get(1)))
 
     # late and overdue
     due = pm.steps[pm.steps["due_in_year"]]
@@ -517,9 +535,9 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
         table = steps_table(pm, code, steps)
         title = f"{code} · {text(o['title'])}"
         bullets = key_notes(pm, code, steps)
-        ranges = split_rows([_lines(r[1], STEP_CHARS_PER_LINE, table.clip.get(1)) for r in table.rows],
-                            objective_budget(title, bullets, True),
-                            objective_budget(title + SEGUE, [], False)) or [(0, 0)]
+        ranges = split_rows([_lines(r[1], room.step_chars, table.clip.get(1)) for r in table.rows],
+                            room.lines or objective_budget(title, bullets, True),
+                            room.lines or objective_budget(title + SEGUE, [], False)) or [(0, 0)]
         for part, (a, b) in enumerate(ranges, start=1):
             notes = verification_notes(pm, code, steps.iloc[a:b])
             deck.append(Slide(OBJECTIVE, title + (SEGUE if part > 1 else ""), subtitle=text(o["type"]),
@@ -541,8 +559,6 @@ SLIDE_PX, LINE_PX, ROW_PADDING = 590, 21, 0.6
 TITLE_LINE_PX, TITLE_CHARS = 36, 80          # slide title (h2/h3)
 FIGURES_PX, CAPTION_PX, TABLE_HEAD_PX = 110, 26, 32
 NOTES_HEAD_PX, NOTE_LINE_PX, NOTE_CHARS = 44, 34, 70   # «Note chiave», 1.2 rem bullets
-#: Characters per line of a step description in the slide's table.
-STEP_CHARS_PER_LINE = 34
 
 
 def table_budget(title: str) -> float:

@@ -17,7 +17,7 @@ from pptx.util import Inches, Pt
 
 from charts.base import TIMING_COLORS, natural_order
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Chart, Slide, Table,
-                            SEGUE, build_deck, clip, context_line, missing, neutralize, objective_steps)
+                            POWERPOINT, SEGUE, build_deck, clip, context_line, missing, neutralize, objective_steps)
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
 
@@ -42,7 +42,7 @@ def to_pptx(pm: PlanMetrics) -> bytes:
     prs.core_properties.title = f"{pm.ctx.titolo} — monitoraggio al {fmt_date(pm.ctx.as_of)}"
     prs.core_properties.author = pm.ctx.ente
     prs.core_properties.language = "it-IT"
-    deck = build_deck(pm)
+    deck = build_deck(pm, POWERPOINT)   # its own room: a wider table, fewer «(segue)»
     footer = context_line(pm, short=True)
     by_objective = objective_steps(pm)
     for i, s in enumerate(deck, start=1):

@@ -16,7 +16,7 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
 from exports import FORMATS, export
-from exports.common import (FIXED_KINDS, FIXED_SLIDES, OBJECTIVE, OBJECTIVES, SEGUE, build_deck, export_file_name,
+from exports.common import (FIXED_KINDS, FIXED_SLIDES, OBJECTIVE, OBJECTIVES, POWERPOINT, SEGUE, build_deck, export_file_name,
                             neutralize, split_rows, steps_table, unsplit)
 from exports.docx import to_docx
 from exports.html import to_html
@@ -109,9 +109,10 @@ def test_neutralize_only_formula_prefixes():
     assert neutralize(12.5) == 12.5 and neutralize(None) is None
 
 
-def test_deck_has_fixed_slides_then_each_objective_split_with_segue(cssm, cissa):
+@pytest.mark.parametrize("room", ["page", "pptx"])
+def test_deck_has_fixed_slides_then_each_objective_split_with_segue(cssm, cissa, room):
     for m in (cssm, cissa):
-        deck = build_deck(m)
+        deck = build_deck(m) if room == "page" else build_deck(m, POWERPOINT)
         kinds = [s.kind for s in deck]
         # the fixed kinds in order (a long cascade or table over several slides), then the objectives
         assert [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k][:FIXED_SLIDES] == list(FIXED_KINDS)
@@ -161,7 +162,7 @@ def test_export_file_name_keeps_accents_and_whole_words(demo_db):
 def test_pptx_slides_charts_and_tables_match_metrics(pm):
     prs = Presentation(io.BytesIO(to_pptx(pm)))
     slides = list(prs.slides)
-    assert len(slides) == len(build_deck(pm)) == FIXED_SLIDES + len(pm.objectives)   # a small plan: no split
+    assert len(slides) == len(build_deck(pm, POWERPOINT)) == FIXED_SLIDES + len(pm.objectives)   # a small plan: no split
     assert slides[0].shapes.title.text == pm.ctx.titolo
     title_text = " ".join(sh.text_frame.text for sh in slides[0].shapes if sh.has_text_frame)
     assert pm.ctx.ente in title_text and fmt_date(pm.ctx.as_of) in title_text
@@ -227,8 +228,8 @@ def test_pptx_chart_categories_are_neutralised_in_the_embedded_workbook(pm):
 def test_pptx_of_demo_plans(cssm, cissa, demo_db):
     for m in (cssm, cissa):
         prs = Presentation(io.BytesIO(to_pptx(m)))
-        deck = build_deck(m)
-        assert len(prs.slides) == len(deck)
+        deck = build_deck(m, POWERPOINT)
+        assert len(prs.slides) == len(deck) < len(build_deck(m))      # more room than the page: fewer slides
         for sl, s in list(zip(prs.slides, deck))[1:]:     # long titles clipped, «(segue)» kept
             assert sl.shapes.title.text[:60] == s.title[:60] and sl.shapes.title.text.endswith(SEGUE) == (s.part > 1)
         (ch,) = _charts(prs.slides[[s.kind for s in deck].index(OBJECTIVES)])
@@ -236,7 +237,7 @@ def test_pptx_of_demo_plans(cssm, cissa, demo_db):
     # 003: indicators only, no step → nothing evaluable: the table alone, and a message per objective
     m = plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))
     prs = Presentation(io.BytesIO(to_pptx(m)))
-    deck = build_deck(m)
+    deck = build_deck(m, POWERPOINT)
     assert len(prs.slides) == len(deck)
     tables = [i for i, s in enumerate(deck) if s.kind == OBJECTIVES]   # 18 objectives: over several slides
     assert len(tables) >= 2 and all(not _charts(prs.slides[i]) for i in tables)

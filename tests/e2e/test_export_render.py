@@ -23,7 +23,7 @@ import pytest
 from docx import Document
 from docx.shared import Cm
 
-from exports.common import build_deck
+from exports.common import POWERPOINT, build_deck
 from exports.docx import _fixed_layout, to_docx
 from exports.pptx import to_pptx
 from metrics import make_context, plan_metrics
@@ -146,7 +146,7 @@ def test_powerpoint_has_one_wide_page_per_slide(demo_plans, tmp_path):
         f.write_bytes(to_pptx(pm))
         files.append(f)
     for pdf, pm in zip(to_pdf(files, tmp_path), demo_plans):
-        deck = build_deck(pm)
+        deck = build_deck(pm, POWERPOINT)
         sizes = page_sizes(pdf)
         assert len(sizes) == len(deck), pm.ctx.ente
         assert all(abs(w - WIDE_PT[0]) < 2 and abs(h - WIDE_PT[1]) < 2 for w, h in sizes), sizes

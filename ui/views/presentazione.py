@@ -28,6 +28,7 @@ BIG_CSS = """<style>
 [data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th { font-size: 1rem; }
 </style>"""
 ROOM_CSS = """<style>
+html { font-size: clamp(16px, 1.15vw, 22px); }   /* larger type on a larger projector (16 px at 1280) */
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"] { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding: 0.6rem 2rem 0.4rem 2rem; max-width: none; }
