@@ -19,17 +19,15 @@ import plotly.graph_objects as go
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 BROWSERS = ("chromium", "chromium-headless-shell", "google-chrome", "chrome")
+#: Longest wait for a batch of figures: a browser that starts but never answers must not hang the export.
+TIMEOUT_S = 120.0
 
 
 def browser_path() -> str | None:
-    """The browser kaleido will use: ``$BROWSER_PATH`` or the first Chromium on the PATH."""
-    if os.environ.get("BROWSER_PATH"):
-        return os.environ["BROWSER_PATH"]
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+    """The browser kaleido will use: ``$BROWSER_PATH`` or the first Chromium on the PATH (None if
+    that is not an executable file: kaleido would fail in a thread of its own and never answer)."""
+    path = os.environ.get("BROWSER_PATH") or next(filter(None, map(shutil.which, BROWSERS)), None)
+    return path if path and os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
 def to_png(figures: list[go.Figure], width: int | list[int] = 1000, scale: float = 2.0) -> list[bytes | None]:
@@ -47,22 +45,39 @@ def to_png(figures: list[go.Figure], width: int | list[int] = 1000, scale: float
     except ImportError:  # pragma: no cover - pinned in requirements.txt
         log.warning("Grafici della Relazione non disponibili: kaleido non installato")
         return [None] * len(figures)
+    result: list = []
+
+    def draw() -> None:
+        kaleido.start_sync_server(silence_warnings=True)
+        try:
+            for f, w in zip(figures, widths):
+                result.append(kaleido.calc_fig_sync(f, opts=dict(format="png", width=w,
+                                                                 height=f.layout.height or 400, scale=scale)))
+        finally:
+            kaleido.stop_sync_server(silence_warnings=True)
+
     env_before = os.environ.get("BROWSER_PATH")
     with _LOCK:
-        try:
-            os.environ["BROWSER_PATH"] = path
-            kaleido.start_sync_server(silence_warnings=True)
+        os.environ["BROWSER_PATH"] = path
+        errors: list[BaseException] = []
+
+        def run() -> None:
             try:
-                return [kaleido.calc_fig_sync(f, opts=dict(format="png", width=w, height=f.layout.height or 400,
-                                                           scale=scale))
-                        for f, w in zip(figures, widths)]
-            finally:
-                kaleido.stop_sync_server(silence_warnings=True)
-        except Exception as exc:  # noqa: BLE001 - a chart must never break the export
-            log.warning("Grafici della Relazione non disponibili: %s", exc)
-            return [None] * len(figures)
+                draw()
+            except Exception as exc:  # noqa: BLE001 - a chart must never break the export
+                errors.append(exc)
+
+        worker = threading.Thread(target=run, name="kaleido-batch", daemon=True)
+        try:
+            worker.start()
+            worker.join(TIMEOUT_S)
         finally:
             if env_before is None:
                 os.environ.pop("BROWSER_PATH", None)
             else:
                 os.environ["BROWSER_PATH"] = env_before
+        if worker.is_alive() or errors or len(result) != len(figures):
+            log.warning("Grafici della Relazione non disponibili: %s",
+                        errors[0] if errors else f"nessuna risposta dal browser entro {TIMEOUT_S:.0f} s")
+            return [None] * len(figures)
+        return result

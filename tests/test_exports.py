@@ -411,3 +411,20 @@ def test_cli_export_writes_each_format(tmp_path):
 def test_cli_export_bad_arguments_exit_2_in_italian(tmp_path, args, message):
     r = _cli("export", *args, "--db", str(tmp_path / "vuoto.duckdb"))
     assert r.returncode == 2 and r.stderr.startswith("Errore:") and message in r.stderr, r.stderr
+
+
+def test_docx_without_a_browser_says_where_the_charts_are(pm, monkeypatch):
+    """No Chromium (or a broken $BROWSER_PATH): the Relazione is still produced, quickly, with a note
+    in place of each chart (kaleido would otherwise fail in its own thread and never answer)."""
+    import exports.docx as D
+
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    t = time.perf_counter()
+    doc = Document(io.BytesIO(to_docx(pm)))
+    assert time.perf_counter() - t < 30
+    assert not doc.inline_shapes
+    assert sum(p.text == D.NO_CHART for p in doc.paragraphs) >= 2
+    sec = doc.sections[0]
+    assert sec.page_width < sec.page_height                         # A4 portrait
+    footer = sec.footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer and 'w:instr="NUMPAGES"' in footer
