@@ -12,7 +12,7 @@ from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
                             clip, export_file_name, group_frames, verification_notes)
 from metrics.settings import DEFAULT
-from ui.common import lazy_expander, metric_row, plotly, require_selection
+from ui.common import lazy_expander, metric_row, plain, plotly, require_selection
 
 Q_SLIDE = "slide"
 DOWNLOADS = {"pptx": "Scarica PowerPoint", "xlsx": "Scarica Excel", "docx": "Scarica Relazione (Word)",
@@ -123,7 +123,7 @@ def navigation(sel, i: int, n: int) -> None:
     nav = st.columns([1.2, 3, 1.4, 1.2], vertical_alignment="center")
     nav[0].button("◀ Precedente", on_click=_go, args=(-1, n), disabled=i <= 1, shortcut="Left", width="stretch")
     nav[1].caption(f"Diapositiva {i} di {n}" if room else
-                   f"Diapositiva {i} di {n} · tasti ← → per scorrere · {sel.ente} — anno {sel.year}")
+                   f"Diapositiva {i} di {n} · tasti ← → per scorrere · {plain(sel.ente)} — anno {sel.year}")
     # a button, not a toggle: a focused checkbox would swallow the ← → keys
     nav[2].button("Modalità sala", key="pres_room_btn", width="stretch", type="primary" if room else "secondary",
                   on_click=_toggle_room)
@@ -138,14 +138,14 @@ def navigation(sel, i: int, n: int) -> None:
 def _heading(title: str) -> None:
     """The slide title, without the link icon Streamlit adds to headings."""
     if len(title) > 70:
-        st.subheader(title, anchor=False)
+        st.subheader(plain(title), anchor=False)
     else:
-        st.header(title, anchor=False)
+        st.header(plain(title), anchor=False)
 
 
 def _title_slide(s) -> None:
-    st.title(s.title, anchor=False)
-    st.subheader(s.subtitle, anchor=False)
+    st.title(plain(s.title), anchor=False)
+    st.subheader(plain(s.subtitle), anchor=False)
     st.markdown("Monitoraggio del piano della performance — Consiglio di Amministrazione / Assemblea")
     _figures(s.figures, per_row=3)
 
@@ -158,12 +158,12 @@ def _achievement_slide(pm, sel, s, i: int) -> None:
     with right:
         _figures(s.figures[1:], per_row=4)
         for b in s.bullets:
-            st.info(b, icon="ℹ️")
+            st.info(plain(b), icon="ℹ️")
 
 
 def _cascade_slide(pm, sel, s, i: int) -> None:
     if s.message:
-        st.info(s.message, icon="ℹ️")
+        st.info(plain(s.message), icon="ℹ️")
     _table(s.table)
 
 
@@ -173,7 +173,7 @@ def group_figures(pm) -> list:
 
 def _groups_slide(pm, sel, s, i: int) -> None:
     if s.message:
-        st.info(s.message, icon="ℹ️")
+        st.info(plain(s.message), icon="ℹ️")
         return
     figures = pm.derived(group_figures, pm)
     for col, (title, fig) in zip(st.columns(len(figures)), figures):
@@ -183,7 +183,7 @@ def _groups_slide(pm, sel, s, i: int) -> None:
 
 def _objectives_slide(pm, sel, s, i: int) -> None:
     if s.message:
-        st.info(s.message, icon="ℹ️")
+        st.info(plain(s.message), icon="ℹ️")
     elif not s.charts:
         _table(s.table)
     else:
@@ -198,7 +198,7 @@ def _late_slide(pm, sel, s, i: int) -> None:
         plotly(pm.derived(timing_doughnut, pm.steps, height=DOUGHNUT_H), "pres_timing")
     with right:
         if s.message:
-            st.success(s.message)
+            st.success(plain(s.message))
         _table(s.table, max_rows=LATE_ROWS, cols=[0, 1, 2, 3, 6])
 
 
@@ -213,7 +213,7 @@ def slide_body(pm, sel, s, i: int) -> None:
         return
     _heading(s.title)
     if s.subtitle and s.kind != OBJECTIVE:
-        st.caption(s.subtitle)
+        st.caption(plain(s.subtitle))
     if s.kind == OBJECTIVE:
         objective_slide(pm, s, i)
     elif s.kind in SLIDE_VIEWS:
@@ -237,12 +237,12 @@ def slide_notes(pm, code: str, step_range: tuple[int, int] | None) -> list[str]:
 def objective_slide(pm, s, i: int) -> None:
     if s.part == 1:
         if s.subtitle:
-            st.caption(f"Tipo: {s.subtitle}")
+            st.caption(f"Tipo: {plain(s.subtitle)}")
         _figures(s.figures, per_row=len(s.figures))
     else:
-        st.caption(" · ".join(f"{k}: {v}" for k, v in s.figures) + f" · parte {s.part} di {s.parts}")
+        st.caption(plain(" · ".join(f"{k}: {v}" for k, v in s.figures) + f" · parte {s.part} di {s.parts}"))
     if s.message:
-        st.info(s.message, icon="ℹ️")
+        st.info(plain(s.message), icon="ℹ️")
         return
     left, right = st.columns([1.7, 1])
     with left:
