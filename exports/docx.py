@@ -76,7 +76,8 @@ def _charts(pm: PlanMetrics) -> dict[str, tuple[bytes | None, float]]:
     """The figures of the Relazione as PNG, drawn in one batch: name → (png, width in cm)."""
     figs: dict[str, tuple] = {}
     if pm.achievement is not None:
-        figs["gauge"] = (achievement_gauge(pm.achievement, title="", height=280), HALF_PX, HALF_CM)
+        gauge = achievement_gauge(pm.achievement, title="", height=280).update_layout(margin=dict(l=60, r=60))
+        figs["gauge"] = (gauge, HALF_PX, HALF_CM)
     if pm.objectives["achievement"].notna().any():
         figs["ranking"] = (objectives_ranking(pm.objectives).update_layout(margin=dict(r=50)), FULL_PX, FULL_CM)
     for title, df in group_frames(pm):
