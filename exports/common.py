@@ -424,7 +424,7 @@ class Room:
     """How much a slide holds, for splitting long tables: the «Presentazione» page at 1280×720
     (:data:`PAGE`, budgets from its pixel measures) or the PowerPoint (:data:`POWERPOINT`: a wider
     table under a fixed band, ``lines`` table lines per slide)."""
-    step_chars: int = 34          # characters per line of a step description
+    step_chars: int = 38          # characters per line of a step description
     cascade_chars: int = 50
     objective_chars: int = 40
     lines: float | None = None    # fixed table lines per slide; None = computed (page)
@@ -557,7 +557,7 @@ SEGUE = " (segue)"
 #: what each part takes. A table line is LINE_PX; a row costs its lines plus ROW_PADDING.
 SLIDE_PX, LINE_PX, ROW_PADDING = 590, 21, 0.6
 TITLE_LINE_PX, TITLE_CHARS = 36, 80          # slide title (h2/h3)
-FIGURES_PX, CAPTION_PX, TABLE_HEAD_PX = 110, 26, 32
+FIGURES_PX, CAPTION_PX, TABLE_HEAD_PX = 95, 26, 32
 NOTES_HEAD_PX, NOTE_LINE_PX, NOTE_CHARS = 44, 34, 70   # «Note chiave», 1.2 rem bullets
 
 
