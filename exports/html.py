@@ -13,7 +13,7 @@ from charts.board import group_bars, timing_doughnut
 from charts.objective import contribution_waterfall, steps_timeline
 from charts.overview import achievement_gauge, objectives_ranking
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Slide, Table,
-                            build_deck, context_line, group_frames, objective_paragraph, objective_steps, text,
+                            build_deck, unsplit, context_line, group_frames, objective_paragraph, objective_steps, text,
                             verification_notes)
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
@@ -80,7 +80,7 @@ def _table(t: Table | None) -> str:
 
 def to_html(pm: PlanMetrics) -> bytes:
     """One offline HTML page (UTF-8 bytes)."""
-    deck = build_deck(pm)
+    deck = unsplit(build_deck(pm))   # a scrolling page: one section per objective
     by_objective = objective_steps(pm)
     c = pm.ctx
     sections, links = [], []
