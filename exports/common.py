@@ -18,7 +18,7 @@ import pandas as pd
 
 from charts.base import TIMING_COLORS
 from charts.board import TIMING_NAMES, TIMING_ORDER
-from loaders.parsing import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from metrics import formulas as F
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct

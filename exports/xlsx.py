@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from exports.common import (cascade_table, fraction, group_frames, late_steps, missing, neutralize, step_weight_pct,
                             text)
-from loaders.parsing import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from metrics.engine import PlanMetrics
 
 PCT, DATE, INT, NUM = "0.0%", "DD/MM/YYYY", "#,##0", "#,##0.0"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from loaders.parsing import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date, fmt_pct
 
