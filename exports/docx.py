@@ -16,6 +16,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from exports.common import (Table, cascade_table, group_frames, group_table, il_pct, late_table, objective_paragraph,
                             objective_steps, objectives_table, plural, steps_table, text, verification_notes)
+from exports import criteria
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
 
@@ -41,7 +42,9 @@ def to_docx(pm: PlanMetrics) -> bytes:
     r.italic, r.font.color.rgb = True, RED
 
     doc.add_heading("1. Sintesi dei risultati", level=1)
-    if pm.achievement is None:
+    if pm.achievement is None and (waiting := criteria.plan_waiting_text(pm)):
+        intro = f"Al {when} il raggiungimento del piano è {waiting}: nessun obiettivo ha ancora un valore (non è 0%)."
+    elif pm.achievement is None:
         intro = (f"Al {when} il raggiungimento del piano non è calcolabile: nessun obiettivo è valutabile per il "
                  f"{c.year}.")
     else:
@@ -62,17 +65,22 @@ def to_docx(pm: PlanMetrics) -> bytes:
     if pm.slippage.get("max_delay") is not None:
         intro += (f" Il ritardo mediano è di {fmt_days(pm.slippage['median_delay'])}, il massimo di "
                   f"{fmt_days(pm.slippage['max_delay'])}.")
-    if k["verifications"] == 0:
-        intro += " Il piano non ha ancora verifiche registrate: i raggiungimenti restano a 0%."
+    if k["verifications"] == 0 and k["steps"]:
+        intro += " Il piano non ha ancora verifiche registrate: gli obiettivi sono in attesa del primo monitoraggio."
     doc.add_paragraph(intro)
     _table(doc, [["Indicatore", "Valore"],
-                 ["Raggiungimento del piano", fmt_pct(pm.achievement)],
+                 ["Raggiungimento del piano", criteria.plan_value(pm)], *criteria.summary_rows(pm),
                  ["Obiettivi valutabili", f"{k['objectives_evaluable']} su {k['objectives']}"],
                  ["Obiettivi neutralizzati", fmt_int(k["objectives_neutralized"])],
                  ["Step dell'anno", fmt_int(k["steps_due"])], ["Step completati", fmt_int(k["completed"])],
                  ["Step in ritardo", fmt_int(k["late"])], ["Step scaduti", fmt_int(k["overdue"])],
                  ["Step neutralizzati", fmt_int(k["neutralized"])], ["Step continuativi", fmt_int(k["continuous"])]],
            widths=[8, 4], numeric=(1,))
+    # «Perché questo valore» and the forecast (issue 8)
+    doc.add_heading("Perché questo valore", level=2)
+    for para in criteria.why_plan_paragraphs(pm):
+        doc.add_paragraph(para)
+    _table(doc, criteria.why_plan_table(pm), widths=[1, 7, 1.3, 1.8, 1.3, 1.3], numeric=(2, 3, 4, 5), size=8)
 
     doc.add_heading("2. Raggiungimento per obiettivo", level=1)
     _from(doc, objectives_table(pm), drop=(2,))
@@ -103,6 +111,7 @@ def to_docx(pm: PlanMetrics) -> bytes:
         steps = by_objective[code]
         doc.add_heading(f"{code} · {text(o['title'])}", level=2)
         doc.add_paragraph(objective_paragraph(pm, code, steps))
+        doc.add_paragraph(criteria.why_objective_paragraph(pm, code))   # «Perché questo valore»
         st = steps_table(pm, code, steps)
         if st.rows:
             _from(doc, st, size=8)
@@ -115,6 +124,7 @@ def to_docx(pm: PlanMetrics) -> bytes:
         p = doc.add_paragraph()
         r = p.add_run("[Commento del responsabile: da completare]")
         r.italic, r.font.color.rgb = True, RED
+    criteria.add_criteria_section(doc, pm, _table, 6)   # «Criteri di misurazione», from the profile
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

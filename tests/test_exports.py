@@ -182,17 +182,24 @@ def test_pptx_chart_categories_are_neutralised_in_the_embedded_workbook(pm):
 
 
 def test_pptx_of_demo_plans(cssm, cissa, demo_db):
-    for m in (cssm, cissa):
-        prs = Presentation(io.BytesIO(to_pptx(m)))
-        assert len(prs.slides) == FIXED_SLIDES + len(m.objectives)
-        (ch,) = _charts(prs.slides[4])
-        assert ch.plots[0].series[0].values == pytest.approx(tuple(_pct(a) for a in m.objectives["achievement"]))
-    # 003: indicators only, no step → nothing evaluable: the table alone, and a message per objective
+    prs = Presentation(io.BytesIO(to_pptx(cissa)))
+    assert len(prs.slides) == FIXED_SLIDES + len(cissa.objectives)
+    (ch,) = _charts(prs.slides[4])
+    assert ch.plots[0].series[0].values == pytest.approx(tuple(_pct(a) for a in cissa.objectives["achievement"]))
+    # 000: never verified (spec revision 2) → no value, never a 0% bar: the table says it is waiting
+    prs = Presentation(io.BytesIO(to_pptx(cssm)))
+    assert len(prs.slides) == FIXED_SLIDES + len(cssm.objectives)
+    assert not _charts(prs.slides[4]) and {r[3] for r in _table_rows(_tables(prs.slides[4])[0])[1:]} == {
+        "in attesa del primo monitoraggio"}
+    assert not _charts(prs.slides[1])   # no 0% doughnut either
+    assert "in attesa del primo monitoraggio" in " ".join(
+        sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame)
+    # 003: indicators only, no step, no value yet → «valori non ancora rilevati» (was «non valutabile»)
     m = plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))
     prs = Presentation(io.BytesIO(to_pptx(m)))
     assert len(prs.slides) == FIXED_SLIDES + len(m.objectives)
     assert not _charts(prs.slides[4]) and {r[3] for r in _table_rows(_tables(prs.slides[4])[0])[1:]} == {
-        "non valutabile"}
+        "valori non ancora rilevati"}
     texts = " ".join(sh.text_frame.text for sh in prs.slides[FIXED_SLIDES].shapes if sh.has_text_frame)
     assert "non ha step" in texts and "indicatori" in texts
 

@@ -3,7 +3,6 @@ import streamlit as st
 
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
 from metrics.fmt import fmt_int, fmt_pct
-from metrics.settings import DEFAULT
 from ui.common import (PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plan_page, plotly, serialised_once,
                        show_table)
 
@@ -56,10 +55,10 @@ def notices(pm) -> None:
         st.info("Il piano non contiene step: gli obiettivi non sono valutabili (grigio) e la gerarchia si ferma agli "
                 "obiettivi.", icon="ℹ️")
     elif pm.counts["verifications"] == 0:
-        st.info("Questo piano non ha ancora verifiche: i raggiungimenti sono a 0% (rosso) finché non si carica un "
-                "foglio con il monitoraggio.", icon="ℹ️")
-    st.caption(f"Colore = raggiungimento: verde da {fmt_pct(DEFAULT.green_from, 0)}, giallo da "
-               f"{fmt_pct(DEFAULT.yellow_from, 0)}, rosso sotto, grigio = non valutabile nell'anno (n.v.). Un "
+        st.info("Questo piano non ha ancora verifiche: gli obiettivi sono «in attesa del primo monitoraggio» (grigio, "
+                "non 0%) finché non si carica un foglio con il monitoraggio.", icon="ℹ️")
+    st.caption(f"Colore = raggiungimento: verde da {fmt_pct(pm.profile.green_from, 0)}, giallo da "
+               f"{fmt_pct(pm.profile.yellow_from, 0)}, rosso sotto, grigio = non valutabile nell'anno (n.v.). Un "
                "obiettivo collegato a più obiettivi strategici compare sotto ciascuno e conta per intero in ognuno "
                "(regola 4).")
 

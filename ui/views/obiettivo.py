@@ -3,9 +3,11 @@ import pandas as pd
 import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
-from metrics.fmt import fmt_pct
+from metrics.explain import objective_value_text
+from metrics.fmt import fmt_num, fmt_pct
 from ui.common import metric_row, plan_page, plotly, show_table
 from ui.state import Q_OBJECTIVE
+from ui.views import measure
 
 STEP_COLS = {
     "code": ("Step", None), "description": ("Descrizione", None), "deadline_raw": ("Termine (come scritto)", None),
@@ -83,8 +85,9 @@ def render() -> None:
     o = v["o"]
     st.header(f"{code} · {o['title']}")
     metric_row([
-        ("Raggiungimento", fmt_pct(o["achievement"]) if o["evaluable"] and not o["neutralized"] else o["status"],
+        ("Raggiungimento", objective_value_text(o),
          "Σ peso anno × raggiungimento degli step dell'anno (regola 2)"),
+        ("Punteggio", fmt_num(o["score"]), f"Regola 9, sistema di misurazione {pm.profile_label}"),
         ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
         ("Stato", o["status"], None),
         ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
@@ -92,6 +95,7 @@ def render() -> None:
     with st.expander("Scheda dell'obiettivo", expanded=True):
         st.markdown(v["details"])
 
+    measure.objective_why(pm, code)
     st.subheader("Step")
     show_table(v["steps"], STEP_COLS, key=f"steps_table_{code}", memo=pm)
     left, right = st.columns(2)

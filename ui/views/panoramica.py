@@ -2,13 +2,15 @@
 import streamlit as st
 
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
-from metrics.fmt import fmt_int, fmt_pct
-from metrics.settings import DEFAULT
+from metrics.fmt import fmt_int
+from metrics.explain import plan_value_text
 from ui.common import metric_row, plan_page, plotly, show_table
+from ui.views import measure
 
 OBJ_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
-    "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None), "band": ("Fascia", None),
+    "achievement": ("Raggiungimento", "pct"), "score": ("Punteggio", "num"), "status": ("Stato", None),
+    "band": ("Fascia", None),
     "late": ("In ritardo", "int"), "overdue": ("Scaduti", "int"),
 }
 RISK_COLS = {
@@ -30,9 +32,10 @@ def render() -> None:
     c = pm.counts
     left, right = st.columns([1, 2])
     with left:
-        st.metric("Raggiungimento del piano", fmt_pct(pm.achievement),
+        st.metric("Raggiungimento del piano", plan_value_text(pm),
                   help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3).")
-        plotly(pm.derived(achievement_gauge, pm.achievement, DEFAULT, "", 220), "gauge")
+        plotly(measure.plan_gauge(pm, achievement_gauge, "", 220), "gauge")
+        measure.score_and_profile(pm)
     with right:
         metric_row([
             ("Obiettivi", fmt_int(c["objectives"]), f"{c['objectives_evaluable']} valutabili nell'anno"),
@@ -47,12 +50,15 @@ def render() -> None:
             ("Verifiche", fmt_int(c["verifications"]), None),
         ])
         if c["verifications"] == 0:
-            st.info("Questo piano non ha ancora verifiche: i raggiungimenti sono a 0% finché non si carica un "
-                    "foglio con il monitoraggio (foglio «Verifiche»).", icon="ℹ️")
+            st.info("Questo piano non ha ancora verifiche: gli obiettivi sono «in attesa del primo monitoraggio» "
+                    "(nessun valore, non 0%) finché non si carica un foglio con il monitoraggio (foglio «Verifiche»).",
+                    icon="ℹ️")
+    measure.forecast_block(pm)
+    measure.plan_why(pm)
 
     st.subheader("Obiettivi")
     st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
-    plotly(pm.derived(objectives_ranking, pm.objectives), "ranking", sel, clickable=True)
+    plotly(measure.plan_ranking(pm, objectives_ranking), "ranking", sel, clickable=True)
     show_table(f["objs"], OBJ_COLS, key="obj_table", objective_col="code", sel=sel, memo=pm)
 
     st.subheader("Punti a rischio")

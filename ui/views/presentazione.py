@@ -11,8 +11,8 @@ from charts.overview import achievement_gauge, objectives_ranking
 from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
                             export_file_name, group_frames, verification_notes)
-from metrics.settings import DEFAULT
 from ui.common import lazy_expander, metric_row, plotly, require_selection
+from ui.views import measure
 
 Q_SLIDE = "slide"
 DOWNLOADS = {"pptx": "Scarica PowerPoint", "xlsx": "Scarica Excel", "docx": "Scarica Relazione (Word)",
@@ -137,8 +137,7 @@ def slide_body(pm, sel, s, i: int) -> None:
     if s.kind == ACHIEVEMENT:
         left, right = st.columns([1, 1.4])
         with left:
-            plotly(pm.derived(achievement_gauge, pm.achievement, DEFAULT, "Raggiungimento del piano", 360),
-                   "pres_gauge")
+            plotly(measure.plan_gauge(pm, achievement_gauge, "Raggiungimento del piano", 360), "pres_gauge")
         with right:
             _figures(s.figures[1:], per_row=3)
             for b in s.bullets:
