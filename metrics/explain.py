@@ -43,6 +43,14 @@ def plan_waiting_text(pm: Any) -> str | None:
     return None
 
 
+def group_waiting_text(objectives: pd.DataFrame) -> str | None:
+    """Why a group (area, strategic objective) has no value: its objectives all wait for their first value."""
+    st = set(objectives["status"]) if len(objectives) else set()
+    if st and st <= {OBJ_WAITING_VALUES, OBJ_NOT_MONITORED}:
+        return WAITING_VALUES if OBJ_NOT_MONITORED not in st else WAITING_FIRST_MONITORING
+    return None
+
+
 def plan_value_text(pm: Any) -> str:
     return plan_waiting_text(pm) or fmt_pct(pm.achievement)
 

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
+from metrics.explain import group_waiting_text
 from metrics.fmt import fmt_int, fmt_pct
 from ui.common import (PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plan_page, plotly, serialised_once,
                        show_table)
@@ -119,7 +120,7 @@ def render() -> None:
     key = st.selectbox("Area o obiettivo strategico", keys, key="cascade_detail", format_func=v["labels"].get)
     g, objs = pm.derived(group_detail, pm, key)
     metric_row([
-        ("Raggiungimento", fmt_pct(g["achievement"], empty="non valutabile"),
+        ("Raggiungimento", fmt_pct(g["achievement"], empty=group_waiting_text(objs) or "non valutabile"),
          "Media dei raggiungimenti degli obiettivi collegati pesata sui loro pesi (regola 4)"),
         ("Obiettivi", fmt_int(len(objs)), None),
     ])
