@@ -227,10 +227,11 @@ def _pct(text: str) -> float:
 
 _CHOICES = {
     "neutralized": {"escludi": NEUTRALIZED_EXCLUDE, "esclusi": NEUTRALIZED_EXCLUDE, "raggiunto": NEUTRALIZED_ACHIEVED,
-                    "raggiunti": NEUTRALIZED_ACHIEVED},
+                    "raggiunti": NEUTRALIZED_ACHIEVED, "contati": NEUTRALIZED_ACHIEVED},
     "scoring": {"grezzo": SCORING_RAW, "fasce": SCORING_BANDS, "afasce": SCORING_BANDS, "lineare": SCORING_LINEAR,
                 "lineareconsoglia": SCORING_LINEAR},
-    "plan_score": {"media": PLAN_SCORE_MEAN, "piano": PLAN_SCORE_FROM_ACHIEVEMENT},
+    "plan_score": {"media": PLAN_SCORE_MEAN, "piano": PLAN_SCORE_FROM_ACHIEVEMENT,
+                   "punteggiodelraggiungimento": PLAN_SCORE_FROM_ACHIEVEMENT},
 }
 
 

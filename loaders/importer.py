@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from loaders import profile_sheet
 from loaders.parsing import strip_accents
 from loaders.problems import Problem, ProblemList
 from loaders.validate import TABLE_COLUMNS, ParsedPlan, validate_workbook
@@ -151,6 +152,8 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
                 cur.unregister(view)
         cur.execute("UPDATE plans SET current_import_id = ? WHERE plan_id = ?", [import_id, plan_id])
         _audit(cur, user, "import", plan_id, import_id, f"{file_name} (versione {version}, SHA-256 {sha[:12]}…)")
+        profile_sheet.store(cur, parsed.profile, meta["ente"], range(meta["anno_inizio"], meta["anno_fine"] + 1), user,
+                            plan_id)
     return plan_id, import_id, version
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from domain import status as S
 from loaders import parsing as P
+from loaders import profile_sheet
 from loaders.problems import Problem, ProblemList
 from loaders.spec import PLAN_FIELDS, SHEET_BY_KEY, SHEETS, HeaderMap, SheetSpec, find_header, match_sheet
 from loaders.workbook import check_archive, read_rows
@@ -42,7 +43,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 }
 
 
-IGNORED_SHEETS = {"istruzioni", "leggimi", "note"}
+IGNORED_SHEETS = {"istruzioni", "leggimi", "note", "sistemadimisurazione"}   # the last: loaders/profile_sheet.py
 
 
 @dataclass
@@ -50,6 +51,7 @@ class ParsedPlan:
     meta: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: ProblemList = field(default_factory=ProblemList)
+    profile: Any = None   # domain.profile.Profile of the optional sheet «Sistema di misurazione»
 
     @property
     def ok(self) -> bool:
@@ -629,6 +631,7 @@ def validate_rows(raw: dict[str, list[list]]) -> ParsedPlan:
     if "plan" in sheets:
         v.plan(sheets["plan"])
     result.meta = v.meta
+    result.profile = profile_sheet.parse(raw, v.problems)
     if "objectives" not in sheets or "steps" not in sheets:
         return result
     areas = v.areas(sheets.get("areas"))
