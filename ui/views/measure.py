@@ -89,3 +89,15 @@ def objective_why(pm, code: str) -> None:
             show_table(df, STEP_COLS, key=f"why_obj_table_{code}", memo=pm)
             st.markdown("**Slittamenti: su che cosa si basano** (data di completamento, limiti delle verifiche)")
             show_table(pm.derived(_slip_frame, pm, code), SLIP_COLS, key=f"why_slip_{code}", memo=pm)
+
+
+def forecast_slide(pm, s) -> None:
+    """The Presentazione's «Previsione a fine anno» slide: figures, the objectives' ranges, the method."""
+    for col, (label, value) in zip(st.columns(len(s.figures)), s.figures):
+        col.metric(label, value)
+    plotly(pm.derived(_forecast_objectives_figure, pm), "pres_forecast")
+    st.caption(s.bullets[0] if s.bullets else "")
+
+
+def _forecast_objectives_figure(pm):
+    return forecast_figure(pm.achievement, pm.forecast, pm.objectives)

@@ -11,6 +11,7 @@ from charts.overview import achievement_gauge, objectives_ranking
 from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
                             export_file_name, group_frames, verification_notes)
+from exports.criteria import FORECAST
 from ui.common import lazy_expander, metric_row, plotly, require_selection
 from ui.views import measure
 
@@ -161,7 +162,7 @@ def slide_body(pm, sel, s, i: int) -> None:
             _table(s.table)
         else:
             st.caption("Clic su una barra per aprire l'obiettivo.")
-            plotly(pm.derived(objectives_ranking, pm.objectives), "pres_ranking", sel, clickable=True)
+            plotly(measure.plan_ranking(pm, objectives_ranking), "pres_ranking", sel, clickable=True)
     elif s.kind == LATE:
         _figures(s.figures)
         left, right = st.columns([1, 2])
@@ -173,6 +174,8 @@ def slide_body(pm, sel, s, i: int) -> None:
             _table(s.table, max_rows=12, cols=[0, 1, 2, 3, 6])
     elif s.kind == OBJECTIVE:
         objective_slide(pm, s, i)
+    elif s.kind == FORECAST:   # «Previsione a fine anno» (issue 8)
+        measure.forecast_slide(pm, s)
 
 
 def objective_slide(pm, s, i: int) -> None:
