@@ -100,12 +100,16 @@ def presets_comparison(table: pd.DataFrame, height: int | None = None) -> go.Fig
         return empty_figure("Nessun obiettivo con un valore da confrontare")
     fig = go.Figure()
     palette = ["#1f4e79", "#ef6c00", "#2e7d32", "#6a1b9a"]
-    labels = [f"{c} · {str(t)[:40]}" for c, t in zip(table["code"], table["title"])]
+    labels = [f"Obiettivo {c}" for c in table["code"]]
     for i, p in enumerate(presets):
         fig.add_trace(go.Bar(x=labels, y=table[p], name=p, marker_color=palette[i % len(palette)],
-                             text=[fmt_num(v) if pd.notna(v) else "" for v in table[p]], textposition="outside",
-                             hovertemplate="%{x}<br>" + p + ": %{y:.1f} punti<extra></extra>"))
-    fig.update_yaxes(range=[0, 112], title="punti")
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return style(fig, height or 380, "Punteggio degli obiettivi per profilo")
+                             text=[fmt_num(v, 0) if pd.notna(v) else "" for v in table[p]], textposition="outside",
+                             textfont=dict(size=11), customdata=[str(t)[:90] for t in table["title"]],
+                             hovertemplate="%{x}: %{customdata}<br>" + p + ": %{y:.1f} punti<extra></extra>"))
+    fig.update_yaxes(range=[0, 115], title="punti")
+    fig.update_xaxes(title=None, tickangle=0)
+    fig.update_layout(barmode="group", bargroupgap=0.08, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    fig = style(fig, height or 380, "Punteggio degli obiettivi per profilo")
+    fig.update_layout(margin=dict(t=90))
+    return fig
 

@@ -345,8 +345,6 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     w = objectives.set_index("code")["weight_counted_pct"]
     steps["objective_weight_pct"] = steps["objective_code"].map(w).fillna(0.0)
     steps["points_at_risk"] = F.points_at_risk(steps["year_weight"], steps["objective_weight_pct"], steps["achievement"])
-    steps.loc[~steps["verified"] & ~steps["objective_code"].map(objectives.set_index("code")["monitored"]).fillna(False)
-              .astype(bool), "points_at_risk"] = 0.0
     achievement = F.weighted_mean(objectives["achievement"], objectives["weight_eff"])
     strategic, areas = F.cascade(objectives, t["links"], t["strategic"], t["areas"])
     for df in (strategic, areas):

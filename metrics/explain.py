@@ -25,6 +25,19 @@ def waiting_text(status: str) -> str | None:
     return {OBJ_NOT_MONITORED: WAITING_FIRST_MONITORING, OBJ_WAITING_VALUES: WAITING_VALUES}.get(status)
 
 
+#: The short form for a KPI tile (the long one goes in its help and next to it).
+WAITING_SHORT = "in attesa"
+
+
+def metric_value_text(value: Any, status_or_waiting: str | None) -> tuple[str, str | None]:
+    """(value for a KPI tile, help addition): a percentage, or «in attesa» with the full reason."""
+    w = waiting_text(status_or_waiting) or (status_or_waiting if status_or_waiting in (
+        WAITING_FIRST_MONITORING, WAITING_VALUES) else None)
+    if w:
+        return WAITING_SHORT, w
+    return fmt_pct(value), None
+
+
 def objective_value_text(o: Any) -> str:
     """An objective's achievement as shown: «83,5%», or why there is no percentage."""
     w = waiting_text(o["status"])

@@ -81,13 +81,16 @@ def test_obiettivo_explains_its_value(monkeypatch, cissa_db):
 def test_plan_without_verifications_waits_in_grey(monkeypatch, demo_db):
     pid = plan_id_by_file(demo_db, "000_")
     at = open_app(monkeypatch, demo_db.path, PANORAMICA, piano=pid)
-    assert metrics_of(at)["Raggiungimento del piano"] == "in attesa del primo monitoraggio"
+    tile = next(m for m in at.metric if m.label == "Raggiungimento del piano")
+    assert tile.value == "in attesa" and "in attesa del primo monitoraggio" in tile.help
+    assert "Punti a rischio: in attesa del primo monitoraggio." in texts(at)   # not «tutti raggiunti»
     gauge = next(c for c in at.get("plotly_chart") if c.key == "gauge")
     assert "in attesa del primo monitoraggio" in gauge.proto.spec and "#e0e0e0" in gauge.proto.spec
     ranking = next(c for c in at.get("plotly_chart") if c.key == "ranking")
     assert "in attesa del primo monitoraggio" in ranking.proto.spec
     at = open_app(monkeypatch, demo_db.path, OBIETTIVO, piano=pid)
-    assert metrics_of(at)["Raggiungimento"] == "in attesa del primo monitoraggio"
+    assert metrics_of(at)["Raggiungimento"] == "in attesa"
+    assert "Raggiungimento: in attesa del primo monitoraggio" in texts(at)
 
 
 def test_presentazione_has_the_forecast_slide_at_an_intermediate_check(monkeypatch, cissa_db):

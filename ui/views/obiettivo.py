@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
-from metrics.explain import objective_value_text
+from metrics.explain import metric_value_text, objective_value_text, waiting_text
 from metrics.fmt import fmt_num, fmt_pct
 from ui.common import metric_row, plan_page, plotly, show_table
 from ui.state import Q_OBJECTIVE
@@ -60,6 +60,13 @@ def objective_view(pm, code: str) -> dict:
     }
 
 
+def _value(o) -> tuple[str, str]:
+    value, waiting = metric_value_text(o["achievement"], o["status"])
+    if waiting is None and (pd.isna(o["achievement"]) or not o["evaluable"]):
+        value = objective_value_text(o)
+    return value, "Σ peso anno × raggiungimento degli step dell'anno (regola 2)" + (f". Ora: {waiting}." if waiting else "")
+
+
 def objective_choices(pm) -> tuple[list[str], dict[str, str]]:
     codes = [str(c) for c in pm.objectives["code"]]
     return codes, dict(zip(codes, pm.objectives["title"]))
@@ -85,13 +92,14 @@ def render() -> None:
     o = v["o"]
     st.header(f"{code} · {o['title']}")
     metric_row([
-        ("Raggiungimento", objective_value_text(o),
-         "Σ peso anno × raggiungimento degli step dell'anno (regola 2)"),
+        ("Raggiungimento", *_value(o)),
         ("Punteggio", fmt_num(o["score"]), f"Regola 9, sistema di misurazione {pm.profile_label}"),
         ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
         ("Stato", o["status"], None),
         ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
     ])
+    if waiting := waiting_text(o["status"]):
+        st.caption(f":gray[**Raggiungimento: {waiting}** (nessun valore, non 0%)]")
     with st.expander("Scheda dell'obiettivo", expanded=True):
         st.markdown(v["details"])
 

@@ -3,7 +3,7 @@ import streamlit as st
 
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
 from metrics.fmt import fmt_int
-from metrics.explain import plan_value_text
+from metrics.explain import metric_value_text, plan_waiting_text
 from ui.common import metric_row, plan_page, plotly, show_table
 from ui.views import measure
 
@@ -32,8 +32,10 @@ def render() -> None:
     c = pm.counts
     left, right = st.columns([1, 2])
     with left:
-        st.metric("Raggiungimento del piano", plan_value_text(pm),
-                  help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3).")
+        value, waiting = metric_value_text(pm.achievement, plan_waiting_text(pm))
+        st.metric("Raggiungimento del piano", value,
+                  help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3)."
+                  + (f" Ora: {waiting} (nessun valore, non 0%)." if waiting else ""))
         plotly(measure.plan_gauge(pm, achievement_gauge, "", 220), "gauge")
         measure.score_and_profile(pm)
     with right:
@@ -64,5 +66,8 @@ def render() -> None:
     st.subheader("Punti a rischio")
     st.caption("Step aperti o in ritardo ordinati per i punti che costano al piano: peso anno × peso obiettivo × "
                "quota mancante. La somma è ciò che manca al 100% del piano.")
+    if waiting := plan_waiting_text(pm):   # nothing measured yet: nothing is «at risk» nor «all achieved»
+        st.info(f"Punti a rischio: {waiting}.", icon="ℹ️")
+        return
     plotly(pm.derived(risk_points, pm.steps), "risk", sel, clickable=True)
     show_table(f["risk"], RISK_COLS, key="risk_table", objective_col="objective_code", sel=sel, memo=pm)
