@@ -102,6 +102,8 @@ def import_bytes(db: Database, data: bytes, file_name: str, user: str | None = N
     result.message = (f"Importato «{parsed.meta['titolo']}» ({parsed.meta['ente']}) come versione {version}: "
                       f"{c['obiettivi']} obiettivi, {c['step']} step, {c['verifiche']} verifiche, "
                       f"{c['indicatori']} indicatori, {c['personale']} righe di personale, {c['avvisi']} avvisi.")
+    if parsed.profile is not None:
+        result.message += f" Sistema di misurazione del foglio: «{parsed.profile.name}»."
     return result
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from domain.profile import NEUTRALIZED_ACHIEVED, Profile
+from loaders.parsing import normalize_status
 from domain.status import (OBJ_NEUTRALIZED, OBJ_NOT_EVALUABLE, OBJ_NOT_MONITORED, OBJ_WAITING_VALUES,
                            STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NEUTRALIZED, STATUS_UNVERIFIED)
 from metrics import formulas as F
@@ -184,13 +185,31 @@ def _load(db: Database, import_id: int, as_of: dt.date) -> dict[str, pd.DataFram
     }
     t["latest"] = db.df("""
         SELECT objective_code, step_code, verified_on, status, status_raw, achievement, completed_on, new_deadline,
-               note, row_no AS verification_row
+               note, row_no AS verification_row, not_attributable
         FROM (SELECT *, row_number() OVER (PARTITION BY objective_code, step_code
                                            ORDER BY verified_on DESC NULLS LAST, row_no DESC) AS rn
               FROM verifications WHERE import_id = ? AND (verified_on IS NULL OR verified_on <= ?))
         WHERE rn = 1""", [import_id, as_of])
     t["all_verifications"] = q("SELECT * EXCLUDE (import_id) FROM verifications WHERE import_id = ? ORDER BY row_no")
+    for k in ("latest", "all_verifications"):
+        t[k] = _current_statuses(t[k])
+    t["latest"] = t["latest"].drop(columns=["not_attributable"])
     return t
+
+
+def _current_statuses(v: pd.DataFrame) -> pd.DataFrame:
+    """The status of each verification under the current Stato rule (spec revision 2): versions imported
+    under an earlier rule keep their raw text, so their figures follow the rule without a re-import.
+    Verifications without a Stato text keep the status the importer derived from the Raggiungimento."""
+    if v.empty or "status_raw" not in v:
+        return v
+    raw = v["status_raw"]
+    has = raw.notna()
+    if not has.any():
+        return v
+    v = v.copy()
+    v.loc[has, "status"] = [normalize_status(r, bool(n)) for r, n in zip(raw[has], v.loc[has, "not_attributable"])]
+    return v
 
 
 def _to_date(s: pd.Series) -> pd.Series:

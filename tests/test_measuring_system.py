@@ -149,6 +149,15 @@ def test_monitored_objective_counts_its_unverified_steps_at_zero(db):
     assert pm.achievement == pytest.approx(50.0)   # B leaves the mean instead of counting 0%
 
 
+def test_versions_imported_under_the_old_stato_rule_follow_the_new_one(cissa_db):
+    """The raw Stato text is kept: a database imported before revision 2 computes with the new rule."""
+    with cissa_db.transaction() as cur:   # what the first rule stored for «Obiettivo raggiunto e … in itinere»
+        cur.execute("UPDATE verifications SET status = 'in corso' WHERE step_code = '2.4'")
+    pm = plan_metrics(cissa_db, 1)
+    assert pm.steps.set_index("code").loc["2.4", "status"] == STATUS_ACHIEVED
+    assert pm.achievement == pytest.approx(90.5333, abs=1e-3)
+
+
 # ----------------------------------------------------------------------------- rule 8: forecast
 def test_forecast_at_31_08_brackets_the_actual_year_end_figure(demo_db, cissa):
     """Validation on real data: CISSA's forecast at 31/08/2023 against the same plan at 31/12/2023."""
@@ -268,6 +277,7 @@ def test_workbook_sheet_sets_the_profile_and_bad_values_refuse_the_import(db):
                                           ["Continuativo in corso", "90%"]])
     res = import_bytes(db, xlsx(data), "p.xlsx", user="ufficio")
     assert res.ok and not [w for w in res.problems.warnings if "non previsto" in w.message]
+    assert "Sistema di misurazione del foglio: «Lineare con soglia 60% (personalizzato)»" in res.message
     pm = plan_metrics(db, 1)
     assert pm.profile.scoring == "lineare" and pm.profile.continuous_in_progress == 90.0
     assert pm.profile_version == 1 and pm.profile.name == "Lineare con soglia 60% (personalizzato)"
