@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 NEUTRALIZED_EXCLUDE, NEUTRALIZED_ACHIEVED = "escludi", "raggiunto"
@@ -235,7 +235,7 @@ _CHOICES = {
 }
 
 
-def _parse_value(fname: str, kind: str, raw: Any) -> Any:
+def parse_value(fname: str, kind: str, raw: Any) -> Any:
     if kind == "pct":
         return _pct(raw) if not isinstance(raw, (int, float)) else (float(raw) * 100.0 if 0 < raw < 1 else float(raw))
     if kind == "num":
@@ -285,7 +285,7 @@ def from_fields(rows: list[tuple[Any, Any]]) -> tuple[Profile | None, list[str]]
             continue
         f, label, kind = hit
         try:
-            changes[f] = _parse_value(f, kind, valore)
+            changes[f] = parse_value(f, kind, valore)
         except (ValueError, TypeError):
             errors.append(f"«{label}»: valore «{valore}» non valido")
     if errors:

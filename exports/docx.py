@@ -18,7 +18,7 @@ from exports.common import (Table, cascade_table, group_frames, group_table, il_
                             objective_steps, objectives_table, plural, steps_table, text, verification_notes)
 from exports import criteria
 from metrics.engine import PlanMetrics
-from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
+from metrics.fmt import fmt_date, fmt_days, fmt_int
 
 DRAFT = "BOZZA"
 BLUE = RGBColor(0x1F, 0x4E, 0x79)

@@ -11,7 +11,8 @@ import sys
 import pandas as pd
 import pytest
 
-from domain.profile import FASCE, LINEARE, PREDEFINITO, PRESETS, Profile, ProfileError, from_fields, sheet_rows, validate
+from domain.profile import (FASCE, LINEARE, PREDEFINITO, PRESETS, Profile, ProfileError, from_fields, sheet_rows,
+                            validate)
 from domain.status import STATUS_ACHIEVED
 from loaders import import_bytes, import_file
 from metrics import formulas as F

@@ -9,7 +9,7 @@ import streamlit as st
 
 from charts.measure import presets_comparison
 from domain.profile import (DESCRIPTIONS, LABELS, NEUTRALIZED_LABELS, PLAN_SCORE_LABELS, PRESET_DESCRIPTIONS, PRESETS,
-                            SCORING_LABELS, Profile, ProfileError, _parse_value, describe, fmt_bands, validate)
+                            SCORING_LABELS, Profile, ProfileError, parse_value, describe, fmt_bands, validate)
 from metrics import plan_metrics
 from metrics.explain import objective_value_text, plan_value_text
 from metrics.fmt import fmt_date, fmt_num
@@ -28,8 +28,8 @@ def who() -> str:
     return str(st.session_state.get("utente") or st.session_state.get("user") or "utente del cruscotto")
 
 
-def comparison(sel, profiles: tuple[Profile, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(plan figures, objective scores) of the current plan under each profile."""
+def comparison(sel, profiles: tuple[Profile, ...]):
+    """(plan figures, objective scores, chart) of the current plan under each profile (once per data version)."""
     plan_rows, obj = [], None
     for p in profiles:
         pm = plan_metrics(sel.db, sel.plan_id, sel.import_id, sel.year, sel.as_of, profile=p)
@@ -40,7 +40,7 @@ def comparison(sel, profiles: tuple[Profile, ...]) -> tuple[pd.DataFrame, pd.Dat
         obj = col if obj is None else obj.merge(col, on=["code", "title"])
         if p is profiles[0]:
             obj.insert(2, "Raggiungimento", [objective_value_text(o) for _, o in pm.objectives.iterrows()])
-    return pd.DataFrame(plan_rows), obj
+    return pd.DataFrame(plan_rows), obj, presets_comparison(obj.drop(columns=["Raggiungimento"]))
 
 
 def _profile_form(base: Profile, key: str) -> tuple[Profile | None, list[str]]:
@@ -67,7 +67,7 @@ def _profile_form(base: Profile, key: str) -> tuple[Profile | None, list[str]]:
     bands = cols[1].text_input(LABELS["score_bands"], fmt_bands(base.score_bands), key=f"prof_bands_{key}",
                                help=DESCRIPTIONS["score_bands"])
     try:
-        changes["score_bands"] = _parse_value("score_bands", "bands", bands)
+        changes["score_bands"] = parse_value("score_bands", "bands", bands)
     except ValueError:
         errors.append(f"«{LABELS['score_bands']}»: «{bands}» non valido (es. 0→0; 50→50; 75→75; 100→100)")
     if errors:
@@ -96,7 +96,7 @@ def render() -> None:
     presets = tuple(PRESETS.values())
     shown = presets if stored.profile.key in PRESETS and stored.profile.same_params(PRESETS[stored.profile.key]) \
         else presets + (stored.profile,)
-    plan_df, obj_df = comparison(sel, shown)
+    plan_df, obj_df, chart = pm.derived(comparison, sel, shown)
     cols = st.columns(len(shown))
     for col, p, (_, row) in zip(cols, shown, plan_df.iterrows()):
         with col.container(border=True):
@@ -104,7 +104,7 @@ def render() -> None:
             st.metric("Punteggio del piano", row["Punteggio del piano"])
             st.caption(f"Raggiungimento {row['Raggiungimento del piano']} · "
                        + PRESET_DESCRIPTIONS.get(p.key, "Profilo personalizzato dell'ente."))
-    plotly(presets_comparison(obj_df.drop(columns=["Raggiungimento"])), "presets_chart")
+    plotly(chart, "presets_chart")
     show_table(obj_df, {"code": ("Codice", None), "title": ("Obiettivo", None),
                         "Raggiungimento": ("Raggiungimento", None),
                         **{p.name: (f"Punti · {p.name}", "num") for p in shown}}, key="presets_table")
