@@ -133,3 +133,24 @@ def add_criteria_section(doc: Any, pm: PlanMetrics, table_fn: Any, number: int) 
     for para in criteria_paragraphs(pm):
         doc.add_paragraph(para)
     table_fn(doc, criteria_rows(pm), widths=[4, 3.5, 8], size=8)
+
+
+# ----------------------------------------------------------------------------- figures (HTML report)
+def gauge(pm: PlanMetrics, gauge_builder: Any, height: int):
+    """The plan gauge, or the grey «in attesa» gauge when nothing has a value yet."""
+    from charts.measure import waiting_gauge
+
+    waiting = plan_waiting_text(pm)
+    return waiting_gauge(waiting, height) if waiting else gauge_builder(pm.achievement, pm.profile, height=height)
+
+
+def ranking(pm: PlanMetrics, ranking_builder: Any):
+    from charts.measure import ranking_with_waiting
+
+    return ranking_with_waiting(ranking_builder(pm.objectives), pm.objectives)
+
+
+def forecast_chart(pm: PlanMetrics):
+    from charts.measure import forecast_figure
+
+    return forecast_figure(pm.achievement, pm.forecast, pm.objectives)

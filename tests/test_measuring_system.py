@@ -327,3 +327,20 @@ def test_objective_and_plan_explanations(demo_db, cissa):
     df, text = plan_explanation(pm)
     assert df["Contributo"].sum() == pytest.approx(pm.achievement)
     assert "13,3 + 20,0 + 16,0 + 14,0 + 11,2 + 16,0 = 90,5%" in text
+
+
+def test_html_and_excel_name_the_profile_show_the_forecast_and_the_waiting_plans(demo_db, cissa):
+    from openpyxl import load_workbook
+
+    from exports import export
+
+    aug = plan_metrics(demo_db, cissa, year=2023, as_of=Y2023_AUG)
+    html = export(aug, "html").decode("utf-8")
+    assert "Previsione a fine anno" in html and "Predefinito (nessun profilo salvato)" in html
+    ws = load_workbook(io.BytesIO(export(aug, "xlsx")))["Riepilogo"]
+    cells = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r and r[0]}
+    assert cells["Sistema di misurazione"] == "Predefinito (nessun profilo salvato)"
+    assert cells["Previsione a fine anno (attesa)"] == pytest.approx(aug.forecast["expected"] / 100)
+    cssm = plan_metrics(demo_db, plan_id_by_file(demo_db, "000_"))
+    html = export(cssm, "html").decode("utf-8")
+    assert "in attesa del primo monitoraggio" in html and "Previsione a fine anno" not in html

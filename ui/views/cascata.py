@@ -24,20 +24,21 @@ NO_DATA = ("Il piano non contiene obiettivi: non c'è nessuna cascata da mostrar
 
 def cascade_view(pm) -> dict:
     """Groups, counts and figures of the page, once per PlanMetrics."""
-    groups = cascade_groups(pm.objectives, pm.links, pm.strategic, pm.areas)
+    groups = cascade_groups(pm.objectives, pm.links, pm.strategic, pm.areas, pm.profile)
     linked = pm.objectives["code"].isin(pm.links["objective_code"])
     return {
         "groups": groups, "keys": list(groups["key"]), "labels": dict(zip(groups["key"], groups["label"])),
         "table": groups.assign(n=groups["objectives"].map(len)),
         "linked": int(linked.sum()), "unlinked": int((~linked).sum()),
-        "sankey": cascade_sankey(pm.objectives, pm.links, pm.strategic, pm.areas),
+        "sankey": cascade_sankey(pm.objectives, pm.links, pm.strategic, pm.areas, settings=pm.profile),
         "empty_strategic": [str(c) for c, objs in zip(pm.strategic["code"], pm.strategic["objectives"])
                             if len(objs) == 0],
     }
 
 
 def tree_figure(pm, kind: str):
-    return serialised_once(cascade_tree(pm.objectives, pm.links, pm.strategic, pm.areas, pm.steps, kind))
+    return serialised_once(cascade_tree(pm.objectives, pm.links, pm.strategic, pm.areas, pm.steps, kind,
+                                        settings=pm.profile))
 
 
 def group_detail(pm, key: str) -> tuple:
