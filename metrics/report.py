@@ -29,10 +29,14 @@ def _d(x: Any) -> str | None:
 def report_dict(pm: PlanMetrics) -> dict:
     """The ``python -m metrics report --format json`` document (keys are a public contract)."""
     ctx = pm.ctx
-    steps_by_obj = {k: g for k, g in pm.steps.groupby("objective_code", sort=False)}
+    cols = ["objective_code", "code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
+            "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days", "slip_max_days", "slip_basis"]
+    narrow = pm.steps[cols]   # itertuples builds a namedtuple class per call: only the columns the report needs
+    steps_by_obj = {k: g for k, g in narrow.groupby("objective_code", sort=False)}
     objectives = []
-    for o in pm.objectives.itertuples():
-        g = steps_by_obj.get(o.code, pm.steps.iloc[0:0])
+    for o in pm.objectives[["code", "title", "type", "weight_pct", "achievement", "neutralized", "status", "score",
+                            "monitored"]].itertuples():
+        g = steps_by_obj.get(o.code, narrow.iloc[0:0])
         steps = [{
             "code": s.code,
             "deadline": _d(s.deadline),
