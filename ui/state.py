@@ -57,20 +57,57 @@ def _qp_date(name: str) -> dt.date | None:
         return None
 
 
+@dataclass(frozen=True)
+class _PlanChoice:
+    plan_id: int
+    import_id: int
+    ente: str
+    titolo: str
+    years: tuple[int, ...]
+    version: int
+    imported_at: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """What the sidebar offers, derived from :func:`list_plans` once per data version (not at every run)."""
+    plans: dict[int, _PlanChoice]
+    entes: tuple[str, ...]                   # sorted
+    by_ente: dict[str, tuple[int, ...]]      # plan ids in list_plans order (ente, titolo)
+    default_plan: int                        # the plan with the richest monitoring
+
+
+def _catalogue(db: Database) -> _Catalogue | None:
+    def build() -> _Catalogue | None:
+        plans = list_plans(db)
+        if plans.empty:
+            return None
+        choices = {int(r.plan_id): _PlanChoice(int(r.plan_id), int(r.import_id), r.ente, r.titolo,
+                                               tuple(range(int(r.anno_inizio), int(r.anno_fine) + 1)), int(r.version),
+                                               pd.Timestamp(r.imported_at))
+                   for r in plans.itertuples(index=False)}
+        by_ente: dict[str, list[int]] = {}
+        for pid, ente in zip(plans["plan_id"], plans["ente"]):
+            by_ente.setdefault(ente, []).append(int(pid))
+        default = int(plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable")["plan_id"].iloc[0])
+        return _Catalogue(choices, tuple(sorted(by_ente)), {k: tuple(v) for k, v in by_ente.items()}, default)
+
+    return db.memo(("sidebar_catalogue",), build)
+
+
 def sidebar_selection(db: Database) -> Selection | None:
     """Render the selectors in the sidebar; None when the database has no plan."""
-    plans = list_plans(db)
+    cat = _catalogue(db)
     st.session_state[_KEY] = None
-    if plans.empty:
+    if cat is None:
         return None
     ss = st.session_state
     if "sel_plan" not in ss:  # first run of this session: the URL decides
         want = _qp_int(Q_PLAN)
-        row = plans[plans["plan_id"] == want]
-        if row.empty:  # default: the plan with the richest monitoring
-            row = plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable").head(1)
-        ss["sel_ente"] = row["ente"].iloc[0]
-        ss["sel_plan"] = int(row["plan_id"].iloc[0])
+        # default: the plan with the richest monitoring
+        first = cat.plans[want] if want in cat.plans else cat.plans[cat.default_plan]
+        ss["sel_ente"] = first.ente
+        ss["sel_plan"] = first.plan_id
         if (y := _qp_int(Q_YEAR)) is not None:
             ss["sel_year"] = y
         if (d := _qp_date(Q_DATE)) is not None:
@@ -78,18 +115,17 @@ def sidebar_selection(db: Database) -> Selection | None:
 
     sb = st.sidebar
     sb.markdown("### Selezione")
-    entes = sorted(plans["ente"].unique())
+    entes = list(cat.entes)
     if ss.get("sel_ente") not in entes:
         ss["sel_ente"] = entes[0]
     ente = sb.selectbox("Ente", entes, key="sel_ente")
-    of_ente = plans[plans["ente"] == ente]
-    ids = [int(x) for x in of_ente["plan_id"]]
+    ids = list(cat.by_ente[ente])
     if ss.get("sel_plan") not in ids:
         ss["sel_plan"] = ids[0]
-    titles = dict(zip(of_ente["plan_id"].astype(int), of_ente["titolo"]))
-    plan_id = sb.selectbox("Piano", ids, format_func=lambda i: titles[i], key="sel_plan")
-    plan = of_ente[of_ente["plan_id"] == plan_id].iloc[0]
-    years = list(range(int(plan["anno_inizio"]), int(plan["anno_fine"]) + 1))
+    plans = cat.plans
+    plan_id = sb.selectbox("Piano", ids, format_func=lambda i: plans[i].titolo, key="sel_plan")
+    plan = plans[plan_id]
+    years = list(plan.years)
     default_ctx = make_context(db, plan_id)
     if ss.get("sel_year") not in years:
         ss["sel_year"] = default_ctx.year
@@ -100,8 +136,8 @@ def sidebar_selection(db: Database) -> Selection | None:
         ss["sel_date"] = ctx.as_of
     as_of = sb.selectbox("Data di monitoraggio", dates, format_func=fmt_date, key="sel_date",
                          help="Le verifiche successive a questa data non vengono considerate.")
-    sb.caption(f"Versione {int(plan['version'])} del piano, importata il {fmt_date(pd.Timestamp(plan['imported_at']))}.")
-    sel = Selection(db.path, int(plan_id), int(plan["import_id"]), ente, plan["titolo"], int(year), as_of)
+    sb.caption(f"Versione {plan.version} del piano, importata il {fmt_date(plan.imported_at)}.")
+    sel = Selection(db.path, int(plan_id), plan.import_id, ente, plan.titolo, int(year), as_of)
     st.session_state[_KEY] = sel
     # only our own parameters: the others (the objective, a tab bound with bind="query-params") stay as
     # they are, and Streamlit refuses to set a parameter bound to a widget

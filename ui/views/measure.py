@@ -9,7 +9,7 @@ from charts.measure import forecast_figure, ranking_with_waiting, waiting_gauge
 from metrics.explain import (PLAN_EXPLAIN_COLS, STEP_EXPLAIN_COLS, forecast_text, objective_explanation,
                              plan_explanation, plan_waiting_text, slip_text)
 from metrics.fmt import fmt_num, fmt_pct
-from ui.common import lazy_expander, plotly, show_table
+from ui.common import lazy_expander, plain, plotly, show_table
 
 PLAN_COLS = {c: (c, "pct" if c in ("Peso", "Raggiungimento") else "num" if c in ("Contributo", "Punteggio") else None)
              for c in PLAN_EXPLAIN_COLS}
@@ -40,7 +40,7 @@ def score_and_profile(pm) -> None:
     """Punteggio (rule 9) next to the achievement, and which measuring system decided it."""
     st.metric("Punteggio del piano", fmt_num(pm.score) if pm.score is not None else "—",
               help="Regola 9: dal raggiungimento, secondo la funzione di punteggio del sistema di misurazione.")
-    st.caption(f"Sistema di misurazione: **{pm.profile_label}**")
+    st.caption(f"Sistema di misurazione: **{plain(pm.profile_label)}**")
 
 
 def forecast_block(pm) -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 from charts.objective import contribution_waterfall, steps_timeline
 from metrics.explain import metric_value_text, objective_value_text, waiting_text
 from metrics.fmt import fmt_num, fmt_pct
-from ui.common import metric_row, plan_page, plotly, show_table
+from ui.common import metric_row, plain, plan_page, plotly, show_table
 from ui.state import Q_OBJECTIVE
 from ui.views import measure
 
@@ -51,7 +51,7 @@ def objective_view(pm, code: str) -> dict:
     }
     return {
         "o": o, "steps": steps,
-        "details": "  \n".join(f"**{label}:** {value}" for label, value in details.items() if _filled(value)),
+        "details": "  \n".join(f"**{label}:** {plain(value)}" for label, value in details.items() if _filled(value)),
         "timeline": steps_timeline(steps, pm.ctx.as_of),
         "waterfall": contribution_waterfall(steps, o["achievement"] if o["evaluable"] else None),
         "history": pm.verifications[pm.verifications["objective_code"] == code].sort_values(["verified_on", "row_no"]),
@@ -90,12 +90,12 @@ def render() -> None:
     code = choose_objective(pm)
     v = pm.derived(objective_view, pm, code)
     o = v["o"]
-    st.header(f"{code} · {o['title']}")
+    st.header(f"{plain(code)} · {plain(o['title'])}")
     metric_row([
         ("Raggiungimento", *_value(o)),
         ("Punteggio", fmt_num(o["score"]), f"Regola 9, sistema di misurazione {pm.profile_label}"),
         ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
-        ("Stato", o["status"], None),
+        ("Stato", plain(o["status"]), None),
         ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
     ])
     if waiting := waiting_text(o["status"]):

@@ -14,7 +14,7 @@ from metrics import plan_metrics
 from metrics.explain import objective_value_text, plan_value_text
 from metrics.fmt import fmt_date, fmt_num
 from metrics.profiles import current_profile, profile_history, save_profile
-from ui.common import plan_page, plotly, show_table
+from ui.common import plain, plan_page, plotly, show_table
 
 CUSTOM = "personalizzato"
 PCT_FIELDS = ("continuous_in_progress", "in_progress_value", "postponed_value", "partial_default", "green_from",
@@ -84,8 +84,8 @@ def _profile_form(base: Profile, key: str) -> tuple[Profile | None, list[str]]:
 def render() -> None:
     sel, pm = plan_page("Sistema di misurazione")
     stored = current_profile(sel.db, sel.ente, sel.year)
-    st.markdown(f"Profilo in uso per **{sel.ente}**, anno **{sel.year}**: **{stored.label}**"
-                + (f" — salvato da {stored.saved_by} il {fmt_date(stored.saved_at)} ({stored.source})"
+    st.markdown(f"Profilo in uso per **{plain(sel.ente)}**, anno **{sel.year}**: **{plain(stored.label)}**"
+                + (f" — salvato da {plain(stored.saved_by)} il {fmt_date(stored.saved_at)} ({stored.source})"
                    if stored.version else ""))
     st.caption("Il sistema di misurazione e valutazione della performance (SMVP) dell'ente decide quanto valgono gli "
                "step continuativi, parziali, in corso e rinviati, come contano i neutralizzati, le fasce di colore, la "
@@ -122,10 +122,10 @@ def render() -> None:
         st.error(e)
     if chosen is not None:
         preview = plan_metrics(sel.db, sel.plan_id, sel.import_id, sel.year, sel.as_of, profile=chosen)
-        st.markdown(f"Con «{chosen.name}»: raggiungimento del piano **{plan_value_text(preview)}**, punteggio "
+        st.markdown(f"Con «{plain(chosen.name)}»: raggiungimento del piano **{plan_value_text(preview)}**, punteggio "
                     f"**{fmt_num(preview.score)}** (ora: {plan_value_text(pm)}, punteggio {fmt_num(pm.score)}).")
         same = stored.version and chosen.same_params(stored.profile) and chosen.name == stored.profile.name
-        if st.button(f"Salva come sistema di misurazione di {sel.ente} per il {sel.year}", type="primary",
+        if st.button(f"Salva come sistema di misurazione di {plain(sel.ente)} per il {sel.year}", type="primary",
                      disabled=bool(same), key="profile_save",
                      help="Crea una nuova versione del profilo (le precedenti restano nello storico)."):
             version = save_profile(sel.db, sel.ente, sel.year, chosen, who(), "pagina", plan_id=sel.plan_id)
