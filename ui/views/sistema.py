@@ -24,8 +24,11 @@ HISTORY_COLS = {"version": ("Versione", "int"), "name": ("Profilo", None), "sour
 
 
 def who() -> str:
-    """Who saves: the logged-in user when the app has one (issue 9 wires roles), else a generic name."""
-    return str(st.session_state.get("utente") or st.session_state.get("user") or "utente del cruscotto")
+    """Who saves: the principal of the session (issue 9's gate); the role check is left to the lead's wiring."""
+    from ui.auth import SS_CURRENT
+
+    principal = st.session_state.get(SS_CURRENT)
+    return str(getattr(principal, "name", None) or "utente del cruscotto")
 
 
 def comparison(sel, profiles: tuple[Profile, ...]):
