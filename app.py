@@ -31,6 +31,7 @@ PAGES = {
     "Dati": [
         st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),
         st.Page("pages/qualita.py", title="Qualità dei dati", icon=":material/fact_check:", url_path="qualita"),
+        st.Page("pages/sistema.py", title="Sistema di misurazione", icon=":material/tune:", url_path="sistema"),
     ],
 }
 UTENTI = st.Page("pages/utenti.py", title="Utenti", icon=":material/manage_accounts:", url_path="utenti")

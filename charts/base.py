@@ -15,7 +15,7 @@ from metrics.fmt import PLOTLY_SEPARATORS, fmt_date
 from metrics.settings import BAND_COLORS, BAND_GREEN, BAND_NONE, BAND_RED, BAND_YELLOW, DEFAULT, Settings
 
 TIMING_COLORS = {"in tempo": "#2e7d32", "in ritardo": "#ef6c00", "scaduto": "#c62828", "in scadenza": "#1565c0",
-                 "n.d.": "#9e9e9e"}
+                 "n.d.": "#9e9e9e", "da verificare": "#ffb74d"}   # da verificare: bounded by verifications (rule 5)
 # Set once: applying a template per figure costs ~13 ms each.
 pio.templates.default = "plotly_white"
 FONT = dict(family="Source Sans Pro, Segoe UI, Arial, sans-serif", size=14)

@@ -9,9 +9,10 @@ from charts.base import TIMING_COLORS, band_color, empty_figure, style, wrap
 from metrics.settings import BAND_NONE
 from metrics.fmt import fmt_int, fmt_pct
 
-TIMING_ORDER = ["in tempo", "in ritardo", "scaduto", "in scadenza", "n.d."]
+TIMING_ORDER = ["in tempo", "in ritardo", "da verificare", "scaduto", "in scadenza", "n.d."]
 TIMING_NAMES = {"in tempo": "In tempo", "in ritardo": "In ritardo", "scaduto": "Scaduti",
-                "in scadenza": "Non ancora scaduti", "n.d.": "Non valutabili"}
+                "in scadenza": "Non ancora scaduti", "n.d.": "Non valutabili",
+                "da verificare": "Da verificare"}
 
 
 def group_bars(df: pd.DataFrame, title: str, height: int | None = None, missing_caption: str | None = None,

@@ -19,11 +19,12 @@ import pandas as pd
 
 from charts.base import TIMING_COLORS
 from charts.board import TIMING_NAMES, TIMING_ORDER
-from loaders.parsing import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from metrics import formulas as F
 from metrics.engine import PlanMetrics
-from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
-from metrics.settings import BAND_COLORS, BAND_NONE, DEFAULT
+from metrics.explain import plan_value_text, waiting_text
+from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_num, fmt_pct
+from metrics.settings import BAND_COLORS, BAND_NONE
 
 # Slide kinds, in order; one «objective» slide per objective follows the fixed ones.
 TITLE, ACHIEVEMENT, CASCADE, GROUPS, OBJECTIVES, LATE, OBJECTIVE = (
@@ -35,8 +36,9 @@ FIXED_SLIDES = len(FIXED_KINDS)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 TIMING_LABELS = TIMING_NAMES
-TIMING_HELP = ("«Non valutabili»: step continuativi, neutralizzati, senza termine o completati senza data "
-               "di completamento.")
+TIMING_HELP = ("«Da verificare»: completati senza data di completamento, con un ritardo possibile ma solo limitato "
+               "dalle verifiche. «Non valutabili»: step continuativi, neutralizzati, senza termine o completati "
+               "senza alcuna verifica datata.")
 
 
 def neutralize(value: Any) -> Any:
@@ -107,7 +109,10 @@ def objective_label(code: Any, title: Any, n: int = 48) -> str:
 
 
 def objective_result(o: Any) -> str:
-    """Achievement of an objective for display: ``83,5%``, ``neutralizzato`` or ``non valutabile``."""
+    """Achievement of an objective for display: ``83,5%``, ``neutralizzato``, ``non valutabile`` or
+    why there is no value yet (``in attesa del primo monitoraggio``, ``valori non ancora rilevati``)."""
+    if waiting := waiting_text(o["status"]):
+        return waiting
     if bool(o["neutralized"]):
         return "neutralizzato"
     if not bool(o["evaluable"]) or missing(o["achievement"]):
@@ -142,6 +147,9 @@ def step_achievement_text(s: Any) -> str:
 def step_delay_text(s: Any) -> str:
     if s["timing"] == "in ritardo" and not missing(s["slip_days"]):
         return f"+{fmt_days(s['slip_days'])}"
+    if s["timing"] in ("in ritardo", "da verificare") and not missing(s.get("slip_max_days")):   # rule 5 bounds
+        lo = 0 if missing(s.get("slip_min_days")) else max(0, int(s["slip_min_days"]))
+        return f"+{lo}–{int(s['slip_max_days'])} giorni (verifiche)"
     if s["timing"] == "scaduto" and not missing(s["overdue_days"]):
         return f"scaduto da {fmt_days(s['overdue_days'])}"
     return ""
@@ -262,7 +270,7 @@ def _group(pm: PlanMetrics, by: str) -> pd.DataFrame:
     g = F.group_achievement(pm.objectives, by)
     return pd.DataFrame({"label": g[by].astype(str).map(lambda s: clip(s, 60)),
                          "achievement": g["achievement"].astype("float64"), "objectives": g["objectives"],
-                         "band": [F.band(a, DEFAULT) for a in g["achievement"]]})
+                         "band": [F.band(a, pm.profile) for a in g["achievement"]]})
 
 
 def group_table(df: pd.DataFrame, label: str) -> Table:
@@ -273,10 +281,11 @@ def group_table(df: pd.DataFrame, label: str) -> Table:
 
 def objectives_table(pm: PlanMetrics) -> Table:
     rows = [[text(o["code"]), text(o["title"]), text(o["type"]), fmt_pct(o["weight_pct"]), objective_result(o),
-             f"{int(o['steps_due'])}", fmt_int(o["late"]), fmt_int(o["overdue"])]
+             f"{int(o['steps_due'])}", fmt_int(o["late"]), fmt_int(o["overdue"]), fmt_num(o["score"])]
             for _, o in pm.objectives.iterrows()]
-    return Table(["Codice", "Obiettivo", "Tipo", "Peso", "Raggiungimento", "Step dell'anno", "In ritardo", "Scaduti"],
-                 rows, widths=[0.8, 6, 1.3, 1, 1.6, 1.2, 1.1, 1], clip={1: 70}, numeric=(3, 4, 5, 6, 7))
+    return Table(["Codice", "Obiettivo", "Tipo", "Peso", "Raggiungimento", "Step dell'anno", "In ritardo", "Scaduti",
+                  "Punteggio"],
+                 rows, widths=[0.8, 6, 1.3, 1, 1.6, 1.2, 1.1, 1, 1.1], clip={1: 70}, numeric=(3, 4, 5, 6, 7, 8))
 
 
 def late_steps(pm: PlanMetrics) -> pd.DataFrame:
@@ -342,6 +351,8 @@ def objective_paragraph(pm: PlanMetrics, code: str, steps: pd.DataFrame | None =
                    "imputabili all'ente e l'obiettivo non entra nel raggiungimento del piano.")
     elif not bool(o["evaluable"]):
         out.append(f"Non è valutabile per il {y}: nessuno dei suoi step ha termine nell'anno.")
+    elif waiting := waiting_text(o["status"]):
+        out.append(f"Al {when} è {waiting}: nessun valore ancora, non 0%.")
     else:
         out.append(f"Al {when} il raggiungimento è {del_pct(o['achievement'])} ({_band_text(o['band'])}).")
     if len(due):
@@ -440,12 +451,13 @@ def build_deck(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
     c, k = pm.ctx, pm.counts
     when = fmt_date(c.as_of)
     deck = [Slide(TITLE, text(c.titolo), subtitle=text(c.ente), figures=[
-        ("Anno", str(c.year)), ("Data di monitoraggio", when), ("Versione del piano", str(c.version))],
+        ("Anno", str(c.year)), ("Data di monitoraggio", when), ("Versione del piano", str(c.version)),
+        ("Sistema di misurazione", pm.profile_label)],
         notes=f"Monitoraggio del piano «{c.titolo}» di {c.ente}, anno {c.year}, con le verifiche fino al {when}.")]
 
     # plan achievement
     ach = Slide(ACHIEVEMENT, "Raggiungimento del piano", subtitle=f"Situazione al {when}", figures=[
-        ("Raggiungimento del piano", fmt_pct(pm.achievement)),
+        ("Raggiungimento del piano", plan_value_text(pm)),
         ("Obiettivi valutabili", f"{k['objectives_evaluable']} su {k['objectives']}"),
         ("Step dell'anno", fmt_int(k["steps_due"])), ("Completati", fmt_int(k["completed"])),
         ("In ritardo", fmt_int(k["late"])), ("Scaduti", fmt_int(k["overdue"])),
@@ -453,15 +465,19 @@ def build_deck(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
         notes=("Il raggiungimento del piano è la media dei raggiungimenti degli obiettivi valutabili, pesata sui "
                "pesi normalizzati; gli obiettivi neutralizzati o senza step nell'anno ne restano fuori. "
                f"Obiettivi neutralizzati: {k['objectives_neutralized']}."))
-    if pm.achievement is None:
+    if waiting := plan_value_text(pm) if pm.achievement is None and k["objectives"] else None:
+        ach.message = f"Raggiungimento del piano: {waiting}."
+    elif pm.achievement is None:
         ach.message = "Raggiungimento non calcolabile: nessun obiettivo valutabile nell'anno."
     else:
         ach.charts.append(Chart("doughnut", "Raggiungimento del piano", ["Raggiunto", "Da raggiungere"],
                                 {"Raggiungimento": [pm.achievement / 100.0, max(0.0, 100.0 - pm.achievement) / 100.0]},
                                 colors=["#1f4e79", "#d9e2ec"]))
-    if k["verifications"] == 0:
-        ach.bullets.append("Il piano non ha ancora verifiche: i raggiungimenti restano a 0% finché non si carica "
-                           "il monitoraggio.")
+    if k["verifications"] == 0 and k["steps"]:
+        ach.bullets.append("Il piano non ha ancora verifiche: gli obiettivi sono in attesa del primo monitoraggio "
+                           "(nessun valore, non 0%).")
+    from exports.criteria import achievement_bullet, forecast_slide   # measuring system (issue 8)
+    ach.bullets.append(achievement_bullet(pm))
     deck.append(ach)
 
     # cascade
@@ -523,6 +539,8 @@ def build_deck(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
     if not late.table.rows:
         late.message = "Nessuno step in ritardo o scaduto alla data di monitoraggio."
     deck.append(late)
+    if (fc := forecast_slide(pm)) is not None:   # «Previsione a fine anno», intermediate checks only
+        deck.append(fc)
 
     by_objective = objective_steps(pm)
     for _, o in ob.iterrows():

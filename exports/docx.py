@@ -13,7 +13,6 @@ The document is a list of section builders (:data:`SECTIONS`): a new section is 
 from __future__ import annotations
 
 import io
-import math
 from functools import lru_cache
 
 from docx import Document
@@ -22,15 +21,16 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Emu, Pt, RGBColor
+from docx.shared import Cm, Pt, RGBColor
 
 from charts.board import group_bars, timing_doughnut
 from charts.overview import achievement_gauge, objectives_ranking
 from exports.common import (Table, cascade_table, group_frames, group_table, il_pct, late_table, objective_paragraph,
                             objective_steps, objectives_table, plural, steps_table, text, verification_notes)
+from exports import criteria
 from exports.images import to_png
 from metrics.engine import PlanMetrics
-from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
+from metrics.fmt import fmt_date, fmt_days, fmt_int
 
 DRAFT = "BOZZA"
 BLUE = RGBColor(0x1F, 0x4E, 0x79)
@@ -75,9 +75,11 @@ FULL_PX, FULL_CM, HALF_PX, HALF_CM = 760, 16.5, 560, 10.0
 def _charts(pm: PlanMetrics) -> dict[str, tuple[bytes | None, float]]:
     """The figures of the Relazione as PNG, drawn in one batch: name → (png, width in cm)."""
     figs: dict[str, tuple] = {}
-    if pm.achievement is not None:
-        gauge = achievement_gauge(pm.achievement, title="", height=280).update_layout(margin=dict(l=60, r=60))
-        figs["gauge"] = (gauge, HALF_PX, HALF_CM)
+    waiting = criteria.plan_waiting_text(pm)
+    if pm.achievement is not None or waiting:   # a plan not yet monitored: the grey «in attesa» gauge
+        gauge = achievement_gauge(pm.achievement, pm.profile, title="", height=280,
+                                  **({"missing_caption": waiting} if waiting else {}))
+        figs["gauge"] = (gauge.update_layout(margin=dict(l=60, r=60)), HALF_PX, HALF_CM)
     if pm.objectives["achievement"].notna().any():
         figs["ranking"] = (objectives_ranking(pm.objectives).update_layout(margin=dict(r=50)), FULL_PX, FULL_CM)
     for title, df in group_frames(pm):
@@ -110,7 +112,9 @@ def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
     c, k = pm.ctx, pm.counts
     when = fmt_date(c.as_of)
     doc.add_heading(f"{n}. Sintesi dei risultati", level=1)
-    if pm.achievement is None:
+    if pm.achievement is None and (waiting := criteria.plan_waiting_text(pm)):
+        intro = f"Al {when} il raggiungimento del piano è {waiting}: nessun obiettivo ha ancora un valore (non è 0%)."
+    elif pm.achievement is None:
         intro = (f"Al {when} il raggiungimento del piano non è calcolabile: nessun obiettivo è valutabile per il "
                  f"{c.year}.")
     else:
@@ -131,18 +135,23 @@ def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
     if pm.slippage.get("max_delay") is not None:
         intro += (f" Il ritardo mediano è di {fmt_days(pm.slippage['median_delay'])}, il massimo di "
                   f"{fmt_days(pm.slippage['max_delay'])}.")
-    if k["verifications"] == 0:
-        intro += " Il piano non ha ancora verifiche registrate: i raggiungimenti restano a 0%."
+    if k["verifications"] == 0 and k["steps"]:
+        intro += " Il piano non ha ancora verifiche registrate: gli obiettivi sono in attesa del primo monitoraggio."
     doc.add_paragraph(intro)
     _picture(doc, charts, "gauge")
     _table(doc, [["Indicatore", "Valore"],
-                 ["Raggiungimento del piano", fmt_pct(pm.achievement)],
+                 ["Raggiungimento del piano", criteria.plan_value(pm)], *criteria.summary_rows(pm),
                  ["Obiettivi valutabili", f"{k['objectives_evaluable']} su {k['objectives']}"],
                  ["Obiettivi neutralizzati", fmt_int(k["objectives_neutralized"])],
                  ["Step dell'anno", fmt_int(k["steps_due"])], ["Step completati", fmt_int(k["completed"])],
                  ["Step in ritardo", fmt_int(k["late"])], ["Step scaduti", fmt_int(k["overdue"])],
                  ["Step neutralizzati", fmt_int(k["neutralized"])], ["Step continuativi", fmt_int(k["continuous"])]],
            numeric=(1,))
+    # «Perché questo valore» and the forecast (issue 8)
+    doc.add_heading("Perché questo valore", level=2)
+    for para in criteria.why_plan_paragraphs(pm):
+        doc.add_paragraph(para)
+    _table(doc, criteria.why_plan_table(pm), numeric=(2, 3, 4, 5), size=8)
 
 
 def _by_objective(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
@@ -184,6 +193,7 @@ def _objectives(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
         steps = by_objective[code]
         doc.add_heading(f"{code} · {text(o['title'])}", level=2)
         doc.add_paragraph(objective_paragraph(pm, code, steps))
+        doc.add_paragraph(criteria.why_objective_paragraph(pm, code))   # «Perché questo valore»
         st = steps_table(pm, code, steps)
         if st.rows:
             _from(doc, st, size=8)
@@ -200,7 +210,11 @@ def _objectives(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
 
 
 #: The sections of the Relazione, in order (numbered 1, 2, …): add a builder here to add a section.
-SECTIONS = [_summary, _by_objective, _cascade, _late, _objectives]
+def _criteria(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
+    criteria.add_criteria_section(doc, pm, _table, n)   # «Criteri di misurazione», from the profile (issue 8)
+
+
+SECTIONS = [_summary, _by_objective, _cascade, _late, _objectives, _criteria]
 
 
 # ----------------------------------------------------------------------------- page

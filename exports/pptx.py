@@ -18,6 +18,7 @@ from pptx.util import Inches, Pt
 from charts.base import TIMING_COLORS, natural_order
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Chart, Slide, Table,
                             POWERPOINT, SEGUE, build_deck, clip, context_line, missing, neutralize, objective_steps)
+from exports.criteria import FORECAST, render_forecast_pptx
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
 
@@ -466,3 +467,4 @@ def label_box(px: float, lw: float, line_x: float, lo: float, hi: float) -> tupl
 
 RENDER = {ACHIEVEMENT: _achievement, CASCADE: _cascade, GROUPS: _groups, OBJECTIVES: _objectives, LATE: _late,
           OBJECTIVE: _objective}
+RENDER[FORECAST] = render_forecast_pptx   # «Previsione a fine anno» (exports/criteria.py)

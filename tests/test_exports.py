@@ -16,7 +16,7 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
 from exports import FORMATS, export
-from exports.common import (FIXED_KINDS, FIXED_SLIDES, OBJECTIVE, OBJECTIVES, POWERPOINT, SEGUE, build_deck, export_file_name,
+from exports.common import (ACHIEVEMENT, FIXED_KINDS, FIXED_SLIDES, OBJECTIVE, OBJECTIVES, POWERPOINT, SEGUE, build_deck, export_file_name,
                             neutralize, split_rows, steps_table, unsplit)
 from exports.docx import to_docx
 from exports.html import to_html
@@ -232,16 +232,27 @@ def test_pptx_of_demo_plans(cssm, cissa, demo_db):
         assert len(prs.slides) == len(deck) < len(build_deck(m))      # more room than the page: fewer slides
         for sl, s in list(zip(prs.slides, deck))[1:]:     # long titles clipped, «(segue)» kept
             assert sl.shapes.title.text[:60] == s.title[:60] and sl.shapes.title.text.endswith(SEGUE) == (s.part > 1)
-        (ch,) = _charts(prs.slides[[s.kind for s in deck].index(OBJECTIVES)])
-        assert ch.plots[0].series[0].values == pytest.approx(tuple(_pct(a) for a in m.objectives["achievement"]))
-    # 003: indicators only, no step → nothing evaluable: the table alone, and a message per objective
+    prs, deck = Presentation(io.BytesIO(to_pptx(cissa))), build_deck(cissa, POWERPOINT)
+    (ch,) = _charts(prs.slides[[s.kind for s in deck].index(OBJECTIVES)])
+    assert ch.plots[0].series[0].values == pytest.approx(tuple(_pct(a) for a in cissa.objectives["achievement"]))
+    # 000: never verified (spec revision 2) → no value, never a 0% bar: the table says it is waiting
+    prs, deck = Presentation(io.BytesIO(to_pptx(cssm))), build_deck(cssm, POWERPOINT)
+    tables = [i for i, s in enumerate(deck) if s.kind == OBJECTIVES]
+    assert tables and all(not _charts(prs.slides[i]) for i in tables)
+    assert {r[3] for i in tables for r in _table_rows(_tables(prs.slides[i])[0])[1:]} == {
+        "in attesa del primo monitoraggio"}
+    ach = [s.kind for s in deck].index(ACHIEVEMENT)
+    assert not _charts(prs.slides[ach])   # no 0% doughnut either
+    assert "in attesa del primo monitoraggio" in " ".join(
+        sh.text_frame.text for sh in prs.slides[ach].shapes if sh.has_text_frame)
+    # 003: indicators only, no step, no value yet → «valori non ancora rilevati» (was «non valutabile»)
     m = plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))
     prs = Presentation(io.BytesIO(to_pptx(m)))
     deck = build_deck(m, POWERPOINT)
     assert len(prs.slides) == len(deck)
     tables = [i for i, s in enumerate(deck) if s.kind == OBJECTIVES]   # 18 objectives: over several slides
     assert len(tables) >= 2 and all(not _charts(prs.slides[i]) for i in tables)
-    assert {r[3] for i in tables for r in _table_rows(_tables(prs.slides[i])[0])[1:]} == {"non valutabile"}
+    assert {r[3] for i in tables for r in _table_rows(_tables(prs.slides[i])[0])[1:]} == {"valori non ancora rilevati"}
     assert sum(len(_table_rows(_tables(prs.slides[i])[0])) - 1 for i in tables) == len(m.objectives)
     first = [s.kind for s in deck].index(OBJECTIVE)
     texts = " ".join(sh.text_frame.text for sh in prs.slides[first].shapes if sh.has_text_frame)

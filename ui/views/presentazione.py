@@ -11,8 +11,9 @@ from charts.overview import achievement_gauge, objectives_ranking
 from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
                             clip, export_file_name, group_frames, verification_notes)
-from metrics.settings import DEFAULT
+from exports.criteria import FORECAST
 from ui.common import lazy_expander, metric_row, plain, plotly, require_selection
+from ui.views import measure
 
 Q_SLIDE = "slide"
 DOWNLOADS = {"pptx": "Scarica PowerPoint", "xlsx": "Scarica Excel", "docx": "Scarica Relazione (Word)",
@@ -153,8 +154,7 @@ def _title_slide(s) -> None:
 def _achievement_slide(pm, sel, s, i: int) -> None:
     left, right = st.columns([1, 1.4])
     with left:
-        plotly(pm.derived(achievement_gauge, pm.achievement, DEFAULT, "Raggiungimento del piano", GAUGE_H),
-               "pres_gauge")
+        plotly(measure.plan_gauge(pm, achievement_gauge, "Raggiungimento del piano", GAUGE_H), "pres_gauge")
     with right:
         _figures(s.figures[1:], per_row=4)
         for b in s.bullets:
@@ -188,7 +188,7 @@ def _objectives_slide(pm, sel, s, i: int) -> None:
         _table(s.table)
     else:
         st.caption("Clic su una barra per aprire l'obiettivo.")
-        plotly(pm.derived(objectives_ranking, pm.objectives, RANKING_H), "pres_ranking", sel, clickable=True)
+        plotly(measure.plan_ranking(pm, objectives_ranking, RANKING_H), "pres_ranking", sel, clickable=True)
 
 
 def _late_slide(pm, sel, s, i: int) -> None:
@@ -203,8 +203,12 @@ def _late_slide(pm, sel, s, i: int) -> None:
 
 
 #: How each kind of slide is drawn on the page: new kinds plug in here (and in exports.pptx.RENDER).
+def _forecast_slide(pm, sel, s, i: int) -> None:
+    measure.forecast_slide(pm, s)   # «Previsione a fine anno» (issue 8)
+
+
 SLIDE_VIEWS = {ACHIEVEMENT: _achievement_slide, CASCADE: _cascade_slide, GROUPS: _groups_slide,
-               OBJECTIVES: _objectives_slide, LATE: _late_slide}
+               OBJECTIVES: _objectives_slide, LATE: _late_slide, FORECAST: _forecast_slide}
 
 
 def slide_body(pm, sel, s, i: int) -> None:
