@@ -31,6 +31,7 @@ PAGES = {
     "Dati": [
         st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),
         st.Page("pages/qualita.py", title="Qualità dei dati", icon=":material/fact_check:", url_path="qualita"),
+        st.Page("pages/sistema.py", title="Sistema di misurazione", icon=":material/tune:", url_path="sistema"),
         st.Page("pages/enti.py", title="Enti", icon=":material/apartment:", url_path="enti"),
         st.Page("pages/registro.py", title="Registro", icon=":material/history:", url_path="registro"),
     ],

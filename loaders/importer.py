@@ -26,6 +26,7 @@ from typing import Callable
 
 import pyarrow as pa
 
+from loaders import profile_sheet
 from loaders.parsing import strip_accents
 from loaders.problems import Problem, ProblemList
 from loaders.validate import TABLE_COLUMNS, ParsedPlan, validate_workbook
@@ -161,6 +162,8 @@ def _import_bytes(db: Database, data: bytes, file_name: str, user: str, progress
     result.message = (f"Importato «{parsed.meta['titolo']}» ({ente}) come versione {version}: "
                       f"{c['obiettivi']} obiettivi, {c['step']} step, {c['verifiche']} verifiche, "
                       f"{c['indicatori']} indicatori, {c['personale']} righe di personale, {c['avvisi']} avvisi.")
+    if parsed.profile is not None:
+        result.message += f" Sistema di misurazione del foglio: «{parsed.profile.name}»."
     return result
 
 
@@ -222,6 +225,9 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
         new = "; nuovo ente" if match is None else ""
         audit.record(cur, user, "import", plan_id=plan_id, import_id=import_id, ente_id=ente_id,
                      detail=f"{file_name} (versione {version}, SHA-256 {sha[:12]}…){how}{new}")
+        # the profile of the sheet belongs to the ente as the database names it (plans.ente)
+        profile_sheet.store(cur, parsed.profile, ente_nome, range(meta["anno_inizio"], meta["anno_fine"] + 1), user,
+                            plan_id)
     meta.update(ente_id=ente_id, ente_nome=ente_nome, ente_match=match.how if match else None,
                 ente_simili=similar if match is None else [])
     return plan_id, import_id, version
