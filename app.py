@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from store import get_db
-from store.access import MANAGE_USERS, UPLOAD
+from store.access import AUDIT, MANAGE_USERS, UPLOAD
 from ui.auth import account_box, gate, show_denied
 from ui.state import sidebar_selection
 
@@ -32,6 +32,8 @@ PAGES = {
         st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),
         st.Page("pages/qualita.py", title="Qualità dei dati", icon=":material/fact_check:", url_path="qualita"),
         st.Page("pages/sistema.py", title="Sistema di misurazione", icon=":material/tune:", url_path="sistema"),
+        st.Page("pages/enti.py", title="Enti", icon=":material/apartment:", url_path="enti"),
+        st.Page("pages/registro.py", title="Registro", icon=":material/history:", url_path="registro"),
     ],
 }
 UTENTI = st.Page("pages/utenti.py", title="Utenti", icon=":material/manage_accounts:", url_path="utenti")
@@ -40,6 +42,8 @@ db = get_db()
 principal = gate(db, {**PAGES, "Amministrazione": [UTENTI]})   # login form, or the refusal of a network bind in local mode, then st.stop()
 if not principal.can(UPLOAD):
     PAGES["Dati"] = [p for p in PAGES["Dati"] if p.url_path != "carica"]
+if not principal.can(AUDIT):   # the audit trail and the enti (merge, Codice IPA): amministratore
+    PAGES["Dati"] = [p for p in PAGES["Dati"] if p.url_path not in ("enti", "registro")]
 if principal.can(MANAGE_USERS):
     PAGES["Amministrazione"] = [UTENTI]
 page = st.navigation(PAGES)

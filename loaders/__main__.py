@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  - {p}")
         else:
             print(res.message)
+            for c in res.meta.get("ente_simili") or []:  # a new ente that looks like a known one
+                print(f"  Attenzione: «{res.meta['ente']}» è un ente nuovo ma somiglia a «{c['nome']}» ({c['reason']}). "
+                      f"Se è lo stesso: python -m store enti merge {res.meta['ente_id']} {c['ente_id']}")
     return rc
 
 

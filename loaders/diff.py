@@ -1,5 +1,5 @@
 """What an upload would change: a validated workbook against the current version of
-the *same* plan (same Ente + Titolo, see :func:`loaders.importer.plan_key`).
+the *same* plan (same ente — :mod:`store.enti` — and Titolo).
 
 :func:`preview_changes` is pure (reads DuckDB, writes nothing) and returns plain
 DataFrames the upload page shows before the user confirms the import.
@@ -12,9 +12,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from loaders.importer import plan_key
 from loaders.validate import ParsedPlan
-from store import Database
+from store import Database, enti
 
 ADDED, REMOVED, CHANGED = "aggiunto", "rimosso", "modificato"
 CHANGE_ORDER = {ADDED: 0, CHANGED: 1, REMOVED: 2}
@@ -167,21 +166,41 @@ def _with_links(objectives: pd.DataFrame | None, links: pd.DataFrame | None) -> 
     return out
 
 
-def current_version(db: Database, ente: str | None, titolo: str | None) -> dict | None:
-    """The plan with this Ente + Titolo and its current version, or None for a new plan."""
+def current_version(db: Database, ente: str | None, titolo: str | None, codice_ipa: str | None = None,
+                    same_as: int | None = None) -> dict | None:
+    """The plan with this ente (matched as the importer does, or ``same_as`` chosen on the upload page)
+    + Titolo and its current version, or None for a new plan."""
     if not ente or not titolo:
+        return None
+    with db.cursor() as cur:
+        if same_as is not None:
+            ente_id = enti.resolve(cur, same_as)[0]
+        else:
+            match = enti.find_ente(cur, ente, codice_ipa)
+            if match is None:
+                return None
+            ente_id = match.ente_id
+        plan_id = enti.find_plan(cur, ente_id, titolo)
+    if plan_id is None:
         return None
     row = next(iter(db.rows(
         "SELECT p.plan_id, p.current_import_id, i.version, i.file_name, i.imported_at, i.imported_by "
-        "FROM plans p LEFT JOIN imports i ON i.import_id = p.current_import_id WHERE p.plan_key = ?",
-        [plan_key(ente, titolo)])), None)
+        "FROM plans p LEFT JOIN imports i ON i.import_id = p.current_import_id WHERE p.plan_id = ?",
+        [plan_id])), None)
     if row is None or row[1] is None:
         return None
     keys = ("plan_id", "import_id", "version", "file_name", "imported_at", "imported_by")
     return dict(zip(keys, row))
 
 
-def preview_changes(db: Database, parsed: ParsedPlan) -> dict[str, pd.DataFrame]:
+def ente_candidates(db: Database, meta: dict) -> list[dict]:
+    """When the file's ente is unknown but looks like known ones (same acronym, one name inside the
+    other): ``[{"ente_id", "nome", "reason"}]`` for the question «È lo stesso ente di «…»?». Empty when
+    the ente is recognised (Codice IPA, name, alias) or nothing looks like it."""
+    return enti.similar_enti(db, meta.get("ente"), meta.get("codice_ipa")) if meta.get("ente") else []
+
+
+def preview_changes(db: Database, parsed: ParsedPlan, same_as: int | None = None) -> dict[str, pd.DataFrame]:
     """Compare a validated workbook with the current version of the same plan.
 
     Returns DataFrames:
@@ -198,7 +217,7 @@ def preview_changes(db: Database, parsed: ParsedPlan) -> dict[str, pd.DataFrame]
     A new plan has empty change tables except additions, and ``is_new`` true.
     """
     meta = parsed.meta or {}
-    cur = current_version(db, meta.get("ente"), meta.get("titolo"))
+    cur = current_version(db, meta.get("ente"), meta.get("titolo"), meta.get("codice_ipa"), same_as)
     plan = pd.DataFrame([{
         "ente": meta.get("ente"), "titolo": meta.get("titolo"), "is_new": cur is None,
         "plan_id": cur and cur["plan_id"], "import_id": cur and cur["import_id"], "version": cur and cur["version"],

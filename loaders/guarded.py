@@ -28,13 +28,14 @@ def check_upload(db, principal: Principal, parsed: ParsedPlan) -> None:
         _refuse(db, principal, exc, f"caricamento di un piano dell'ente «{ente}»")
 
 
-def preview_as(db, principal: Principal, parsed: ParsedPlan) -> dict:
+def preview_as(db, principal: Principal, parsed: ParsedPlan, same_as: int | None = None) -> dict:
+    """``same_as``: the ente chosen on the upload page («È lo stesso ente di …?», store/enti.py)."""
     check_upload(db, principal, parsed)
-    return preview_changes(db, parsed)
+    return preview_changes(db, parsed, same_as)
 
 
 def import_as(db, principal: Principal, data: bytes, file_name: str, parsed: ParsedPlan | None = None,
-              progress=None) -> ImportResult:
+              progress=None, same_as: int | None = None) -> ImportResult:
     """:func:`loaders.importer.import_bytes` by ``principal`` (recorded as who imported)."""
     if not principal.can(UPLOAD):
         _refuse(db, principal, NotAuthorized(f"Non autorizzato: il ruolo «{principal.role}» non consente di "
@@ -42,7 +43,7 @@ def import_as(db, principal: Principal, data: bytes, file_name: str, parsed: Par
     parsed = parsed if parsed is not None else validate_workbook(data, file_name)
     if parsed.ok:
         check_upload(db, principal, parsed)
-    return import_bytes(db, data, file_name, user=principal.name, progress=progress)
+    return import_bytes(db, data, file_name, user=principal.name, progress=progress, same_as=same_as)
 
 
 def restore_as(db, principal: Principal, import_id: int) -> str:

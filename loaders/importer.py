@@ -2,14 +2,20 @@
 
 * every problem is collected first; any error refuses the whole file and the
   database is left exactly as it was;
-* a plan is identified by Ente + Titolo: re-importing it adds a version and keeps
-  the earlier ones (restorable with :func:`restore_version`);
-* a byte-identical file (same SHA-256) is a no-op that says so.
+* a plan is identified by its ente (:mod:`store.enti`: Codice IPA, normalised name or alias) +
+  Titolo: re-importing it adds a version and keeps the earlier ones (restorable with
+  :func:`restore_version`);
+* a byte-identical file (same SHA-256) is a no-op that says so;
+* every attempt leaves exactly one record in the audit trail (:mod:`store.audit`): «import»,
+  «importazione rifiutata» (written in its own transaction, after the refusal or the rollback: the
+  record survives, the data do not) or «importazione invariata».
+
+Who acts is an explicit argument (``user``): the pages pass the session's identity; a call without
+one (the CLI, scripts) acts as the machine's owner, :func:`machine_owner`.
 """
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 import os
@@ -25,7 +31,7 @@ from loaders.parsing import strip_accents
 from loaders.problems import Problem, ProblemList
 from loaders.validate import TABLE_COLUMNS, ParsedPlan, validate_workbook
 from loaders.spec import TEXT_MAX_FILE_NAME
-from store import Database, audit, incident
+from store import Database, audit, enti, incident
 from store.db import DatabaseBusy
 
 IMPORTED, REFUSED, UNCHANGED = "importato", "rifiutato", "invariato"
@@ -54,11 +60,8 @@ def plan_key(ente: str, titolo: str) -> str:
     return f"{norm(ente)}|{norm(titolo)}"
 
 
-def current_user() -> str:
-    try:
-        return os.environ.get("CRUSCOTTO_USER") or getpass.getuser()
-    except Exception:
-        return "sconosciuto"
+machine_owner = audit.machine_owner
+current_user = machine_owner  # the former name, kept for callers not yet updated
 
 
 def _summary(parsed: ParsedPlan) -> dict[str, int]:
@@ -88,23 +91,44 @@ def safe_file_name(name: str) -> str:
     return s
 
 
+def _refused(db: Database, user: str, file_name: str, sha: str, why: str, outcome: str = audit.REFUSED) -> None:
+    """The audit record of a refused import, in its own transaction (nothing else was written): after a
+    refusal, or after the rollback of a failed write, so that the record survives and the data do not."""
+    audit.record(db, user, "importazione rifiutata", outcome=outcome,
+                 detail=f"{file_name} (SHA-256 {sha[:12] or '—'}…): {why}"[:2000])
+
+
 def import_bytes(db: Database, data: bytes, file_name: str, user: str | None = None,
-                 progress: Progress | None = None, keep_file: bool = True) -> ImportResult:
-    """Validate and import a workbook given as bytes. Never raises: a database held by another
-    process too long, or any unexpected fault (an incident, logged with its traceback), is a refusal
-    in Italian and the database is left as it was."""
+                 progress: Progress | None = None, keep_file: bool = True,
+                 same_as: int | None = None) -> ImportResult:
+    """Validate and import a workbook given as bytes, as ``user`` (None: :func:`machine_owner`).
+
+    ``same_as``: the ente the user said the file's ente is («È lo stesso ente di …?» → sì): the plan
+    goes there and the file's ente name becomes its alias. None: matched automatically
+    (:func:`store.enti.find_ente`) or a new ente.
+
+    Never raises: a database held by another process too long, or any unexpected fault (an incident,
+    logged with its traceback), is a refusal in Italian, the database is left as it was and the trail
+    gets one «importazione rifiutata» record (outcome «errore», with the incident code)."""
     file_name = safe_file_name(file_name)
+    user = user or machine_owner()
     try:
-        return _import_bytes(db, data, file_name, user, progress, keep_file)
+        return _import_bytes(db, data, file_name, user, progress, keep_file, same_as)
     except DatabaseBusy as exc:
         return ImportResult(REFUSED, problems=ProblemList([Problem.file(str(exc))]), message=str(exc))
     except Exception as exc:  # noqa: BLE001 - the last resort of issue 12: an incident code, never a traceback
-        msg = incident.message(incident.record(f"importazione di «{file_name}»", exc), f"l'importazione di «{file_name}»")
+        code = incident.record(f"importazione di «{file_name}»", exc)
+        try:
+            _refused(db, user, file_name, hashlib.sha256(data).hexdigest(),
+                     f"errore imprevisto, importazione annullata (codice incidente {code})", audit.FAILED)
+        except Exception as again:  # noqa: BLE001 - the database itself is failing: the incident log has it
+            incident.record(f"registro dell'importazione rifiutata di «{file_name}»", again)
+        msg = incident.message(code, f"l'importazione di «{file_name}»")
         return ImportResult(REFUSED, problems=ProblemList([Problem.file(msg)]), message=msg)
 
 
-def _import_bytes(db: Database, data: bytes, file_name: str, user: str | None,
-                  progress: Progress | None, keep_file: bool) -> ImportResult:
+def _import_bytes(db: Database, data: bytes, file_name: str, user: str, progress: Progress | None,
+                  keep_file: bool, same_as: int | None) -> ImportResult:
     step = progress or (lambda _f, _m: None)
     sha = hashlib.sha256(data).hexdigest()
     step(0.05, "Controllo se il file è già stato importato…")
@@ -112,6 +136,8 @@ def _import_bytes(db: Database, data: bytes, file_name: str, user: str | None,
     if existing:
         import_id, plan_id, version, titolo, is_current, at = existing
         extra = "" if is_current else " (non è la versione corrente: si può ripristinare dallo storico)"
+        audit.record(db, user, "importazione invariata", plan_id=plan_id, import_id=import_id,
+                     detail=f"{file_name}: già importato come versione {version} (SHA-256 {sha[:12]}…)")
         return ImportResult(UNCHANGED, plan_id=plan_id, import_id=import_id, version=version, sha256=sha,
                             message=f"File già importato come versione {version} di «{titolo}» il "
                                     f"{at:%d/%m/%Y alle %H:%M}{extra}: nessuna modifica.")
@@ -122,14 +148,18 @@ def _import_bytes(db: Database, data: bytes, file_name: str, user: str | None,
         n = len(parsed.problems.errors)
         result.message = (f"Importazione rifiutata: {n} {'errore' if n == 1 else 'errori'} "
                           f"nel file «{file_name}». Il database non è stato modificato.")
+        _refused(db, user, file_name, sha, f"{n} {'errore' if n == 1 else 'errori'}; il primo: "
+                                           f"{parsed.problems.errors[0]}")
         return result
     step(0.6, "Scrittura nel database (una sola transazione)…")
-    plan_id, import_id, version = write_plan(db, parsed, file_name, sha, user or current_user(),
-                                             data if keep_file else None)
+    # a failure here rolls the transaction back and import_bytes records it, after the rollback
+    plan_id, import_id, version = write_plan(db, parsed, file_name, sha, user, data if keep_file else None,
+                                             same_as=same_as)
     step(1.0, "Importazione completata.")
     c = result.counts
     result.status, result.plan_id, result.import_id, result.version = IMPORTED, plan_id, import_id, version
-    result.message = (f"Importato «{parsed.meta['titolo']}» ({parsed.meta['ente']}) come versione {version}: "
+    ente = parsed.meta.get("ente_nome") or parsed.meta["ente"]
+    result.message = (f"Importato «{parsed.meta['titolo']}» ({ente}) come versione {version}: "
                       f"{c['obiettivi']} obiettivi, {c['step']} step, {c['verifiche']} verifiche, "
                       f"{c['indicatori']} indicatori, {c['personale']} righe di personale, {c['avvisi']} avvisi.")
     if parsed.profile is not None:
@@ -138,32 +168,38 @@ def _import_bytes(db: Database, data: bytes, file_name: str, user: str | None,
 
 
 def import_file(db: Database, path: str | os.PathLike, user: str | None = None,
-                progress: Progress | None = None) -> ImportResult:
+                progress: Progress | None = None, same_as: int | None = None) -> ImportResult:
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         shown = safe_file_name(str(p))
+        _refused(db, user or machine_owner(), safe_file_name(p.name), "",
+                 f"il file non si può leggere ({exc.strerror})")
         return ImportResult(REFUSED, problems=ProblemList([Problem.file(f"Impossibile leggere «{shown}»: {exc.strerror}.")]),
                             message=f"Importazione rifiutata: il file «{shown}» non si può leggere.")
-    return import_bytes(db, data, p.name, user, progress)  # the name is made safe there
+    return import_bytes(db, data, p.name, user, progress, same_as=same_as)  # the name is made safe there
 
 
 def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user: str,
-               file_bytes: bytes | None) -> tuple[int, int, int]:
-    """Write one validated plan as a new version, all or nothing."""
+               file_bytes: bytes | None, same_as: int | None = None) -> tuple[int, int, int]:
+    """Write one validated plan as a new version, all or nothing. The ente is resolved inside the same
+    transaction (:func:`store.enti.resolve_for_import`); ``parsed.meta`` gains ``ente_id``,
+    ``ente_nome`` (the ente's name in the database) and ``ente_match`` (how it was recognised)."""
     meta = parsed.meta
-    key = plan_key(meta["ente"], meta["titolo"])
     now = dt.datetime.now().replace(microsecond=0)
     warnings = json.dumps([p.to_dict() for p in parsed.problems.warnings], ensure_ascii=False)
     with db.transaction() as cur:
-        row = cur.execute("SELECT plan_id FROM plans WHERE plan_key = ?", [key]).fetchone()
-        if row:
-            plan_id = row[0]
-            cur.execute("UPDATE plans SET ente = ?, titolo = ? WHERE plan_id = ?", [meta["ente"], meta["titolo"], plan_id])
+        similar = [] if same_as is not None else enti.similar_enti(cur, meta["ente"], meta.get("codice_ipa"))
+        match, ente_id, ente_nome = enti.resolve_for_import(cur, meta["ente"], meta.get("codice_ipa"), same_as, user)
+        plan_id = enti.find_plan(cur, ente_id, meta["titolo"])
+        if plan_id is not None:
+            cur.execute("UPDATE plans SET ente = ?, titolo = ? WHERE plan_id = ?", [ente_nome, meta["titolo"], plan_id])
         else:
             plan_id = cur.execute("SELECT nextval('seq_plan')").fetchone()[0]
-            cur.execute("INSERT INTO plans VALUES (?, ?, ?, ?, NULL, ?)", [plan_id, meta["ente"], meta["titolo"], key, now])
+            key = f"{ente_id}|{enti.title_key(meta['titolo'])}"
+            cur.execute("INSERT INTO plans (plan_id, ente, titolo, plan_key, current_import_id, created_at, ente_id) "
+                        "VALUES (?, ?, ?, ?, NULL, ?, ?)", [plan_id, ente_nome, meta["titolo"], key, now, ente_id])
         version = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM imports WHERE plan_id = ?", [plan_id]).fetchone()[0]
         import_id = cur.execute("SELECT nextval('seq_import')").fetchone()[0]
         cur.execute(
@@ -184,9 +220,16 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
             finally:
                 cur.unregister(view)
         cur.execute("UPDATE plans SET current_import_id = ? WHERE plan_id = ?", [import_id, plan_id])
-        _audit(cur, user, "import", plan_id, import_id, f"{file_name} (versione {version}, SHA-256 {sha[:12]}…)")
-        profile_sheet.store(cur, parsed.profile, meta["ente"], range(meta["anno_inizio"], meta["anno_fine"] + 1), user,
+        how = "" if match is None or match.nome == meta["ente"] else \
+            f"; ente «{meta['ente']}» riconosciuto come «{ente_nome}» ({match.how})"
+        new = "; nuovo ente" if match is None else ""
+        audit.record(cur, user, "import", plan_id=plan_id, import_id=import_id, ente_id=ente_id,
+                     detail=f"{file_name} (versione {version}, SHA-256 {sha[:12]}…){how}{new}")
+        # the profile of the sheet belongs to the ente as the database names it (plans.ente)
+        profile_sheet.store(cur, parsed.profile, ente_nome, range(meta["anno_inizio"], meta["anno_fine"] + 1), user,
                             plan_id)
+    meta.update(ente_id=ente_id, ente_nome=ente_nome, ente_match=match.how if match else None,
+                ente_simili=similar if match is None else [])
     return plan_id, import_id, version
 
 
@@ -200,19 +243,18 @@ def _as_arrow(df):
         return df
 
 
-def _audit(cur, user: str, action: str, plan_id: int, import_id: int, detail: str) -> None:
-    audit.record(cur, user, action, plan_id=plan_id, import_id=import_id, detail=detail)
-
-
 def restore_version(db: Database, import_id: int, user: str | None = None) -> str:
     """Make an earlier version the current one (nothing is deleted). Returns an Italian message."""
     row = next(iter(db.rows("SELECT plan_id, version FROM imports WHERE import_id = ?", [import_id])), None)
     if row is None:
+        audit.record(db, user or machine_owner(), "ripristino", outcome=audit.REFUSED, import_id=import_id,
+                     detail=f"versione {import_id} inesistente")
         raise ValueError(f"Versione {import_id} inesistente.")
     plan_id, version = row
     with db.transaction() as cur:
         cur.execute("UPDATE plans SET current_import_id = ? WHERE plan_id = ?", [import_id, plan_id])
-        _audit(cur, user or current_user(), "ripristino", plan_id, import_id, f"ripristinata la versione {version}")
+        audit.record(cur, user or machine_owner(), "ripristino", plan_id=plan_id, import_id=import_id,
+                     detail=f"ripristinata la versione {version}")
     return f"Ripristinata la versione {version}: è ora la versione corrente del piano."
 
 

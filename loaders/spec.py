@@ -58,6 +58,9 @@ PLAN_FIELDS: tuple[Column, ...] = (
     Column("Anno fine", "anno_fine", True, ("anno finale", "al"), help="Ultimo anno del piano", example="2027"),
     Column("Data monitoraggio", "data_monitoraggio", False, ("data di monitoraggio", "data verifica"),
            help="Data di riferimento del monitoraggio (es. 31/08 o 31/12)", example="31/08/2025"),
+    Column("Codice IPA", "codice_ipa", False, ("codice ipa ente", "ipa", "cod ipa", "codice amministrazione"),
+           help="Codice IPA dell'ente (Indice delle Pubbliche Amministrazioni, indicepa.gov.it): facoltativo, "
+                "identifica l'ente anche se il nome è scritto in modo diverso", example="cssm_cn"),
 )
 
 SHEETS: tuple[SheetSpec, ...] = (

@@ -29,6 +29,8 @@ INSTRUCTIONS = [
     "in raggiunto / in corso / parziale / non raggiunto / rinviato / neutralizzato; il testo originale è conservato.",
     "Verifiche: una riga per step e data di verifica (es. 31/08 intermedia, 31/12 finale); lo storico è conservato.",
     "Un file con errori non modifica nulla: il rapporto indica foglio, riga, colonna e valore di ogni problema.",
+    "Codice IPA (facoltativo, foglio Piano): il codice dell'ente nell'Indice delle Pubbliche Amministrazioni "
+    "(indicepa.gov.it, es. cssm_cn). Riconosce l'ente anche se il nome è scritto in modo diverso.",
 ]
 
 

@@ -26,6 +26,7 @@ from loaders import profile_sheet
 from loaders.problems import Problem, ProblemList
 from loaders.spec import PLAN_FIELDS, SHEET_BY_KEY, SHEETS, HeaderMap, SheetSpec, find_header, match_sheet
 from loaders.workbook import SheetReader, SheetReadError, check_archive, read_rows  # noqa: F401 (read_rows: API)
+from store.enti import IPA_RE
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "areas": ["code", "name", "row_no"],
@@ -313,6 +314,12 @@ class _Validator:
                     self.problems.error(f"«{c.header}» deve essere un anno (es. 2025)", sh.name, row, vcol, v)
                     continue
                 self.meta[c.key] = int(n)
+            elif c.key == "codice_ipa":  # optional: one identity per ente (store/enti.py)
+                ipa = P.cell_text(v)
+                if ipa is not None and not IPA_RE.fullmatch(ipa.strip()):
+                    self.problems.error("«Codice IPA» non valido: solo lettere, cifre e _ (es. cssm_cn)", sh.name,
+                                        row, vcol, v)
+                self.meta[c.key] = ipa.strip() if ipa else None
             elif c.key == "data_monitoraggio":
                 d, err = P.parse_date(v)
                 if err:

@@ -11,7 +11,7 @@ import sys
 from metrics.engine import PlanNotFound, plan_metrics, resolve_plan
 from metrics.fmt import parse_it_date
 from metrics.report import report_dict, report_table
-from store import default_db_path, get_db
+from store import audit, default_db_path, get_db
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -54,10 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         plan_id = resolve_plan(db, args.plan, args.ente)
         pm = plan_metrics(db, plan_id, year=args.year, as_of=as_of, profile=args.profile)
     except PlanNotFound as exc:
+        if args.cmd == "export":
+            audit.record(db, audit.machine_owner(), "esportazione", outcome=audit.REFUSED,
+                         detail=f"{args.format} → {args.out}: {str(exc).splitlines()[0]}")
         print(f"Errore: {exc}", file=sys.stderr)
         return 2
     if args.cmd == "export":
-        return _export(args, pm)
+        return _export(args, pm, db)
     if args.format == "json":
         json.dump(report_dict(pm), sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -103,7 +106,9 @@ def _export_args_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _export(args: argparse.Namespace, pm) -> int:
+def _export(args: argparse.Namespace, pm, db) -> int:
+    """Write the export; one «esportazione» record in the audit trail (the CLI acts as the machine's
+    owner), outcome «errore» when the file cannot be written."""
     import time
     from pathlib import Path
 
@@ -112,11 +117,15 @@ def _export(args: argparse.Namespace, pm) -> int:
 
     t0 = time.perf_counter()
     data = export(pm, args.format)
+    who, what = audit.machine_owner(), f"{FORMATS[args.format].name} «{args.out}», anno {pm.ctx.year}"
     try:
         Path(args.out).write_bytes(data)
     except OSError as exc:
+        audit.record(db, who, "esportazione", outcome=audit.FAILED, plan_id=pm.ctx.plan_id,
+                     import_id=pm.ctx.import_id, detail=f"{what}: {exc.strerror or exc}")
         print(f"Errore: impossibile scrivere «{args.out}»: {exc.strerror or exc}.", file=sys.stderr)
         return 2
+    audit.record(db, who, "esportazione", plan_id=pm.ctx.plan_id, import_id=pm.ctx.import_id, detail=what)
     print(f"Esportato {FORMATS[args.format].name} «{args.out}» ({fmt_int(len(data) / 1024)} kB) per "
           f"«{pm.ctx.titolo}» ({pm.ctx.ente}), anno {pm.ctx.year}, situazione al {fmt_date(pm.ctx.as_of)}, in "
           f"{fmt_num(time.perf_counter() - t0)} s.")

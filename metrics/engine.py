@@ -98,6 +98,18 @@ def list_plans(db: Database) -> pd.DataFrame:
         ORDER BY p.ente, p.titolo""")
 
 
+def same_ente_plans(db: Database, plan_id: int) -> pd.DataFrame:
+    """The other plans of the plan's ente (one identity per ente, :mod:`store.enti`: after a merge, the
+    plans of both), oldest first: the columns of :func:`list_plans`. For Confronto across years."""
+    plans = list_plans(db)
+    ente = db.df_cached("SELECT ente_id FROM plans WHERE plan_id = ?", [plan_id])
+    if ente.empty or pd.isna(ente["ente_id"].iloc[0]):
+        return plans.iloc[0:0]
+    ids = set(db.df_cached("SELECT plan_id FROM plans WHERE ente_id = ?", [int(ente["ente_id"].iloc[0])])["plan_id"])
+    out = plans[plans["plan_id"].isin(ids - {plan_id})]
+    return out.sort_values(["anno_inizio", "plan_id"], kind="stable").reset_index(drop=True)
+
+
 def plan_versions(db: Database, plan_id: int) -> pd.DataFrame:
     return db.df_cached("SELECT import_id, version, file_name, imported_at, imported_by FROM imports "
                  "WHERE plan_id = ? ORDER BY version DESC", [plan_id])

@@ -51,6 +51,13 @@ def fmt_date(d: Any, empty: str = "—") -> str:
     return d.strftime("%d/%m/%Y") if isinstance(d, (dt.date, dt.datetime)) else str(d)
 
 
+def fmt_datetime(d: Any, empty: str = "—") -> str:
+    """``datetime(2025, 12, 31, 9, 5, 0)`` → ``31/12/2025 09:05:00``."""
+    if _missing(d):
+        return empty
+    return pd.Timestamp(d).strftime("%d/%m/%Y %H:%M:%S")
+
+
 def fmt_days(x: Any, empty: str = "—") -> str:
     if _missing(x):
         return empty

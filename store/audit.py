@@ -11,6 +11,8 @@ cache key of every page; the others (a login, a download) do not, so they never 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import os
 from typing import Any
 
 #: Actions that change what the pages show: they move the data version. A user or grant change ("utente",
@@ -21,20 +23,31 @@ DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione e
 
 #: Every action name used in the trail (Italian, shown as is on the Registro page).
 ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento",
-                          "importazione rifiutata")
+                          "importazione rifiutata", "importazione invariata")
 
 OK, REFUSED, FAILED = "ok", "rifiutato", "errore"
 
 
+def machine_owner() -> str:
+    """Who acts from the CLI and from scripts: the machine's owner, i.e. the OS user
+    (``$CRUSCOTTO_USER`` overrides it). The pages pass the session's identity instead."""
+    try:
+        return os.environ.get("CRUSCOTTO_USER") or getpass.getuser()
+    except Exception:
+        return "sconosciuto"
+
+
 def record(cur: Any, who: str, action: str, *, outcome: str = OK, plan_id: int | None = None,
-           import_id: int | None = None, detail: str | None = None) -> None:
+           import_id: int | None = None, detail: str | None = None, ente_id: int | None = None) -> None:
     """Append one event. ``cur`` is a DuckDB cursor (inside the caller's transaction, so the event
-    commits or rolls back with the change it describes) or a :class:`store.Database` (own transaction)."""
+    commits or rolls back with the change it describes) or a :class:`store.Database` (own transaction:
+    e.g. a refused import, recorded after the rollback of its transaction). ``ente_id``: the ente
+    concerned (``enti``), when the event is not about one plan or the plan is not known."""
     if action not in ACTIONS:
         raise ValueError(f"azione di registro sconosciuta: {action!r}")
-    row = [dt.datetime.now().replace(microsecond=0), who or "?", action, plan_id, import_id, detail, outcome]
-    sql = ("INSERT INTO audit_log (audit_id, happened_at, who, action, plan_id, import_id, detail, outcome) "
-           "VALUES (nextval('seq_audit'), ?, ?, ?, ?, ?, ?, ?)")
+    row = [dt.datetime.now().replace(microsecond=0), who or "?", action, plan_id, import_id, detail, outcome, ente_id]
+    sql = ("INSERT INTO audit_log (audit_id, happened_at, who, action, plan_id, import_id, detail, outcome, ente_id) "
+           "VALUES (nextval('seq_audit'), ?, ?, ?, ?, ?, ?, ?, ?)")
     if hasattr(cur, "transaction"):
         with cur.transaction() as c:
             c.execute(sql, row)
@@ -45,4 +58,5 @@ def record(cur: Any, who: str, action: str, *, outcome: str = OK, plan_id: int |
 def data_version_sql() -> str:
     """The query of the data version: the last data-changing event."""
     actions = ", ".join(f"'{a}'" for a in DATA_ACTIONS)
-    return f"SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE action IN ({actions})"
+    return (f"SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE action IN ({actions}) "
+            f"AND coalesce(outcome, '{OK}') = '{OK}'")  # a refused merge changes nothing

@@ -87,6 +87,9 @@ class Database:
         self.waited_s = 0.0         # time spent waiting for another process to let go of the file
         with self.transaction() as cur:
             cur.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+            from store.enti import migrate
+
+            migrate(cur)  # databases from before the enti table: one ente per distinct plans.ente (idempotent)
         if not self._memory:
             _seen[self.path] = self._stat_token()
 

@@ -6,6 +6,8 @@
 CREATE SEQUENCE IF NOT EXISTS seq_plan START 1;
 CREATE SEQUENCE IF NOT EXISTS seq_import START 1;
 CREATE SEQUENCE IF NOT EXISTS seq_audit START 1;
+CREATE SEQUENCE IF NOT EXISTS seq_ente START 1;
+CREATE SEQUENCE IF NOT EXISTS seq_ente_merge START 1;
 
 CREATE TABLE IF NOT EXISTS plans (
     plan_id           INTEGER PRIMARY KEY,
@@ -15,6 +17,7 @@ CREATE TABLE IF NOT EXISTS plans (
     current_import_id INTEGER,
     created_at        TIMESTAMP NOT NULL
 );
+ALTER TABLE plans ADD COLUMN IF NOT EXISTS ente_id INTEGER;   -- enti.ente_id (filled on open for older databases)
 
 CREATE TABLE IF NOT EXISTS imports (
     import_id         INTEGER PRIMARY KEY,
@@ -51,6 +54,39 @@ CREATE TABLE IF NOT EXISTS audit_log (
     outcome    TEXT              -- 'ok' | 'rifiutato' | 'errore'
 );
 ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS outcome TEXT;
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS ente_id INTEGER;   -- the ente concerned, when there is one
+
+-- One identity per ente (store/enti.py): matched at import by Codice IPA, then normalised name, then alias.
+-- plans.ente_id points at the ente; plans.ente keeps the ente's name (readable by every page) and follows
+-- merges. An ente merged into another keeps its row (merged_into) so that the merge can be undone.
+CREATE TABLE IF NOT EXISTS enti (
+    ente_id     INTEGER PRIMARY KEY,
+    nome        TEXT NOT NULL,
+    codice_ipa  TEXT,                 -- official code of the public administration (indicepa.gov.it)
+    nome_key    TEXT NOT NULL,        -- normalised name (store.enti.name_key)
+    merged_into INTEGER,              -- while merged: the ente that absorbed it («unione enti»)
+    created_at  TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS ente_aliases (
+    ente_id    INTEGER NOT NULL,
+    alias      TEXT NOT NULL,
+    alias_key  TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    created_by TEXT
+);
+
+-- Every merge, with the plans it moved, so that «separazione enti» moves exactly those back.
+CREATE TABLE IF NOT EXISTS ente_merges (
+    merge_id   INTEGER PRIMARY KEY,
+    source_id  INTEGER NOT NULL,      -- the ente absorbed
+    target_id  INTEGER NOT NULL,      -- the ente that remains
+    plan_ids   TEXT NOT NULL,         -- JSON list of the plans moved
+    merged_at  TIMESTAMP NOT NULL,
+    merged_by  TEXT NOT NULL,
+    undone_at  TIMESTAMP,
+    undone_by  TEXT
+);
 
 CREATE TABLE IF NOT EXISTS areas (
     import_id INTEGER NOT NULL,

@@ -426,9 +426,13 @@ def check_file(db, case: Case, tmp: Path, before: dict | None = None) -> Outcome
     after = snapshot(db)
     o.after = after
     if rc == 1:
-        if after != before:
-            changed = [t for t in before if before[t] != after.get(t)]
+        # a refusal changes no data and leaves exactly one record in the audit trail (issue 9)
+        changed = [t for t in before if t != "audit_log" and before[t] != after.get(t)]
+        if changed:
             f.append(f"database modificato dopo un rifiuto: {changed}")
+        added = after["audit_log"][0] - before["audit_log"][0] if "audit_log" in before else 1
+        if added != 1 and "occupato" not in text:
+            f.append(f"registro: {added} eventi per un rifiuto invece di 1")
         if not o.errors and "occupato" not in text:
             f.append("rifiuto senza un errore elencato: " + text[:300])
         for e in o.errors:

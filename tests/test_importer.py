@@ -8,12 +8,22 @@ from loaders import IMPORTED, REFUSED, UNCHANGED, import_bytes, import_history, 
 from loaders import importer as importer_mod
 from tests.workbooks import BASE, sheets, xlsx
 
-TABLES = ["plans", "imports", "audit_log", "areas", "strategic_objectives", "objectives", "objective_links", "steps",
-          "verifications", "indicators", "staff"]
+TABLES = ["plans", "imports", "areas", "strategic_objectives", "objectives", "objective_links", "steps",
+          "verifications", "indicators", "staff", "enti", "ente_aliases", "ente_merges"]
 
 
 def snapshot(db):
+    """Every data table (the audit trail is checked apart: each attempt adds exactly one record)."""
     return {t: sorted(map(repr, db.rows(f"SELECT * FROM {t}"))) for t in TABLES}
+
+
+def audit_since(db, last_id):
+    return db.rows("SELECT action, outcome, who, plan_id FROM audit_log WHERE audit_id > ? ORDER BY audit_id",
+                   [last_id])
+
+
+def last_audit_id(db):
+    return db.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log")
 
 
 def test_valid_workbook_imports_everything(db):
@@ -31,10 +41,11 @@ def test_valid_workbook_imports_everything(db):
 def test_reimport_identical_file_is_a_noop(db):
     data = xlsx()
     import_bytes(db, data, "piano.xlsx")
-    before = snapshot(db)
-    res = import_bytes(db, data, "copia.xlsx")
+    before, last = snapshot(db), last_audit_id(db)
+    res = import_bytes(db, data, "copia.xlsx", user="mario")
     assert res.status == UNCHANGED and "già importato" in res.message
     assert snapshot(db) == before
+    assert audit_since(db, last) == [("importazione invariata", "ok", "mario", res.plan_id)]
 
 
 def test_reimport_same_plan_creates_a_version_and_restore_brings_back_the_old(db):
@@ -55,11 +66,14 @@ def test_reimport_same_plan_creates_a_version_and_restore_brings_back_the_old(db
 
 def _refused(db, data, name="rotto.xlsx"):
     import_bytes(db, xlsx(), "buono.xlsx")
-    before = snapshot(db)
-    res = import_bytes(db, data, name)
+    before, last = snapshot(db), last_audit_id(db)
+    res = import_bytes(db, data, name, user="mario")
     assert res.status == REFUSED
-    assert snapshot(db) == before, "a refused import must leave the database exactly as before"
+    assert snapshot(db) == before, "a refused import must leave the data exactly as before"
     assert "non è stato modificato" in res.message
+    assert audit_since(db, last) == [("importazione rifiutata", "rifiutato", "mario", None)], \
+        "a refused import leaves exactly one record in the audit trail"
+    assert name in db.scalar("SELECT detail FROM audit_log WHERE audit_id = ?", [last + 1])
     return res
 
 
@@ -153,23 +167,30 @@ def test_crash_during_write_rolls_back(db, monkeypatch, tmp_path):
     from store import incident
 
     import_bytes(db, xlsx(), "buono.xlsx")
-    before = snapshot(db)
+    before, last = snapshot(db), last_audit_id(db)
     changed = xlsx(sheets(Step=BASE["Step"] + [["B", "B.2", "Altro", "31/12/2025", "10%"]]))
-    original = importer_mod._audit
+    original = importer_mod.audit.record
 
-    def boom(*a, **k):
-        original(*a, **k)
-        raise RuntimeError("disco pieno")
+    def boom(cur, who, action, **k):  # the import's record is written, then the write fails
+        original(cur, who, action, **k)
+        if action == "import":
+            raise RuntimeError("disco pieno")
 
-    monkeypatch.setattr(importer_mod, "_audit", boom)
+    monkeypatch.setattr(importer_mod.audit, "record", boom)
     monkeypatch.setenv("CRUSCOTTO_INCIDENT_LOG", str(tmp_path / "incidenti.log"))
     monkeypatch.setattr(incident, "_logger", None)
-    res = import_bytes(db, changed, "v2.xlsx")   # issue 12: an incident, never an exception to the caller
+    res = import_bytes(db, changed, "v2.xlsx", user="mario")   # issue 12: an incident, never an exception
     assert res.status == REFUSED and "codice incidente INC-" in res.message and "non è stato modificato" in res.message
     assert "Traceback" not in res.message and "disco pieno" not in res.message
     log = (tmp_path / "incidenti.log").read_text(encoding="utf-8")
-    assert "RuntimeError: disco pieno" in log and res.message.split("codice incidente ")[1].split(")")[0] in log
+    code = res.message.split("codice incidente ")[1].split(")")[0]
+    assert "RuntimeError: disco pieno" in log and code in log
     assert snapshot(db) == before
+    # the record of the failure survives the rollback (own transaction); the rolled-back «import» does not.
+    # It carries the incident code, not the technical detail (that stays in the server's incident log).
+    assert audit_since(db, last) == [("importazione rifiutata", "errore", "mario", None)]
+    detail = db.scalar("SELECT detail FROM audit_log WHERE audit_id > ?", [last])
+    assert code in detail and "disco pieno" not in detail
 
 
 def test_tolerant_headers_and_synonyms_of_the_seeds(db):

@@ -17,7 +17,8 @@ from tests.workbooks import BASE, sheets, xlsx
 
 PAGE = "pages/carica.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TABLES = ["plans", "imports", "audit_log", "objectives", "steps", "verifications"]
+TABLES = ["plans", "imports", "objectives", "steps", "verifications", "enti"]  # data; the audit trail apart
+LOCAL = "amministratore locale"   # the acting identity in local mode (ui.identity)
 PROBLEM_COLUMNS = ["Gravità", "Foglio", "Riga", "Colonna", "Valore", "Messaggio"]
 
 
@@ -98,7 +99,8 @@ def test_empty_database_is_where_the_first_upload_happens(monkeypatch, tmp_path)
     assert [d.label for d in at.get("download_button")] == ["Scarica il modello vuoto"]
     assert "Storico delle importazioni" in texts(at.subheader)
     assert "Nessuna importazione" in texts(at.info)
-    assert at.text_input[0].label == "Il tuo nome" and at.text_input[0].value == "utente"
+    assert not at.text_input  # no free-text identity: the session's user acts
+    assert f"a nome di **{LOCAL}**" in texts(at.caption)
 
 
 def test_broken_workbook_shows_the_errors_and_leaves_the_database_untouched(monkeypatch, tmp_path):
@@ -119,13 +121,14 @@ def test_broken_workbook_shows_the_errors_and_leaves_the_database_untouched(monk
     assert "Scarica il rapporto di validazione" in [d.label for d in at.get("download_button")]
     assert not [b for b in at.button if b.label == "Conferma importazione"]
     assert snapshot(path) == before
+    # the preview leaves exactly one record, refused, and no data
+    assert read(path, "SELECT action, outcome, who FROM audit_log") == [("anteprima", "rifiutato", LOCAL)]
+    assert "rotto.xlsx" in read(path, "SELECT detail FROM audit_log")[0][0]
 
 
 def test_valid_upload_preview_confirm_then_identical_file(monkeypatch, tmp_path):
     path = tmp_path / "db.duckdb"
-    at = open_page(monkeypatch, path, user="Maria Rossi")
-    assert at.text_input[0].value == "Maria Rossi"
-    at.text_input[0].set_value("Anna Bianchi").run()
+    at = open_page(monkeypatch, path, user="Maria Rossi")   # local mode: the local administrator, so named
     data = xlsx()
     upload(at, data)
     assert "Modifiche rispetto alla versione corrente" in texts(at.subheader)
@@ -137,7 +140,9 @@ def test_valid_upload_preview_confirm_then_identical_file(monkeypatch, tmp_path)
     success = texts(at.success)
     assert "Importato" in success and "versione 1" in success
     assert [e.proto.page for e in at.get("page_link")] == ["qualita"]  # link to «Qualità dei dati»
-    assert read(path, "SELECT version, imported_by, file_name FROM imports") == [(1, "Anna Bianchi", "piano.xlsx")]
+    assert read(path, "SELECT version, imported_by, file_name FROM imports") == [(1, "Maria Rossi", "piano.xlsx")]
+    assert read(path, "SELECT action, outcome, who FROM audit_log ORDER BY audit_id") == [
+        ("anteprima", "ok", "Maria Rossi"), ("import", "ok", "Maria Rossi")]
     # the sidebar shows the new plan at once, the uploader is empty again
     assert at.sidebar.selectbox(key="sel_plan").value == read(path, "SELECT plan_id FROM plans")[0][0]
     assert "Versione 1 del piano" in texts(at.sidebar.caption)
@@ -215,7 +220,7 @@ def test_restore_an_earlier_version(monkeypatch, tmp_path):
     click(at, "Ripristina questa versione")
     assert "Ripristinata la versione 1" in texts(at.success)
     assert read(path, "SELECT current_import_id FROM plans") == [(v1,)]
-    assert read(path, "SELECT action, who FROM audit_log ORDER BY audit_id DESC LIMIT 1") == [("ripristino", "utente")]
+    assert read(path, "SELECT action, who FROM audit_log ORDER BY audit_id DESC LIMIT 1") == [("ripristino", LOCAL)]
     assert "Versione 1 del piano" in texts(at.sidebar.caption)
     assert at.file_uploader[0].value is None
     upload(at, v2_bytes, "ancora_v2.xlsx")  # the restored-away file (same bytes): known, and restorable

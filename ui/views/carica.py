@@ -8,7 +8,6 @@ validated is kept in the session until it is confirmed (the uploader is not read
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,15 +15,16 @@ import pyarrow as pa
 import streamlit as st
 
 from loaders import IMPORTED, UNCHANGED, template_bytes, validate_workbook
-from loaders.diff import ADDED, CHANGED, REMOVED, has_changes, one_row_per_field
+from loaders.diff import ADDED, CHANGED, REMOVED, current_version, ente_candidates, has_changes, one_row_per_field
 from loaders.guarded import check_upload, history_for, import_as, preview_as, restore_as
 from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
-from store import get_db
+from store import audit, get_db
 from store.access import RESTORE, NotAuthorized, Principal
 from ui.auth import current_principal
 from ui.common import ensure_app_navigation, plain, show_table
+from ui.identity import on_download
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -66,11 +66,21 @@ def n_of(n: int, one: str, many: str) -> str:
     return f"{fmt_int(n)} {one if n == 1 else many}"
 
 
-def analyse(uploaded) -> dict:
-    """Read and validate the uploaded file once; kept in the session until confirmed."""
+def analyse(db, uploaded, user: str) -> dict:
+    """Read and validate the uploaded file once; kept in the session until confirmed. The preview is
+    audited («anteprima»: one record per file uploaded, outcome «rifiutato» when it has errors)."""
     data = uploaded.getvalue()
-    return {"file_id": uploaded.file_id, "name": uploaded.name, "data": data, "sha": hashlib.sha256(data).hexdigest(),
-            "parsed": validate_workbook(data, uploaded.name)}
+    sha = hashlib.sha256(data).hexdigest()
+    parsed = validate_workbook(data, uploaded.name)
+    n = len(parsed.problems.errors)
+    meta = parsed.meta or {}
+    what = f"«{meta['titolo']}» ({meta['ente']})" if meta.get("titolo") and meta.get("ente") else ""
+    known = current_version(db, meta.get("ente"), meta.get("titolo"), meta.get("codice_ipa")) if parsed.ok else None
+    audit.record(db, user, "anteprima", outcome=audit.OK if parsed.ok else audit.REFUSED,
+                 plan_id=known and known["plan_id"], import_id=known and known["import_id"],
+                 detail=f"{uploaded.name} (SHA-256 {sha[:12]}…) {what}: "
+                        + ("nessun errore" if parsed.ok else f"{n} {'errore' if n == 1 else 'errori'}"))
+    return {"file_id": uploaded.file_id, "name": uploaded.name, "data": data, "sha": sha, "parsed": parsed}
 
 
 def problems_table(pending: dict, problems: list) -> None:
@@ -81,7 +91,8 @@ def problems_table(pending: dict, problems: list) -> None:
     stem = Path(pending["name"]).stem
     st.download_button("Scarica il rapporto di validazione",
                        data=lambda: report_xlsx(problems, pending["name"], pending["sha"]),
-                       file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
+                       file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME,
+                       on_click=on_download(f"rapporto di validazione di {pending['name']}"),
                        icon=":material/download:", key="carica_report")
 
 
@@ -104,11 +115,49 @@ def change_summary(df: pd.DataFrame) -> str:
     return ", ".join(parts) or "nessuna modifica"
 
 
-def show_preview(db, pending: dict, principal: Principal) -> None:
+SAME_YES, SAME_NO = "Sì, è lo stesso ente", "No, è un ente diverso"
+
+
+def ask_same_ente(db, pending: dict) -> int | None:
+    """When the file's ente is new but looks like a known one: «È lo stesso ente di «CSSM»?». Returns
+    the chosen ente (the import goes there, the file's name becomes its alias) or None (a new ente)."""
+    meta = pending["parsed"].meta
+    pending["ente_unanswered"] = False
+    candidates = ente_candidates(db, meta)
+    if not candidates:
+        return None
+    st.subheader("Ente")
+    st.caption(f"Nel file l'ente è «{plain(meta['ente'])}»: non è tra gli enti noti, ma somiglia a "
+               + ", ".join(f"«{plain(c['nome'])}» ({plain(c['reason'])})" for c in candidates[:3]) + ".")
+    chosen = None
+    for c in candidates[:3]:
+        answer = st.radio(f"È lo stesso ente di «{plain(c['nome'])}»?", [SAME_YES, SAME_NO], index=None,
+                          key=f"carica_same_{pending['sha'][:12]}_{c['ente_id']}",
+                          help=f"Nel file l'ente è «{plain(meta['ente'])}» ({plain(c['reason'])}). Se è lo stesso, il "
+                               f"piano va sotto «{plain(c['nome'])}» e questo nome ne diventa un alias; altrimenti "
+                               "diventa un ente "
+                               "nuovo. Gli enti si possono anche unire o separare dopo, dalla pagina «Enti».")
+        if answer == SAME_YES:
+            chosen = c["ente_id"]
+            break
+        if answer is None:
+            pending["ente_unanswered"] = True
+            return None
+    pending["ente_unanswered"] = False
+    if chosen is None:
+        st.caption(f"«{plain(meta['ente'])}» sarà un ente nuovo.")
+    else:
+        target = next(c["nome"] for c in candidates if c["ente_id"] == chosen)
+        st.caption(f"Il piano sarà importato sotto «{plain(target)}» e «{plain(meta['ente'])}» sarà registrato "
+                   "come suo nome alternativo.")
+    return chosen
+
+
+def show_preview(db, pending: dict, principal: Principal, same_as: int | None = None) -> None:
     parsed = pending["parsed"]
-    key = db.version()
-    if pending.get("preview_key") != key:  # recomputed if the database changed meanwhile
-        pending["preview"], pending["preview_key"] = preview_as(db, principal, parsed), key
+    key = (db.version(), same_as)
+    if pending.get("preview_key") != key:  # recomputed if the database or the ente chosen changed meanwhile
+        pending["preview"], pending["preview_key"] = preview_as(db, principal, parsed, same_as), key
     pv = pending["preview"]
     plan = pv["plan"].iloc[0]
     st.subheader("Modifiche rispetto alla versione corrente")
@@ -141,10 +190,10 @@ def show_preview(db, pending: dict, principal: Principal) -> None:
                          key=f"carica_diff_{k}")
 
 
-def confirm_import(db, pending: dict, principal: Principal) -> None:
+def confirm_import(db, pending: dict, principal: Principal, same_as: int | None = None) -> None:
     ss = st.session_state
     bar = st.progress(0.0, text="Avvio dell'importazione…")
-    res = import_as(db, principal, pending["data"], pending["name"], parsed=pending["parsed"],
+    res = import_as(db, principal, pending["data"], pending["name"], parsed=pending["parsed"], same_as=same_as,
                     progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
     ss.pop(SS_PENDING, None)
     if res.status == IMPORTED:
@@ -163,8 +212,8 @@ def confirm_import(db, pending: dict, principal: Principal) -> None:
 
 # ----------------------------------------------------------------------------- upload
 def header(principal: Principal) -> Principal:
-    """Title, explanation, who is importing and the blank template; returns who acts. In local mode the
-    name is typed (everyone is the local administrator); with accounts it is the logged-in user."""
+    """Title, explanation, who acts (the session's principal: the logged-in user, or the local
+    administrator in local mode — no free-text name) and the blank template; returns who acts."""
     st.title("Carica foglio")
     st.caption("Carica il foglio di monitoraggio (.xlsx): viene controllato subito e si vede che cosa cambia "
                "rispetto alla versione corrente del piano; si importa solo dopo la conferma. Un file con errori non "
@@ -172,20 +221,14 @@ def header(principal: Principal) -> Principal:
     show_flash()
     c_user, c_model = st.columns([2, 1], vertical_alignment="bottom")
     with c_user:
-        if principal.source != "locale":
-            st.caption(f"Importazioni e ripristini sono registrati a nome di **{principal.name}** ({principal.role}).")
-            user = principal.name
-        else:
-            user = st.text_input("Il tuo nome", value=os.environ.get("CRUSCOTTO_USER") or "utente", key="carica_user",
-                                 help="Viene registrato nello storico con l'importazione o il ripristino.")
+        st.caption(f"Anteprime, importazioni, ripristini e scaricamenti sono registrati a nome di "
+                   f"**{plain(principal.name)}** ({principal.role}) nel registro delle attività.")
     with c_model:
         st.download_button("Scarica il modello vuoto", data=template_bytes,
-                           file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME, on_click="ignore",
-                           icon=":material/download:",
+                           file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME,
+                           on_click=on_download("modello vuoto"), icon=":material/download:",
                            help="Il foglio da compilare, con le istruzioni e le colonne previste.")
-    if principal.source != "locale":
-        return principal
-    return Principal(user.strip() or "utente", principal.role, principal.entes, principal.source)
+    return principal
 
 
 def upload(db, principal: Principal) -> None:
@@ -204,7 +247,7 @@ def upload(db, principal: Principal) -> None:
         return
     if pending is None or pending["file_id"] != uploaded.file_id:
         with st.spinner("Controllo del foglio…"):
-            pending = analyse(uploaded)
+            pending = analyse(db, uploaded, principal.name)
         ss[SS_PENDING] = pending
     existing = find_existing(db, pending["sha"])  # checked at every run: the database may have changed meanwhile
     parsed = pending["parsed"]
@@ -232,6 +275,11 @@ def upload(db, principal: Principal) -> None:
             st.warning(f"{n_of(len(warnings), 'avviso', 'avvisi')}: il file si può importare, ma conviene "
                        "controllarli.", icon=":material/warning:")
             problems_table(pending, warnings)
+        same_as = ask_same_ente(db, pending)
+        if pending.get("ente_unanswered"):
+            st.info("Rispondi alla domanda sull'ente per vedere le modifiche e confermare l'importazione.",
+                    icon=":material/help:")
+            return
         if pending.get("checked_for") != principal:   # checked (and a refusal audited) once per file
             pending["checked_for"], pending["refused"] = principal, None
             try:
@@ -241,9 +289,9 @@ def upload(db, principal: Principal) -> None:
         if pending["refused"]:
             st.error(pending["refused"], icon=":material/block:")
             return
-        show_preview(db, pending, principal)
+        show_preview(db, pending, principal, same_as)
         if st.button("Conferma importazione", type="primary", icon=":material/upload:"):
-            confirm_import(db, pending, principal)
+            confirm_import(db, pending, principal, same_as)
 
 
 # ----------------------------------------------------------------------------- history

@@ -1,4 +1,5 @@
-"""Confronto: due date di monitoraggio o due versioni del piano, affiancate."""
+"""Confronto: due date di monitoraggio, due versioni del piano o due piani dello stesso ente (anni diversi),
+affiancati."""
 from __future__ import annotations
 
 import pandas as pd
@@ -6,11 +7,12 @@ import streamlit as st
 
 from charts.compare import before_after_bars, delta_bars
 from metrics import monitoring_dates, plan_metrics, plan_versions
+from metrics.engine import same_ente_plans
 from metrics.compare import compare
 from metrics.fmt import fmt_date, fmt_delta, fmt_int, fmt_pct
-from ui.common import lazy_expander, lazy_tabs, page_header, plotly, require_selection, show_table
+from ui.common import lazy_expander, lazy_tabs, page_header, plain, plotly, require_selection, show_table
 
-DATES, VERSIONS = "Due date di monitoraggio", "Due versioni del piano"
+DATES, VERSIONS, PLANS = "Due date di monitoraggio", "Due versioni del piano", "Due piani dello stesso ente"
 STEP_ID = {"objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None)}
 ADDED_REMOVED_COLS = {**STEP_ID, "deadline": ("Termine", "date"), "deadline_raw": ("Termine (come scritto)", None)}
 CHANGES = ["Step che hanno cambiato stato", "Termini spostati (rimodulazioni)", "Step aggiunti e rimossi"]
@@ -95,6 +97,30 @@ def pick_versions(sel, versions: pd.DataFrame):
     return before, after, labels
 
 
+def pick_plans(sel, others: pd.DataFrame):
+    """The selected plan and another plan of the same ente (e.g. the 2020 plan and the 2025 one), each
+    read at its own default year and monitoring date: (before, after, labels) — the older plan first."""
+    info = others.set_index("plan_id")
+    ids = [int(i) for i in others["plan_id"]]
+
+    def label(i: int) -> str:
+        a, b = int(info.at[i, "anno_inizio"]), int(info.at[i, "anno_fine"])
+        return f"{info.at[i, 'titolo']} ({a}–{b})" if b != a else f"{info.at[i, 'titolo']} ({a})"
+
+    other = st.selectbox("Piano da confrontare", ids, index=len(ids) - 1, format_func=label, key="cmp_other_plan",
+                         help=f"Un altro piano di {plain(sel.ente)}. Ogni piano è letto al proprio anno e alla propria "
+                              "data di monitoraggio; gli obiettivi sono confrontati per codice.")
+    mine = plan_metrics(sel.db, sel.plan_id, sel.import_id, sel.year, sel.as_of)
+    theirs = plan_metrics(sel.db, other)
+    before, after = (theirs, mine) if (theirs.ctx.year, other) <= (mine.ctx.year, sel.plan_id) else (mine, theirs)
+    labels = (f"piano {before.ctx.year}", f"piano {after.ctx.year}")
+    if labels[0] == labels[1]:
+        labels = (f"piano {before.ctx.plan_id}", f"piano {after.ctx.plan_id}")
+    st.caption(f"«{plain(before.ctx.titolo)}» letto al {fmt_date(before.ctx.as_of)} (anno {before.ctx.year}) e "
+               f"«{plain(after.ctx.titolo)}» al {fmt_date(after.ctx.as_of)} (anno {after.ctx.year}).")
+    return before, after, labels
+
+
 def headline(v: dict, before, after, labels: tuple[str, str]) -> None:
     cmp, counts = v["cmp"], v["counts"]
     label_before, label_after = labels
@@ -166,34 +192,43 @@ def render() -> None:
     page_header("Confronto", sel)
     dates = monitoring_dates(sel.db, sel.import_id)
     versions = plan_versions(sel.db, sel.plan_id)
-    modes = [m for m, ok in ((DATES, len(dates) >= 2), (VERSIONS, len(versions) >= 2)) if ok]
+    others = same_ente_plans(sel.db, sel.plan_id)
+    modes = [m for m, ok in ((DATES, len(dates) >= 2), (VERSIONS, len(versions) >= 2), (PLANS, len(others) >= 1))
+             if ok]
     if not modes:
         st.info("Per un confronto servono almeno due date di monitoraggio (verifiche con date diverse nel foglio "
-                "«Verifiche») oppure due versioni del piano (lo stesso piano importato due volte). "
+                "«Verifiche»), due versioni del piano (lo stesso piano importato due volte) oppure un altro piano "
+                "dello stesso ente (ad esempio quello di un altro anno). "
                 f"Questo piano ha {len(dates)} {'data' if len(dates) == 1 else 'date'} di monitoraggio e "
                 f"{len(versions)} {'versione' if len(versions) == 1 else 'versioni'}: caricare un foglio aggiornato "
                 "dalla pagina «Carica foglio».", icon="ℹ️")
         st.stop()
 
     mode = st.radio("Confrontare", modes, horizontal=True, key="cmp_mode") if len(modes) > 1 else modes[0]
-    before, after, labels = pick_dates(sel, dates) if mode == DATES else pick_versions(sel, versions)
+    if mode == PLANS:
+        before, after, labels = pick_plans(sel, others)
+    else:
+        before, after, labels = pick_dates(sel, dates) if mode == DATES else pick_versions(sel, versions)
     v = after.derived(pair_view, after, before.ctx, labels, before=before)
     pair = f"{before.ctx.import_id}_{before.ctx.as_of}"   # tables are cached on `after`, per compared side
     headline(v, before, after, labels)
 
+    # two plans: an objective code may exist in one of them only, so no drill-down to the selected plan
+    link = None if mode == PLANS else sel
     st.subheader("Raggiungimento per obiettivo")
-    st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
-    plotly(v["delta_fig"], "cmp_delta", sel, clickable=True)
+    if link is not None:
+        st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
+    plotly(v["delta_fig"], "cmp_delta", link, clickable=True)
     both = lazy_expander(f"Raggiungimento {labels[0]} e {labels[1]} a confronto (grafico)", key="cmp_both_open")
     if both.open:
         with both:
-            plotly(v["both_fig"], "cmp_both", sel, clickable=True)
+            plotly(v["both_fig"], "cmp_both", link, clickable=True)
     show_table(v["cmp"].objectives, {"code": ("Codice", None), "title": ("Obiettivo", None),
                                      **before_after(*labels), "change": ("Modifica", None)},
-               key=f"cmp_objectives_{pair}", memo=after, objective_col="code", sel=sel)
+               key=f"cmp_objectives_{pair}", memo=after, objective_col="code", sel=link)
 
     st.subheader("Che cosa è cambiato negli step")
-    changes(sel, v, after, pair, labels)
+    changes(link, v, after, pair, labels)
 
     counts = lazy_expander("Conteggi a confronto", key="cmp_counts_open")
     if counts.open:

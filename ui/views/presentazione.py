@@ -13,6 +13,7 @@ from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJEC
                             clip, export_file_name, group_frames, verification_notes)
 from exports.criteria import FORECAST
 from ui.common import lazy_expander, metric_row, plain, plotly, require_selection
+from ui.identity import on_download
 from ui.views import measure
 
 Q_SLIDE = "slide"
@@ -275,7 +276,9 @@ def downloads(pm) -> None:
                "HTML che funziona anche senza rete.")
     for col, (key, label) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS.items()):
         col.download_button(label, data=lambda k=key: export(pm, k), file_name=export_file_name(pm, key),
-                            mime=FORMATS[key].mime, on_click="ignore", key=f"pres_dl_{key}", width="stretch")
+                            mime=FORMATS[key].mime, key=f"pres_dl_{key}", width="stretch",
+                            on_click=on_download(f"{label}: {export_file_name(pm, key)}", pm.ctx.plan_id,
+                                                 pm.ctx.import_id))  # audited: one «scaricamento» per click
 
 
 def render() -> None:
