@@ -13,10 +13,10 @@ import pandas as pd
 
 from metrics import engine
 from metrics.engine import PlanMetrics
-from store.access import NAMES, NotAuthorized, Principal, allowed_plan_ids, require_plan
+from store.access import NAMES, PROFILES, NotAuthorized, Principal, allowed_plan_ids, require_plan
 
 __all__ = ["NotAuthorized", "is_redacted", "list_plans", "make_context", "monitoring_dates", "plan_metrics",
-           "plan_versions", "redacted", "staff_summary"]
+           "plan_versions", "redacted", "save_profile", "staff_summary"]
 
 REDACTED_NAME = "(nome riservato)"
 
@@ -102,3 +102,13 @@ def _without_names(item: dict, names: list[str]) -> dict:
     if isinstance(rows, pd.DataFrame) and "name" in rows:
         out["rows"] = rows.assign(name=REDACTED_NAME)
     return out
+
+
+def save_profile(principal: Principal, db, plan_id: int, ente: str, year: int, profile, source: str = "pagina") -> int:
+    """:func:`metrics.profiles.save_profile` for the principal: only a role that manages the measuring system
+    (amministratore), and only for a plan it may read; recorded as the principal."""
+    from metrics.profiles import save_profile as save
+
+    principal.require(PROFILES)
+    require_plan(db, principal, plan_id)
+    return save(db, ente, year, profile, principal.name, source, plan_id=plan_id)

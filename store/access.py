@@ -26,14 +26,14 @@ ROLES = ("lettore", "referente", "direttore", "valutatore", "amministratore")
 ALL_ENTES = "*"
 
 # capabilities
-VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT = ("lettura", "caricamento", "ripristino", "nominativi",
-                                                     "gestione utenti", "registro")
+VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES = (
+    "lettura", "caricamento", "ripristino", "nominativi", "gestione utenti", "registro", "sistema di misurazione")
 CAPABILITIES: dict[str, frozenset[str]] = {
     "lettore": frozenset({VIEW}),
     "referente": frozenset({VIEW, UPLOAD}),
     "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES}),
     "valutatore": frozenset({VIEW}),
-    "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT}),
+    "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES}),
 }
 
 #: The message of every refusal: the same whether the plan exists or not.
@@ -91,11 +91,24 @@ def _norm(ente: str) -> str:
 
 
 def granted_entes(db, username: str, role: str) -> frozenset[str] | None:
-    """The enti granted to a local account (``None`` = every ente: amministratore, or a ``*`` grant)."""
+    """The enti granted to a local account (``None`` = every ente: amministratore, or a ``*`` grant).
+
+    A grant names an ente as it was written (a name, an alias or a Codice IPA); it is resolved to the ente that
+    stands for it now (:func:`store.enti.find_ente`: after «unione enti» the ente that absorbed it, after
+    «separazione enti» the ente itself), so a grant follows its ente through merges."""
     if role == "amministratore":
         return None
     rows = [r[0] for r in db.rows("SELECT ente FROM user_grants WHERE username = ? ORDER BY ente", [username])]
-    return None if ALL_ENTES in rows else frozenset(rows)
+    return None if ALL_ENTES in rows else frozenset(current_ente_name(db, g) for g in rows)
+
+
+def current_ente_name(db, ente: str) -> str:
+    """The name (as in ``plans.ente``) of the ente that ``ente`` (name, alias or Codice IPA) stands for now."""
+    from store import enti
+
+    with db.cursor() as cur:
+        match = enti.find_ente(cur, None, codice_ipa=ente) or enti.find_ente(cur, ente)
+    return match.nome if match is not None else ente
 
 
 def plan_entes(db) -> dict[int, str]:

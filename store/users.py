@@ -84,9 +84,10 @@ def known_entes(db) -> list[str]:
 
 
 def resolve_entes(db, entes: list[str]) -> list[str]:
-    """Grant targets: a sidebar name (case and spacing do not count), or ``*`` (every ente).
+    """Grant targets: a sidebar name (case and spacing do not count), an alias or a Codice IPA (resolved to the
+    ente's name), or ``*`` (every ente)."""
+    from store.access import current_ente_name
 
-    Hook for issue 9B: a Codice IPA resolves here to the ente's name (or id) once the ``enti`` table exists."""
     names = {" ".join(e.split()).casefold(): e for e in known_entes(db)}
     out = []
     for raw in entes:
@@ -97,9 +98,12 @@ def resolve_entes(db, entes: list[str]) -> list[str]:
             out.append(ALL_ENTES)
         elif e.casefold() in names:
             out.append(names[e.casefold()])
+        elif (current := current_ente_name(db, e)).casefold() in names:   # Codice IPA or alias
+            out.append(names[current.casefold()])
         else:
             known = ", ".join(f"«{n}»" for n in names.values()) or "nessuno (il database è vuoto)"
-            raise UserError(f"Ente «{e}» sconosciuto. Enti nel database: {known}; oppure «*» per tutti.")
+            raise UserError(f"Ente «{e}» sconosciuto. Enti nel database: {known}; oppure «*» per tutti "
+                            "(si può indicare anche il Codice IPA).")
     return sorted(set(out))
 
 

@@ -280,3 +280,52 @@ def test_makefile_run_uses_the_launcher_with_port_address_and_db():
                        text=True, cwd=ROOT, timeout=60)
     assert "--db altro.duckdb" in r.stdout or "altro.duckdb" in r.stdout
     assert "CRUSCOTTO_DB=altro.duckdb" in r.stdout and "--port 8611" in r.stdout
+
+
+# ----------------------------------------------------------------------------- integration with enti and profiles
+def test_a_grant_follows_its_ente_through_a_merge_and_back(two_entes):
+    """A lettore of «Ente B» keeps seeing B's plan after B is merged into A (plans.ente becomes «Ente A»), and
+    sees only B again after the merge is undone: grants name an ente, not a spelling."""
+    from store import enti
+
+    db, a, b = two_entes
+    users.add_user(db, "bea", PW, "lettore", ["Ente B"], by="test")
+    principal = lambda: Principal("bea", "lettore", access_granted(db, "bea"))  # noqa: E731
+    assert access.list_plans(principal(), db)["plan_id"].tolist() == [b]
+    ente_a, ente_b = enti.lookup(db, "Ente A"), enti.lookup(db, "Ente B")
+    enti.merge_enti(db, ente_b, ente_a, who="test")
+    assert sorted(access.list_plans(principal(), db)["plan_id"]) == sorted([a, b])   # B is now part of A
+    enti.unmerge_enti(db, ente_b, who="test")
+    assert access.list_plans(principal(), db)["plan_id"].tolist() == [b]
+
+
+def access_granted(db, username):
+    from store.access import granted_entes
+
+    return granted_entes(db, username, "lettore")
+
+
+def test_a_grant_may_name_the_ente_by_its_codice_ipa(two_entes):
+    from store import enti
+
+    db, _a, b = two_entes
+    enti.set_codice_ipa(db, enti.lookup(db, "Ente B"), "c_b123", who="test")
+    users.add_user(db, "carla", PW, "lettore", ["C_B123"], by="test")
+    assert db.rows("SELECT ente FROM user_grants WHERE username = 'carla'") == [("Ente B",)]
+    assert access.list_plans(Principal("carla", "lettore", access_granted(db, "carla")), db)["plan_id"].tolist() == [b]
+
+
+@pytest.mark.parametrize("role", ["lettore", "referente", "direttore", "valutatore"])
+def test_only_an_administrator_saves_the_measuring_system(two_entes, role):
+    from domain.profile import PRESETS
+    from metrics.profiles import current_profile
+
+    db, a, _b = two_entes
+    profile = next(iter(PRESETS.values()))
+    with pytest.raises(NotAuthorized):
+        access.save_profile(Principal("x", role, frozenset({"Ente A"})), db, a, "Ente A", 2025, profile)
+    assert db.scalar("SELECT count(*) FROM measurement_profiles") == 0
+    admin = local_administrator()
+    assert access.save_profile(admin, db, a, "Ente A", 2025, profile) == 1
+    assert current_profile(db, "Ente A", 2025).version == 1
+    assert audit_rows(db, "profilo")[-1][0] == admin.name

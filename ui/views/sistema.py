@@ -13,7 +13,9 @@ from domain.profile import (DESCRIPTIONS, LABELS, NEUTRALIZED_LABELS, PLAN_SCORE
 from metrics import plan_metrics
 from metrics.explain import objective_value_text, plan_value_text
 from metrics.fmt import fmt_date, fmt_num
-from metrics.profiles import current_profile, profile_history, save_profile
+from metrics.access import save_profile
+from metrics.profiles import current_profile, profile_history
+from store.access import PROFILES
 from ui.common import plain, plan_page, plotly, show_table
 
 CUSTOM = "personalizzato"
@@ -21,14 +23,6 @@ PCT_FIELDS = ("continuous_in_progress", "in_progress_value", "postponed_value", 
               "yellow_from", "linear_threshold", "forecast_default_rate")
 HISTORY_COLS = {"version": ("Versione", "int"), "name": ("Profilo", None), "source": ("Origine", None),
                 "saved_at": ("Salvato il", None), "saved_by": ("Da", None)}
-
-
-def who() -> str:
-    """Who saves: the principal of the session (issue 9's gate); the role check is left to the lead's wiring."""
-    from ui.auth import SS_CURRENT
-
-    principal = st.session_state.get(SS_CURRENT)
-    return str(getattr(principal, "name", None) or "utente del cruscotto")
 
 
 def comparison(sel, profiles: tuple[Profile, ...]):
@@ -128,10 +122,14 @@ def render() -> None:
         st.markdown(f"Con «{plain(chosen.name)}»: raggiungimento del piano **{plan_value_text(preview)}**, punteggio "
                     f"**{fmt_num(preview.score)}** (ora: {plan_value_text(pm)}, punteggio {fmt_num(pm.score)}).")
         same = stored.version and chosen.same_params(stored.profile) and chosen.name == stored.profile.name
+        may_save = sel.principal.can(PROFILES)
+        if not may_save:
+            st.info("Il confronto è libero; salvare il sistema di misurazione dell'ente spetta a un amministratore.",
+                    icon="ℹ️")
         if st.button(f"Salva come sistema di misurazione di {plain(sel.ente)} per il {sel.year}", type="primary",
-                     disabled=bool(same), key="profile_save",
+                     disabled=bool(same) or not may_save, key="profile_save",
                      help="Crea una nuova versione del profilo (le precedenti restano nello storico)."):
-            version = save_profile(sel.db, sel.ente, sel.year, chosen, who(), "pagina", plan_id=sel.plan_id)
+            version = save_profile(sel.principal, sel.db, sel.plan_id, sel.ente, sel.year, chosen, "pagina")
             st.session_state["profile_saved"] = f"Salvato «{chosen.name}», versione {version}: tutte le pagine e le " \
                                                 "esportazioni usano ora questo profilo."
             st.rerun()
