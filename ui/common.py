@@ -2,18 +2,22 @@
 tables and the drill-down to an objective."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from typing import Any, Callable, Iterable
 
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from charts.locale_it import PLOTLY_IT_CONFIG
 from metrics.fmt import fmt_date, fmt_days, fmt_delta, fmt_int, fmt_num, fmt_pct
 from ui.state import Q_OBJECTIVE, Selection, selection
 
 OBJECTIVE_PAGE = "pages/obiettivo.py"
 UPLOAD_PAGE = "pages/carica.py"
-PLOTLY_CONFIG = {"displaylogo": False, "locale": "it"}
+PLOTLY_CONFIG = PLOTLY_IT_CONFIG
 
 FORMATTERS: dict[str, Callable[[Any], str]] = {
     "pct": fmt_pct, "num": fmt_num, "int": fmt_int, "date": fmt_date, "days": fmt_days,
@@ -168,6 +172,55 @@ def _frozen_aware_to_json():
 
 
 _frozen_aware_to_json()
+
+
+def _stable_download_ids() -> None:
+    """Give each download button of a session one deferred-file id for all the script runs.
+
+    Why: a button whose ``data`` is a callable (the file is built on click) gets from Streamlit's
+    ``MediaFileManager.add_deferred`` a new random id at every run, and at the end of each run the
+    ids of the previous run are dropped (``remove_orphaned_files``). A click that still carries the
+    previous id (the browser has not yet received the new one: e.g. just after «Modalità sala»
+    reruns the page) fails on the server with ``MediaFileStorageError: Deferred file … not found``
+    and the browser shows nothing. With an id derived from the session and the button's stable
+    element id (its ``key``), every run re-registers the same id with the current callable, so a
+    click made at any moment finds it. The id stays unguessable: an HMAC with a per-process secret.
+    Installed once, on import; if Streamlit's internals change, Streamlit's own behaviour is kept
+    (``tests/e2e/test_downloads.py`` would then show the failures again)."""
+    from streamlit.runtime import media_file_manager as mfm
+
+    cls = mfm.MediaFileManager
+    original = cls.add_deferred
+    if getattr(original, "_stable_ids", False):
+        return
+    internals = ("_deferred_callables", "_deferred_ids_by_session", "_files_by_session_and_coord", "_lock")
+    secret = secrets.token_bytes(32)
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
+        if not element_id or not all(hasattr(self, n) for n in internals):
+            return original(self, data_callable, mimetype, coordinates, file_name=file_name, element_id=element_id)
+        session_id = mfm._get_session_id()
+        file_id = hmac.new(secret, f"{session_id}\0{element_id}".encode(), hashlib.sha256).hexdigest()[:32]
+        with self._lock:
+            self._deferred_callables[file_id] = {
+                "callable": data_callable, "mimetype": mimetype, "filename": file_name, "coordinates": coordinates,
+                "session_id": session_id, "element_id": element_id}
+            self._deferred_ids_by_session[session_id].add(file_id)
+            self._files_by_session_and_coord[session_id][coordinates] = file_id
+        return file_id
+
+    add_deferred._stable_ids = True
+    cls.add_deferred = add_deferred
+
+
+_stable_download_ids()
+
+
+def download_button(label: str, data: Callable[[], bytes] | bytes, file_name: str, mime: str, key: str,
+                    **kwargs: Any) -> None:
+    """Every download button of the app: a fixed ``key`` (the file id stays the same across reruns, see
+    :func:`_stable_download_ids`), no rerun on click; ``data`` may be a callable (built on click)."""
+    st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore", **kwargs)
 
 
 def serialised_once(fig):

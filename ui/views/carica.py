@@ -22,7 +22,7 @@ from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
 from store import get_db
-from ui.common import ensure_app_navigation, show_table
+from ui.common import download_button, ensure_app_navigation, show_table
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,10 +77,10 @@ def problems_table(pending: dict, problems: list) -> None:
     st.dataframe(view, hide_index=True, width="stretch",
                  column_config={"Messaggio": st.column_config.TextColumn(width="large")})
     stem = Path(pending["name"]).stem
-    st.download_button("Scarica il rapporto di validazione",
-                       data=lambda: report_xlsx(problems, pending["name"], pending["sha"]),
-                       file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
-                       icon=":material/download:", key="carica_report")
+    download_button("Scarica il rapporto di validazione",
+                    data=lambda: report_xlsx(problems, pending["name"], pending["sha"]),
+                    file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME, key="carica_report",
+                    icon=":material/download:")
 
 
 FIELD_COLUMNS = {"field": ("Campo", None), "before": ("Prima", None), "after": ("Dopo", None)}
@@ -172,10 +172,10 @@ def header() -> str:
         user = st.text_input("Il tuo nome", value=os.environ.get("CRUSCOTTO_USER") or "utente", key="carica_user",
                              help="Viene registrato nello storico con l'importazione o il ripristino.")
     with c_model:
-        st.download_button("Scarica il modello vuoto", data=template_bytes,
-                           file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME, on_click="ignore",
-                           icon=":material/download:",
-                           help="Il foglio da compilare, con le istruzioni e le colonne previste.")
+        download_button("Scarica il modello vuoto", data=template_bytes,
+                        file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME, key="carica_template",
+                        icon=":material/download:",
+                        help="Il foglio da compilare, con gli elenchi a discesa, un esempio e le istruzioni.")
     return user.strip() or "utente"
 
 

@@ -12,7 +12,7 @@ from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
                             export_file_name, group_frames, verification_notes)
 from metrics.settings import DEFAULT
-from ui.common import lazy_expander, metric_row, plotly, require_selection
+from ui.common import download_button, lazy_expander, metric_row, plotly, require_selection
 
 Q_SLIDE = "slide"
 DOWNLOADS = {"pptx": "Scarica PowerPoint", "xlsx": "Scarica Excel", "docx": "Scarica Relazione (Word)",
@@ -205,8 +205,9 @@ def downloads(pm) -> None:
                "di verifica), i risultati in Excel, la bozza della Relazione sulla performance in Word e un report "
                "HTML che funziona anche senza rete.")
     for col, (key, label) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS.items()):
-        col.download_button(label, data=lambda k=key: export(pm, k), file_name=export_file_name(pm, key),
-                            mime=FORMATS[key].mime, on_click="ignore", key=f"pres_dl_{key}", width="stretch")
+        with col:
+            download_button(label, data=lambda k=key: export(pm, k), file_name=export_file_name(pm, key),
+                            mime=FORMATS[key].mime, key=f"pres_dl_{key}", width="stretch")
 
 
 def render() -> None:
