@@ -7,14 +7,15 @@ from __future__ import annotations
 import streamlit as st
 
 from store import get_db
-from ui.state import sidebar_selection
+from ui.common import italian_document
+from ui.state import sidebar_selection, url_notes
 
 st.set_page_config(page_title="Cruscotto Performance", page_icon="📊", layout="wide",
                    initial_sidebar_state="expanded")
 
 PAGES = {
     "Direzione": [
-        st.Page("pages/panoramica.py", title="Panoramica", icon=":material/dashboard:", url_path="panoramica", default=True),
+        st.Page("pages/panoramica.py", title="Panoramica", icon=":material/dashboard:", url_path="panoramica"),
         st.Page("pages/obiettivo.py", title="Obiettivo", icon=":material/target:", url_path="obiettivo"),
         st.Page("pages/cascata.py", title="Cascata strategica", icon=":material/account_tree:", url_path="cascata"),
         st.Page("pages/scadenze.py", title="Scadenze e ritardi", icon=":material/schedule:", url_path="scadenze"),
@@ -28,9 +29,15 @@ PAGES = {
     "Dati": [
         st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),
         st.Page("pages/qualita.py", title="Qualità dei dati", icon=":material/fact_check:", url_path="qualita"),
+        # the root URL "/" opens the Panoramica at /panoramica (Streamlit serves its default page only at "/":
+        # with Panoramica as default, the documented /panoramica?piano=… links gave «Page not found»)
+        st.Page("pages/inizio.py", title="Panoramica", url_path="inizio", default=True, visibility="hidden"),
     ],
 }
 
 page = st.navigation(PAGES)
 sidebar_selection(get_db())
+italian_document()      # <html lang="it">, Italian texts for Streamlit's uploader, whole names in the selects
+if page.url_path:       # not the root page, which only switches to the Panoramica (the notes wait for it)
+    url_notes()
 page.run()

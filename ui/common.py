@@ -13,7 +13,7 @@ import streamlit as st
 
 from charts.locale_it import PLOTLY_IT_CONFIG
 from metrics.fmt import fmt_date, fmt_days, fmt_delta, fmt_int, fmt_num, fmt_pct
-from ui.state import Q_OBJECTIVE, Selection, selection
+from ui.state import PLACEHOLDER, Q_OBJECTIVE, Selection, selection  # noqa: F401 (PLACEHOLDER: for the views)
 
 OBJECTIVE_PAGE = "pages/obiettivo.py"
 UPLOAD_PAGE = "pages/carica.py"
@@ -38,6 +38,57 @@ def ensure_app_navigation() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+# Static markup only (no workbook text). Streamlit's index.html says <html lang="en"> (streamlit#15726) and its
+# file uploader has English texts that cannot be set (streamlit#13500): the document language is set by a script,
+# the uploader's texts are replaced by CSS (the English ones are hidden, so screen readers do not read them either).
+# The sidebar selects show the whole name of an ente or a plan (two «Consorzio Intercomunale…» differ only
+# after 30 characters), wrapping it on more lines.
+ITALIAN_DOCUMENT = """<script>
+document.documentElement.lang = "it";
+if (!window.__cruscottoItalian) {   /* Italian accessible names (aria-label) for Streamlit's English ones */
+  window.__cruscottoItalian = true;
+  const names = [
+    ['[data-testid="stFileUploaderDropzone"] button', () => "Scegli il file"],
+    ['input[data-testid="stFileUploaderDropzoneInput"]', () => "Carica un file"],
+    ['button[aria-label^="Help for "]', (el) => "Aiuto: " + el.getAttribute("aria-label").slice(9)],
+  ];
+  const same = {"Open": "Apri l'elenco", "Sidebar": "Barra laterale", "Collapse sidebar": "Chiudi la barra laterale",
+    "Expand sidebar": "Apri la barra laterale", "App pages": "Pagine", "Main menu": "Menu principale",
+    "Link to heading": "Collegamento a questa sezione", "Show/hide columns": "Mostra o nascondi colonne",
+    "Download as CSV": "Scarica in CSV", "Search": "Cerca", "Fullscreen": "Schermo intero",
+    "Close fullscreen": "Esci dallo schermo intero", "Close": "Chiudi", "Remove": "Rimuovi",
+    "Clear all": "Cancella tutto", "Clear value": "Cancella", "file upload": "Carica un file"};
+  const fix = () => {
+    names.forEach(([sel, name]) => document.querySelectorAll(sel).forEach((el) => {
+      const v = name(el); if (el.getAttribute("aria-label") !== v) el.setAttribute("aria-label", v); }));
+    document.querySelectorAll("[aria-label]").forEach((el) => {
+      const v = same[el.getAttribute("aria-label")]; if (v) el.setAttribute("aria-label", v); });
+  };
+  new MutationObserver(fix).observe(document.body, {childList: true, subtree: true});
+  fix();
+}
+</script>
+<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] > p { display: none; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after { content: "Scegli il file"; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div > * { display: none; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {
+  content: "Trascina qui il file oppure usa «Scegli il file» · un file .xlsx fino a 20 MB"; }
+[data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] > div,
+[data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] div[value],
+[data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] div {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto; }
+[data-baseweb="popover"] li[role="option"], [data-baseweb="popover"] li[role="option"] div {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto; }
+</style>"""
+
+
+def italian_document() -> None:
+    """Called by ``app.py`` at every run: the document language and the static CSS above (in the sidebar,
+    where the element's empty block takes no room from the page; hidden in «Modalità sala», it still runs)."""
+    st.sidebar.html(ITALIAN_DOCUMENT, unsafe_allow_javascript=True)
 
 
 def require_selection() -> Selection:
@@ -111,11 +162,15 @@ def formatted_table(key: str | None, columns: tuple, rows: tuple | None, *, df: 
 
 def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key: str | None = None,
                objective_col: str | None = None, sel: Selection | None = None, height: int | str = "auto",
-               memo: Any = None, **dataframe_kwargs: Any) -> None:
+               memo: Any = None, empty: str = "Nessun elemento da mostrare.", **dataframe_kwargs: Any) -> None:
     """An Italian table; when ``objective_col`` is given, clicking a row opens that objective.
 
     With ``memo`` (the PlanMetrics the frame is derived from, and only then) the formatted view is
-    built once per plan version, keyed by ``key``, the columns and the frame's rows."""
+    built once per plan version, keyed by ``key``, the columns and the frame's rows. An empty frame shows
+    ``empty`` (Streamlit would draw an empty grid with the English word "empty")."""
+    if not len(df):
+        st.caption(empty)
+        return
     if memo is not None and key:
         view, config = memo.derived(formatted_table, key, tuple(columns.items()), tuple(df.index), df=df)
     else:

@@ -22,8 +22,8 @@ from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
 from store import get_db
-from ui.common import download_button, ensure_app_navigation, show_table
-from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
+from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, show_table
+from ui.state import Q_DATE, Q_PLAN, Q_YEAR, plain_md, selection
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SS_PENDING, SS_FLASH, SS_GEN = "carica_pending", "carica_flash", "carica_gen"
@@ -71,6 +71,23 @@ def analyse(uploaded) -> dict:
             "parsed": validate_workbook(data, uploaded.name)}
 
 
+OTHER_FORMATS = {".xls": "un foglio Excel 97–2003 (.xls)", ".xlsm": "un foglio Excel con macro (.xlsm)",
+                 ".ods": "un foglio di LibreOffice (.ods)", ".csv": "un file di testo CSV", ".pdf": "un documento PDF",
+                 ".docx": "un documento Word", ".doc": "un documento Word"}
+
+
+def not_a_workbook(name: str) -> str | None:
+    """The Italian reason why an uploaded file is refused before reading it (not an .xlsx file), or None; the
+    content of an .xlsx file is checked by the importer."""
+    ext = Path(name).suffix.lower()
+    how = ("Aprire il file con Excel o LibreOffice e salvarlo come «Cartella di lavoro di Excel (.xlsx)», oppure "
+           "partire dal modello vuoto scaricabile qui sopra. Il database non è stato modificato.")
+    if ext != ".xlsx":
+        what = OTHER_FORMATS.get(ext, f"un file «{plain_md(ext)}»" if ext else "un file senza estensione")
+        return f"Il file «{plain_md(name)}» è {what}: si possono caricare solo fogli Excel .xlsx. {how}"
+    return None
+
+
 def problems_table(pending: dict, problems: list) -> None:
     view = problems_frame(problems)
     view["Riga"] = view["Riga"].map(lambda r: "" if pd.isna(r) else str(int(r)))  # no "None" for file-level problems
@@ -109,7 +126,7 @@ def show_preview(db, pending: dict) -> None:
         pending["preview"], pending["preview_key"] = preview_changes(db, parsed), key
     pv = pending["preview"]
     plan = pv["plan"].iloc[0]
-    st.subheader("Modifiche rispetto alla versione corrente")
+    st.header("Modifiche rispetto alla versione corrente")
     is_new = bool(plan["is_new"])
     c = pv["counts"]
     if is_new:
@@ -183,10 +200,15 @@ def upload(db, user: str) -> None:
     """The uploader, the validation report, the preview of the changes and the confirmation."""
     ss = st.session_state
     limit = st.get_option("server.maxUploadSize")
-    uploaded = st.file_uploader("Foglio di monitoraggio (.xlsx)", type=["xlsx"],
-                                key=f"carica_file_{ss.get(SS_GEN, 0)}",
+    # any file is accepted by the uploader and refused here with an Italian message: with type=["xlsx"]
+    # Streamlit only shows a red chip whose tooltip is English ("text/csv files are not allowed")
+    uploaded = st.file_uploader("Foglio di monitoraggio (.xlsx)", key=f"carica_file_{ss.get(SS_GEN, 0)}",
                                 help=f"Un file .xlsx fino a {limit} MB, nel formato del modello.")
     pending = ss.get(SS_PENDING)
+    if uploaded is not None and (refusal := not_a_workbook(uploaded.name)):
+        ss.pop(SS_PENDING, None)
+        st.error(refusal, icon=":material/block:")
+        return
     if uploaded is None:
         if pending is not None:
             ss.pop(SS_PENDING)
@@ -242,7 +264,7 @@ def history_view(db_path: str, version: int, sel_plan: int | None) -> dict:
         "Ente": hist["ente"], "Piano": hist["titolo"], "Versione": hist["version"].astype(int),
         "Corrente": hist["is_current"].map({True: "✓ corrente"}).fillna(""),
         "Importato il": hist["imported_at"].map(when), "Da": hist["imported_by"], "File": hist["file_name"],
-        "SHA-256": hist["sha256"].str[:12] + "…", "Obiettivi": hist["n_objectives"], "Step": hist["n_steps"],
+        "Obiettivi": hist["n_objectives"], "Step": hist["n_steps"],
         "Verifiche": hist["n_verifications"], "Avvisi": hist["n_warnings"],
     })
     labels = {int(r.import_id): f"{r.titolo} ({r.ente}) · versione {int(r.version)} — {r.file_name}, "
@@ -256,7 +278,7 @@ def history_view(db_path: str, version: int, sel_plan: int | None) -> dict:
 def history(db, user: str) -> None:
     """Every import, and the restore of an earlier version."""
     ss = st.session_state
-    st.subheader("Storico delle importazioni")
+    st.header("Storico delle importazioni")
     sel = selection()
     h = history_view(db.path, db.version(), sel.plan_id if sel else None)
     if h["hist"].empty:
@@ -274,7 +296,7 @@ def history(db, user: str) -> None:
         # keyed on the data version: after an import or a restore the labels and the default are fresh
         chosen = st.selectbox("Versione da ripristinare", options, format_func=h["labels"].get,
                               index=options.index(earlier[0]) if earlier else 0,
-                              key=f"carica_restore_choice_{db.version()}")
+                              key=f"carica_restore_choice_{db.version()}", placeholder=PLACEHOLDER)
     is_current = h["current"][chosen]
     with c_btn:
         clicked = st.button("Ripristina questa versione", disabled=is_current,

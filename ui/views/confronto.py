@@ -8,7 +8,7 @@ from charts.compare import before_after_bars, delta_bars
 from metrics import monitoring_dates, plan_metrics, plan_versions
 from metrics.compare import compare
 from metrics.fmt import fmt_date, fmt_delta, fmt_int, fmt_pct
-from ui.common import lazy_expander, lazy_tabs, page_header, plotly, require_selection, show_table
+from ui.common import PLACEHOLDER, lazy_expander, lazy_tabs, page_header, plotly, require_selection, show_table
 
 DATES, VERSIONS = "Due date di monitoraggio", "Due versioni del piano"
 STEP_ID = {"objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None)}
@@ -50,9 +50,9 @@ def pick_dates(sel, dates: list):
     default_before = earlier[-1] if earlier else dates[0]
     c1, c2 = st.columns(2)
     d_before = c1.selectbox("Prima data", dates, index=dates.index(default_before), format_func=fmt_date,
-                            key="cmp_date_before")
+                            key="cmp_date_before", placeholder=PLACEHOLDER)
     d_after = c2.selectbox("Seconda data", dates, index=dates.index(default_after), format_func=fmt_date,
-                           key="cmp_date_after",
+                           key="cmp_date_after", placeholder=PLACEHOLDER,
                            help=f"Stessa versione del piano, raggiungimenti dell'anno {sel.year}: contano le "
                                 "verifiche fino a ciascuna data.")
     if d_before == d_after:
@@ -77,9 +77,9 @@ def pick_versions(sel, versions: pd.DataFrame):
     default_before = older[0] if older else next(i for i in ids if i != default_after)
     c1, c2 = st.columns(2)
     v_before = c1.selectbox("Versione di partenza", ids, index=ids.index(default_before), format_func=label,
-                            key="cmp_version_before")
+                            key="cmp_version_before", placeholder=PLACEHOLDER)
     v_after = c2.selectbox("Versione di confronto", ids, index=ids.index(default_after), format_func=label,
-                           key="cmp_version_after")
+                           key="cmp_version_after", placeholder=PLACEHOLDER)
     same_date = st.checkbox(f"Stessa data di monitoraggio per entrambe ({fmt_date(sel.as_of)}, dalla barra laterale)",
                             key="cmp_same_date",
                             help="Altrimenti ogni versione è letta alla propria data di monitoraggio.")
@@ -181,7 +181,7 @@ def render() -> None:
     pair = f"{before.ctx.import_id}_{before.ctx.as_of}"   # tables are cached on `after`, per compared side
     headline(v, before, after, labels)
 
-    st.subheader("Raggiungimento per obiettivo")
+    st.header("Raggiungimento per obiettivo")
     st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
     plotly(v["delta_fig"], "cmp_delta", sel, clickable=True)
     both = lazy_expander(f"Raggiungimento {labels[0]} e {labels[1]} a confronto (grafico)", key="cmp_both_open")
@@ -192,7 +192,7 @@ def render() -> None:
                                      **before_after(*labels), "change": ("Modifica", None)},
                key=f"cmp_objectives_{pair}", memo=after, objective_col="code", sel=sel)
 
-    st.subheader("Che cosa è cambiato negli step")
+    st.header("Che cosa è cambiato negli step")
     changes(sel, v, after, pair, labels)
 
     counts = lazy_expander("Conteggi a confronto", key="cmp_counts_open")

@@ -124,7 +124,7 @@ def navigation(sel, i: int, n: int) -> None:
 def slide_body(pm, sel, s, i: int) -> None:
     if s.kind == TITLE:
         st.title(s.title)
-        st.subheader(s.subtitle)
+        st.header(s.subtitle)   # h2 after the h1 title (accessibility: no h1 followed by h3)
         st.markdown("Monitoraggio del piano della performance — Consiglio di Amministrazione / Assemblea")
         _figures(s.figures, per_row=3)
         return
