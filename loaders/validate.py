@@ -41,7 +41,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 }
 
 
-IGNORED_SHEETS = {"istruzioni", "leggimi", "note"}
+IGNORED_SHEETS = {"istruzioni", "leggimi", "note", "esempio"}   # «Esempio»: the template's filled example
 
 
 @dataclass
