@@ -4,7 +4,12 @@ config (``locales``) translates its toolbar. Used by the pages (``ui.common.plot
 
 PLOTLY_IT = {
     "dictionary": {
-        "Download plot as a png": "Scarica il grafico (PNG)", "Download plot": "Scarica il grafico",
+        "Download plot as a png": "Scarica il grafico (PNG)", "Download plot as a PNG": "Scarica il grafico (PNG)",
+        "Download plot": "Scarica il grafico", "Download plot as JSON": "Scarica il grafico (JSON)",
+        "Preparing image - this may take a few seconds": "Preparazione dell'immagine: qualche secondo",
+        "Image download succeeded": "Immagine scaricata",
+        "Sorry, there was a problem downloading your image!": "Non è stato possibile scaricare l'immagine.",
+        "Fullscreen": "Schermo intero",
         "Reset axes": "Ripristina gli assi", "Autoscale": "Adatta gli assi", "Zoom": "Ingrandisci un'area",
         "Pan": "Sposta", "Zoom in": "Ingrandisci", "Zoom out": "Riduci", "Box Select": "Seleziona un'area",
         "Lasso Select": "Selezione libera", "Reset view": "Ripristina la vista",

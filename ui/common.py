@@ -47,7 +47,7 @@ def ensure_app_navigation() -> None:
 # after 30 characters), wrapping it on more lines.
 ITALIAN_DOCUMENT = """<script>
 document.documentElement.lang = "it";
-if (!window.__cruscottoItalian) {   /* Italian accessible names (aria-label) for Streamlit's English ones */
+if (!window.__cruscottoItalian) {   /* Italian names (aria-label, tooltips) for Streamlit's English ones */
   window.__cruscottoItalian = true;
   const names = [
     ['[data-testid="stFileUploaderDropzone"] button', () => "Scegli il file"],
@@ -63,8 +63,8 @@ if (!window.__cruscottoItalian) {   /* Italian accessible names (aria-label) for
   const fix = () => {
     names.forEach(([sel, name]) => document.querySelectorAll(sel).forEach((el) => {
       const v = name(el); if (el.getAttribute("aria-label") !== v) el.setAttribute("aria-label", v); }));
-    document.querySelectorAll("[aria-label]").forEach((el) => {
-      const v = same[el.getAttribute("aria-label")]; if (v) el.setAttribute("aria-label", v); });
+    ["aria-label", "data-title"].forEach((a) => document.querySelectorAll("[" + a + "]").forEach((el) => {
+      const v = same[el.getAttribute(a)]; if (v) el.setAttribute(a, v); }));
   };
   new MutationObserver(fix).observe(document.body, {childList: true, subtree: true});
   fix();
