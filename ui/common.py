@@ -139,30 +139,66 @@ def italian_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]]) 
     return out.reset_index(drop=True)
 
 
-def compact_columns(view: pd.DataFrame, kinds: dict[str, str | None], long_text: int = 40) -> dict:
-    """Column config keeping long free-text columns (descriptions, verification notes) narrow,
-    so the numbers that follow them stay on screen; the full text shows on hover."""
-    config = {}
-    for label, kind in kinds.items():
-        if kind is None and label in view and len(view):
-            longest = view[label].map(lambda v: len(str(v))).max()
-            if longest > long_text:
-                config[label] = st.column_config.TextColumn(label, width="medium")
-    return config
+# Column widths that fit the page (issue 10, defect 8): st.dataframe does not wrap text, and a table wider than
+# the page hides its last columns behind a horizontal scroll. Widths in pixels from the text length; when the
+# natural widths exceed the room, the long text columns give way (their whole text shows on hover).
+TABLE_WIDTH_PX = 780          # the page's content at 1280×720 with the sidebar open (~820 px), less the margins
+CHAR_PX, PAD_PX, MAX_COL_PX, MIN_TEXT_PX, MIN_PX = 7.2, 24, 420, 72, 56
 
 
-def formatted_table(key: str | None, columns: tuple, rows: tuple | None, *, df: pd.DataFrame):
+def fit_columns(view: pd.DataFrame, room: int = TABLE_WIDTH_PX) -> dict:
+    """Column config giving each column of ``view`` (formatted text) a width in pixels so that the table
+    fits in ``room`` pixels whenever possible: first the long text columns give way (down to MIN_TEXT_PX),
+    then the columns whose header is longer than their values (down to their values)."""
+    if not len(view.columns):
+        return {}
+    natural, content = {}, {}
+    for label in view.columns:
+        longest = int(view[label].map(lambda v: len(str(v))).max() or 0) if len(view) else 0
+        natural[label] = int(min(MAX_COL_PX, PAD_PX + CHAR_PX * max(len(str(label)), longest)))
+        content[label] = int(min(natural[label], max(MIN_PX, PAD_PX + CHAR_PX * longest)))
+    widths = dict(natural)
+    wide = {k: w for k, w in natural.items() if w > 100}                         # long text: shrinks first
+    if sum(widths.values()) > room and wide:
+        fixed = sum(w for k, w in natural.items() if k not in wide)
+        pool, pinned = dict(wide), {}
+        while pool:                          # proportional shares; a share under the minimum is pinned to it
+            share = max(0, room - fixed - sum(pinned.values())) / sum(pool.values())
+            small = [k for k, w in pool.items() if w * share < MIN_TEXT_PX]
+            if not small:
+                widths.update({k: int(w * share) for k, w in pool.items()})
+                break
+            for k in small:
+                pinned[k] = MIN_TEXT_PX
+                del pool[k]
+        widths.update(pinned)
+    excess = sum(widths.values()) - room
+    slack = {k: widths[k] - content[k] for k in widths if k not in wide and widths[k] > content[k]}
+    if excess > 0 and slack:                                                      # then long headers
+        cut = min(1.0, excess / sum(slack.values()))
+        widths.update({k: widths[k] - int(d * cut + 0.999) for k, d in slack.items()})
+    return {label: st.column_config.TextColumn(label, width=w) for label, w in widths.items()}
+
+
+def compact_columns(view: pd.DataFrame, kinds: dict[str, str | None], room: int = TABLE_WIDTH_PX) -> dict:
+    """Column config of an Italian table: widths that fit ``room`` pixels (see :func:`fit_columns`)."""
+    return fit_columns(view, room)
+
+
+def formatted_table(key: str | None, columns: tuple, rows: tuple | None, room: int = TABLE_WIDTH_PX, *,
+                    df: pd.DataFrame):
     """The Italian view of ``df`` and its column config; as an Arrow table (what st.dataframe sends,
     so a cached view is not converted again at every rerun) when cached, i.e. when ``rows`` is given."""
     cols = dict(columns)
     view = italian_table(df, cols)
-    config = compact_columns(view, {label: kind for label, kind in cols.values()})
+    config = compact_columns(view, {label: kind for label, kind in cols.values()}, room)
     return (pa.Table.from_pandas(view, preserve_index=False) if rows is not None else view), config
 
 
 def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key: str | None = None,
                objective_col: str | None = None, sel: Selection | None = None, height: int | str = "auto",
-               memo: Any = None, empty: str = "Nessun elemento da mostrare.", **dataframe_kwargs: Any) -> None:
+               memo: Any = None, empty: str = "Nessun elemento da mostrare.", room: int = TABLE_WIDTH_PX,
+               **dataframe_kwargs: Any) -> None:
     """An Italian table; when ``objective_col`` is given, clicking a row opens that objective.
 
     With ``memo`` (the PlanMetrics the frame is derived from, and only then) the formatted view is
@@ -172,9 +208,9 @@ def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key
         st.caption(empty)
         return
     if memo is not None and key:
-        view, config = memo.derived(formatted_table, key, tuple(columns.items()), tuple(df.index), df=df)
+        view, config = memo.derived(formatted_table, key, tuple(columns.items()), tuple(df.index), room, df=df)
     else:
-        view, config = formatted_table(key, tuple(columns.items()), None, df=df)
+        view, config = formatted_table(key, tuple(columns.items()), None, room, df=df)
     kwargs = dict(hide_index=True, key=key, height=height, column_config=config, **dataframe_kwargs)
     if objective_col and sel is not None and len(df):
         event = st.dataframe(view, on_select="rerun", selection_mode="single-row", **kwargs)

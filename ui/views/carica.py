@@ -22,7 +22,7 @@ from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
 from store import get_db
-from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, show_table
+from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, fit_columns, show_table
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, plain_md, selection
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -271,6 +271,7 @@ def history_view(db_path: str, version: int, sel_plan: int | None) -> dict:
                                 f"{when(r.imported_at)}" + (" · corrente" if r.is_current else "")
               for r in hist.itertuples()}
     return {"hist": hist, "view": pa.Table.from_pandas(view, preserve_index=False), "labels": labels,
+            "columns": fit_columns(view.astype(str)),
             "options": list(labels), "earlier": [int(r.import_id) for r in hist.itertuples() if not r.is_current],
             "current": {int(i): bool(c) for i, c in zip(hist["import_id"], hist["is_current"])}}
 
@@ -285,9 +286,7 @@ def history(db, user: str) -> None:
         st.info("Nessuna importazione finora: il primo foglio caricato diventerà la versione 1 del suo piano.",
                 icon=":material/info:")
         return
-    st.dataframe(h["view"], hide_index=True, width="stretch", key="carica_history",
-                 column_config={"Ente": st.column_config.TextColumn(width="medium"),
-                                "Piano": st.column_config.TextColumn(width="medium")})
+    st.dataframe(h["view"], hide_index=True, width="stretch", key="carica_history", column_config=h["columns"])
     st.caption("Ogni riga è una versione di un piano; la versione corrente è quella mostrata dal cruscotto. "
                "Ripristinare una versione non cancella nulla: cambia solo la versione corrente.")
     options, earlier = h["options"], h["earlier"]

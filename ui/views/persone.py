@@ -90,7 +90,8 @@ def render() -> None:
         with left:
             plotly(v["scores"], "scores")
         with right:
-            show_table(table, v["cols"], key="people_scores", memo=pm, height=min(600, 35 * len(table) + 40))
+            show_table(table, v["cols"], key="people_scores", memo=pm, height=min(600, 35 * len(table) + 40),
+                       room=300)   # 2/5 of the page
     else:
         st.header("Persone")
         show_table(table, v["cols"], key="people_list", memo=pm)
