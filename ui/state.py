@@ -101,9 +101,9 @@ def _plan_from_url(plans: pd.DataFrame) -> None:
     if row.empty:  # default: the plan with the richest monitoring
         row = plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable").head(1)
         if raw is not None:
-            note_url_problem(f"Il link indica il piano «{plain_md(raw)}», che non esiste in questo database: è mostrato "
-                             f"«{plain_md(row['titolo'].iloc[0])}» ({plain_md(row['ente'].iloc[0])}). Scegliere il piano "
-                             "nella barra laterale.")
+            note_url_problem(f"Il link indica il piano «{plain_md(raw)}», che non esiste in questo database: è "
+                             f"mostrato «{plain_md(row['titolo'].iloc[0])}» ({plain_md(row['ente'].iloc[0])}). "
+                             "Scegliere il piano nella barra laterale.")
             for q in (Q_YEAR, Q_DATE, Q_OBJECTIVE):     # they referred to the missing plan
                 if q in st.query_params:
                     del st.query_params[q]
@@ -120,8 +120,8 @@ def _year_from_url(years: list[int], default: int) -> None:
         st.session_state["sel_year"] = y
     else:
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
-        note_url_problem(f"Il link indica l'anno «{plain_md(raw)}», che non è un anno del piano ({span}): è mostrato il "
-                         f"{default}.")
+        note_url_problem(f"Il link indica l'anno «{plain_md(raw)}», che non è un anno del piano ({span}): è "
+                         f"mostrato il {default}.")
         if Q_DATE in st.query_params:           # a date of another year cannot be honoured either
             del st.query_params[Q_DATE]
 

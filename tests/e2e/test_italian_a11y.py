@@ -34,7 +34,8 @@ STREAMLIT_OWN = {
     "listitem": ("[data-testid='stSidebarNav']",
                  "lo stesso menu: le voci <li> delle sezioni non sono figlie dirette di una <ul> o <ol>"),
 }
-ENGLISH_TEXT = ["Upload", "Drag and drop", "Browse files", "Choose an option", "Page not found", "Download plot", "Fullscreen",
+ENGLISH_TEXT = ["Upload", "Drag and drop", "Browse files", "Choose an option", "Page not found", "Download plot",
+                "Fullscreen",
                 "Autoscale", "Reset axes", "Zoom", "Produced with Plotly"]
 EMPTY_WORD = re.compile(r"\bempty\b")
 

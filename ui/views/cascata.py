@@ -4,8 +4,8 @@ import streamlit as st
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
 from metrics.fmt import fmt_int, fmt_pct
 from metrics.settings import DEFAULT
-from ui.common import (PLACEHOLDER, PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plan_page, plotly, serialised_once,
-                       show_table)
+from ui.common import (PLACEHOLDER, PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plan_page, plotly,
+                       serialised_once, show_table)
 
 OBJECTIVE_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "weight_pct": ("Peso", "pct"),
@@ -116,7 +116,8 @@ def render() -> None:
     keys = v["keys"]
     if st.session_state.get("cascade_detail") not in keys:
         st.session_state["cascade_detail"] = keys[0]
-    key = st.selectbox("Area o obiettivo strategico", keys, key="cascade_detail", placeholder=PLACEHOLDER, format_func=v["labels"].get)
+    key = st.selectbox("Area o obiettivo strategico", keys, key="cascade_detail", placeholder=PLACEHOLDER,
+                       format_func=v["labels"].get)
     g, objs = pm.derived(group_detail, pm, key)
     metric_row([
         ("Raggiungimento", fmt_pct(g["achievement"], empty="non valutabile"),

@@ -70,13 +70,15 @@ def choose_objective(pm) -> str:
     ss = st.session_state
     if wanted is not None and wanted not in codes and wanted != ss.get("_obj_url"):
         # a link to an objective that is not in this plan: say so, never show another one silently
-        st.warning(f"Il link indica l'obiettivo «{plain_md(wanted)}», che non è nel piano «{plain_md(pm.ctx.titolo)}»: "
+        st.warning(f"Il link indica l'obiettivo «{plain_md(wanted)}», che non è nel piano "
+                   f"«{plain_md(pm.ctx.titolo)}»: "
                    f"è mostrato l'obiettivo {plain_md(codes[0])}. Scegliere l'obiettivo nel menu qui sotto.",
                    icon=":material/link_off:")
     if ss.get("obj_pick") not in codes or (wanted in codes and wanted != ss.get("_obj_url")):
         ss["obj_pick"] = wanted if wanted in codes else codes[0]
     ss["_obj_url"] = wanted
-    code = st.selectbox("Obiettivo", codes, key="obj_pick", placeholder=PLACEHOLDER, format_func=lambda c: f"{c} — {titles[c]}")
+    code = st.selectbox("Obiettivo", codes, key="obj_pick", placeholder=PLACEHOLDER,
+                        format_func=lambda c: f"{c} — {titles[c]}")
     st.query_params[Q_OBJECTIVE] = code
     return code
 
