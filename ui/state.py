@@ -65,8 +65,9 @@ def _qp_date(name: str) -> dt.date | None:
 # a malformed value) never shows other content silently: the sidebar falls back to the default and an
 # Italian message, shown at the top of the page (url_notes), says what was asked and what is shown.
 def plain_md(text: str, limit: int | None = 80) -> str:
-    """Text shown literally by Markdown (st.warning, st.markdown): no emphasis, links or HTML."""
-    return "".join("\\" + c if c in "\\`*_[]<>#|~$" else c for c in str(text))[:limit]
+    """Text shown literally by Markdown (st.warning, st.markdown): no emphasis, links or HTML; cut to
+    ``limit`` characters (URL values) unless None."""
+    return "".join("\\" + c if c in "\\`*_[]<>#|~$" else c for c in str(text)[:limit])
 
 
 def short_ente(ente: str) -> str:
@@ -102,7 +103,7 @@ def _plan_from_url(plans: pd.DataFrame) -> None:
         row = plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable").head(1)
         if raw is not None:
             note_url_problem(f"Il link indica il piano «{plain_md(raw)}», che non esiste in questo database: è "
-                             f"mostrato «{plain_md(row['titolo'].iloc[0])}» ({plain_md(row['ente'].iloc[0])}). "
+                             f"mostrato «{plain_md(row['titolo'].iloc[0], None)}» ({plain_md(row['ente'].iloc[0], None)}). "
                              "Scegliere il piano nella barra laterale.")
             for q in (Q_YEAR, Q_DATE, Q_OBJECTIVE):     # they referred to the missing plan
                 if q in st.query_params:

@@ -71,7 +71,7 @@ def choose_objective(pm) -> str:
     if wanted is not None and wanted not in codes and wanted != ss.get("_obj_url"):
         # a link to an objective that is not in this plan: say so, never show another one silently
         st.warning(f"Il link indica l'obiettivo «{plain_md(wanted)}», che non è nel piano "
-                   f"«{plain_md(pm.ctx.titolo)}»: "
+                   f"«{plain_md(pm.ctx.titolo, None)}»: "
                    f"è mostrato l'obiettivo {plain_md(codes[0])}. Scegliere l'obiettivo nel menu qui sotto.",
                    icon=":material/link_off:")
     if ss.get("obj_pick") not in codes or (wanted in codes and wanted != ss.get("_obj_url")):
