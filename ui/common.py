@@ -143,13 +143,13 @@ def italian_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]]) 
 # the page hides its last columns behind a horizontal scroll. Widths in pixels from the text length; when the
 # natural widths exceed the room, the long text columns give way (their whole text shows on hover).
 TABLE_WIDTH_PX = 780          # the page's content at 1280×720 with the sidebar open (~820 px), less the margins
-CHAR_PX, PAD_PX, MAX_COL_PX, MIN_TEXT_PX, MIN_PX = 7.2, 24, 420, 72, 56
+CHAR_PX, PAD_PX, MAX_COL_PX, MIN_TEXT_PX, MIN_PX = 7.2, 24, 420, 90, 56
 
 
 def fit_columns(view: pd.DataFrame, room: int = TABLE_WIDTH_PX) -> dict:
     """Column config giving each column of ``view`` (formatted text) a width in pixels so that the table
-    fits in ``room`` pixels whenever possible: first the long text columns give way (down to MIN_TEXT_PX),
-    then the columns whose header is longer than their values (down to their values)."""
+    fits in ``room`` pixels whenever possible: first the columns whose header is longer than their values
+    give way (down to their values), then the long text columns (down to MIN_TEXT_PX, in proportion)."""
     if not len(view.columns):
         return {}
     natural, content = {}, {}
@@ -158,12 +158,19 @@ def fit_columns(view: pd.DataFrame, room: int = TABLE_WIDTH_PX) -> dict:
         natural[label] = int(min(MAX_COL_PX, PAD_PX + CHAR_PX * max(len(str(label)), longest)))
         content[label] = int(min(natural[label], max(MIN_PX, PAD_PX + CHAR_PX * longest)))
     widths = dict(natural)
-    wide = {k: w for k, w in natural.items() if w > 100}                         # long text: shrinks first
-    if sum(widths.values()) > room and wide:
-        fixed = sum(w for k, w in natural.items() if k not in wide)
+    excess = sum(widths.values()) - room
+    slack = {k: natural[k] - content[k] for k in natural if natural[k] > content[k]}
+    if excess > 0 and slack:                                       # 1. long headers (whole on hover)
+        cut = min(1.0, excess / sum(slack.values()))
+        widths.update({k: natural[k] - int(d * cut + 0.999) for k, d in slack.items()})
+    wide = {k: w for k, w in widths.items() if content[k] > 2 * MIN_TEXT_PX}
+    if sum(widths.values()) > room and wide:                       # 2. long text (whole on hover)
+        fixed = sum(w for k, w in widths.items() if k not in wide)
         pool, pinned = dict(wide), {}
         while pool:                          # proportional shares; a share under the minimum is pinned to it
             share = max(0, room - fixed - sum(pinned.values())) / sum(pool.values())
+            if share >= 1:
+                break
             small = [k for k, w in pool.items() if w * share < MIN_TEXT_PX]
             if not small:
                 widths.update({k: int(w * share) for k, w in pool.items()})
@@ -172,11 +179,6 @@ def fit_columns(view: pd.DataFrame, room: int = TABLE_WIDTH_PX) -> dict:
                 pinned[k] = MIN_TEXT_PX
                 del pool[k]
         widths.update(pinned)
-    excess = sum(widths.values()) - room
-    slack = {k: widths[k] - content[k] for k in widths if k not in wide and widths[k] > content[k]}
-    if excess > 0 and slack:                                                      # then long headers
-        cut = min(1.0, excess / sum(slack.values()))
-        widths.update({k: widths[k] - int(d * cut + 0.999) for k, d in slack.items()})
     return {label: st.column_config.TextColumn(label, width=w) for label, w in widths.items()}
 
 
