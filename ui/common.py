@@ -163,7 +163,7 @@ def fit_columns(view: pd.DataFrame, room: int = TABLE_WIDTH_PX) -> dict:
     if excess > 0 and slack:                                       # 1. long headers (whole on hover)
         cut = min(1.0, excess / sum(slack.values()))
         widths.update({k: natural[k] - int(d * cut + 0.999) for k, d in slack.items()})
-    wide = {k: w for k, w in widths.items() if content[k] > 2 * MIN_TEXT_PX}
+    wide = {k: w for k, w in widths.items() if content[k] > MIN_TEXT_PX + 20}
     if sum(widths.values()) > room and wide:                       # 2. long text (whole on hover)
         fixed = sum(w for k, w in widths.items() if k not in wide)
         pool, pinned = dict(wide), {}

@@ -91,7 +91,7 @@ def render() -> None:
             plotly(v["scores"], "scores")
         with right:
             show_table(table, v["cols"], key="people_scores", memo=pm, height=min(600, 35 * len(table) + 40),
-                       room=300)   # 2/5 of the page
+                       room=320)   # 2/5 of the page
     else:
         st.header("Persone")
         show_table(table, v["cols"], key="people_list", memo=pm)
