@@ -7,7 +7,7 @@ DB     := data/cruscotto.duckdb
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: setup browser node demo run test test-fast e2e bench clean-demo
+.PHONY: setup browser node demo run test test-fast e2e bench fuzz backup clean-demo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,11 @@ demo: $(DB)
 clean-demo:
 	rm -f $(DB) $(DB).wal
 
-run: setup demo
+# One consistent copy of the database a day, next to it; the last 7 are kept (python -m store backup).
+backup: setup
+	$(PY) -m store backup --daily --keep 7 --db $(DB)
+
+run: setup demo backup
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: setup browser node
@@ -56,3 +60,8 @@ e2e: setup browser node
 
 bench: setup
 	$(PY) -m bench
+
+# The importer against thousands of seeded bad and odd workbooks (tests/fuzz.py); make test runs a few hundred.
+FUZZ_FILES ?= 3000
+fuzz: setup
+	$(PY) -m tests.fuzz --files $(FUZZ_FILES) --seed 12 --json tests/artifacts/fuzz.json

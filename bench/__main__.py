@@ -4,10 +4,14 @@
     imports, each in a fresh process and a fresh DuckDB file, with the time of each phase),
     ``raw_read_s`` (the fastest plain read of the same file: the floor), ``peak_rss_mb``;
 (b) a regional database of 100 ordinary plans imported one by one: ``report_s`` (one plan's
-    metrics + JSON report, cache cleared), ``report_cached_s`` and the page timings.
+    metrics + JSON report, cache cleared), ``report_cached_s`` and the page timings (AppTest);
+(c) the same pages in Chromium against an empty Streamlit app, and 20 concurrent browser sessions while
+    one imports a workbook (:mod:`bench.browser`): ``browser_pages`` and ``browser``.
 
 Results go to ``bench/results.json``; work files to ``bench/work/`` (git-ignored).
-Targets: import ≤ 3× raw read, report ≤ 0,5 s, peak memory ≤ 500 MB, each page ≤ 1,5× an empty page.
+Targets: import ≤ 3× raw read, report ≤ 0,5 s, peak memory ≤ 500 MB, each page ≤ 1,5× an empty page;
+in the browser: each page ≤ 1,5× the empty app, warm switch p95 ≤ 1 s, server CPU per session ≤ 150 ms,
+20 sessions with 0 errors, p95 ≤ 3× one session's, server peak RSS ≤ 800 MB.
 """
 from __future__ import annotations
 
@@ -35,7 +39,11 @@ from bench import synth  # noqa: E402
 BENCH_DIR = ROOT / "bench"
 RESULTS = BENCH_DIR / "results.json"
 WORK = BENCH_DIR / "work"
-TARGETS = {"import_vs_raw": 3.0, "report_s": 0.5, "peak_rss_mb": 500.0, "page_ratio": 1.5}
+TARGETS = {"import_vs_raw": 3.0, "report_s": 0.5, "peak_rss_mb": 500.0, "page_ratio": 1.5,
+           "browser_ratio": 1.5, "warm_p95_ms": 1000.0, "server_cpu_ms": 150.0, "sessions_p95_vs_single": 3.0,
+           "sessions_rss_mb": 800.0}
+# the workbook one of the concurrent browser sessions imports (a new plan, 2.000 step)
+SESSIONS_UPLOAD = synth.Shape(objectives=200, seed=2026, ente="Consorzio Sintetico delle Sessioni Concorrenti")
 
 
 def _median(xs: list[float]) -> float:
@@ -236,8 +244,11 @@ def time_report(db_path: str, plan_id: int, runs: int) -> dict[str, Any]:
 def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None, runs: int = 3,
         page_runs: int = 31, pages: bool = True, openpyxl_too: bool = True, work: Path = WORK,
         out: Path | None = RESULTS, log: Callable[[str], None] = print,
-        pages_only: list[str] | None = None) -> dict[str, Any]:
-    """The whole benchmark; returns (and writes to ``out``) the results document."""
+        pages_only: list[str] | None = None, browser: bool = False, browser_pairs: int = 7, warm_runs: int = 3,
+        sessions: int = 20, sessions_s: float = 60.0, upload_shape: synth.Shape = SESSIONS_UPLOAD
+        ) -> dict[str, Any]:
+    """The whole benchmark; returns (and writes to ``out``) the results document. With ``browser``
+    (``make bench``), also the pages in Chromium and ``sessions`` concurrent sessions (bench/browser.py)."""
     regional = synth.regional_shapes() if regional is None else regional
     work.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
@@ -255,6 +266,7 @@ def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None,
         + (f" (openpyxl read-only {reads['openpyxl_read_only']:.1f} s)" if "openpyxl_read_only" in reads else ""))
     imports = timed_imports(xlsx, runs, work)
     cold_reads = cold_raw_reads(xlsx, runs)
+    import_load = [round(x, 2) for x in os.getloadavg()]
     import_s = _median([r["import_s"] for r in imports])
     import_cpu_s = _median([r["import_cpu_s"] for r in imports])
     phases = {k: _median([r["phases"].get(k, 0.0) for r in imports]) for k in imports[0]["phases"]}
@@ -281,7 +293,18 @@ def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None,
         log(f"3) Pagine / pages (AppTest, mediana di {page_runs} esecuzioni dopo un riscaldamento, alternate con la pagina vuota)")
         page_block = time_pages(reg["db"], work, runs=page_runs, plan_id=plan_id, only=pages_only, log=log)
         log(f"   pagina vuota / empty page: {page_block['baseline_page_s']:.3f} s")
-    db.close()
+    page_load = [round(x, 2) for x in os.getloadavg()]
+    db.close()   # DuckDB locks the file per process: the browser bench's server opens a copy of it
+
+    browser_block: dict[str, Any] | None = None
+    if browser:
+        from bench.browser import time_browser
+        log(f"4) Pagine nel browser / pages in Chromium ({browser_pairs} coppie di schede nuove alternate con il "
+            f"pavimento, {warm_runs} cambi di pagina) e {sessions} sessioni per {sessions_s:.0f} s")
+        up_path, _ = synth.workbook(upload_shape, work, "sessioni")
+        browser_block = time_browser(reg["db"], work / "browser", pairs=browser_pairs, warm_runs=warm_runs,
+                                     sessions=sessions, sessions_s=sessions_s, pages_only=pages_only,
+                                     upload=("piano_sessioni_concorrenti.xlsx", up_path.read_bytes()), log=log)
 
     ratio = import_s / raw_read_s
     timed_pages = {k: v for k, v in page_block["pages"].items() if "ratio" in v}
@@ -291,6 +314,14 @@ def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None,
         "peak_rss_mb": peak <= TARGETS["peak_rss_mb"],
         "pages": {k: v["ratio"] <= TARGETS["page_ratio"] for k, v in timed_pages.items()},
     }
+    if browser_block is not None:
+        bs, conc = browser_block["summary"], browser_block["sessions"]
+        checks["browser_pages"] = {k: v["ratio"] <= TARGETS["browser_ratio"] for k, v in browser_block["pages"].items()}
+        checks["warm_p95_ms"] = bs["warm_p95_ms"] is not None and bs["warm_p95_ms"] <= TARGETS["warm_p95_ms"]
+        checks["server_cpu_ms"] = bs["server_cpu_ms_max"] <= TARGETS["server_cpu_ms"]
+        if conc is not None:
+            checks["sessions"] = (conc["errors"] == 0 and conc["p95_vs_single_p95"] <= TARGETS["sessions_p95_vs_single"]
+                                  and conc["server_peak_rss_mb"] <= TARGETS["sessions_rss_mb"])
     results = {
         "import_s": import_s,
         "raw_read_s": raw_read_s,
@@ -303,6 +334,9 @@ def run(big: synth.Shape = synth.BIG, regional: list[synth.Shape] | None = None,
         "pages": {k: ({key: v[key] for key in ("run_s", "ratio", "title", "baseline_s", "runs_s", "baseline_runs_s")}
                       if "ratio" in v else v) for k, v in page_block["pages"].items()},
         "baseline_page_s": page_block["baseline_page_s"],
+        "load_avg": {"after_imports": import_load, "after_apptest_pages": page_load},
+        "browser_pages": browser_block["pages"] if browser_block else None,
+        "browser": ({k: v for k, v in browser_block.items() if k != "pages"} if browser_block else None),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                     "date": dt.datetime.now().replace(microsecond=0).isoformat(), "platform": platform.platform(),
                     "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
@@ -368,6 +402,25 @@ def summary(r: dict[str, Any]) -> str:
                              f"{ok(r['pass']['pages'][path])}")
             else:
                 lines.append(f"  {p['title']:<24}{p['status']}" + (f": {p['error']}" if p.get("error") else ""))
+    b = r.get("browser")
+    if b:
+        s = b["summary"]
+        lines.append(f"Browser: pavimento (una scheda con solo st.title) {s['floor_ms']:.0f} ms; con un grafico Plotly "
+                     f"minimo {b['chart_reference']['new_tab_ms']:.0f} ms ({b['chart_reference']['ratio']:.2f}×)")
+        for path, p in r["browser_pages"].items():
+            lines.append(f"  {p['title']:<24}{p['new_tab_ms']:6.0f} ms  {p['ratio']:.2f}× (limite {t['browser_ratio']}×)  "
+                         f"{ok(r['pass']['browser_pages'][path])}; cambio {p['warm_ms'] or 0:4.0f} ms; "
+                         f"CPU server {p['server_cpu_ms']:3.0f} ms; {p['ws_bytes'] / 1024:.0f} KiB")
+        lines.append(f"  cambio di pagina p95 {s['warm_p95_ms'] or 0:.0f} ms (limite {t['warm_p95_ms']:.0f})  "
+                     f"{ok(r['pass']['warm_p95_ms'])}; CPU server per sessione max {s['server_cpu_ms_max']:.0f} ms "
+                     f"(limite {t['server_cpu_ms']:.0f})  {ok(r['pass']['server_cpu_ms'])}")
+        c = b.get("sessions")
+        if c:
+            lines.append(f"  {c['sessions']} sessioni: {c['navigations']} aperture, p50 {c['p50_ms']:.0f} ms, p95 "
+                         f"{c['p95_ms']:.0f} ms = {c['p95_vs_single_p95']:.2f}× (limite {t['sessions_p95_vs_single']:.0f}×), "
+                         f"errori {c['errors']}, picco RSS {c['server_peak_rss_mb']:.0f} MB (limite "
+                         f"{t['sessions_rss_mb']:.0f})  {ok(r['pass']['sessions'])}")
+        lines.append(f"  carico medio / load average {r['machine']['load_avg_at_end']}")
     lines.append(f"Tempo totale / total time {r['total_s']:.0f} s")
     return "\n".join(lines)
 
@@ -385,10 +438,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--page-runs", type=int, default=31, help="esecuzioni per pagina (mediana)")
     ap.add_argument("--no-pages", action="store_true", help="salta i tempi delle pagine")
     ap.add_argument("--no-openpyxl", action="store_true", help="salta la lettura di confronto con openpyxl")
+    ap.add_argument("--no-browser", action="store_true", help="salta le misure nel browser (Chromium)")
+    ap.add_argument("--browser-pairs", type=int, default=7, help="coppie di schede nuove per pagina (pavimento, pagina)")
+    ap.add_argument("--warm-runs", type=int, default=3, help="cambi di pagina dalla barra laterale per pagina")
+    ap.add_argument("--sessions", type=int, default=20, help="sessioni concorrenti nel browser (0 = nessuna)")
+    ap.add_argument("--sessions-s", type=float, default=60.0, help="durata delle sessioni concorrenti (s)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="file dei risultati (predefinito bench/results.json)")
     args = ap.parse_args(argv)
     run(runs=args.runs, page_runs=args.page_runs, pages=not args.no_pages, openpyxl_too=not args.no_openpyxl,
-        out=args.out)
+        out=args.out, browser=not args.no_browser, browser_pairs=args.browser_pairs, warm_runs=args.warm_runs,
+        sessions=args.sessions, sessions_s=args.sessions_s)
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ MONTHS = {
     "luglio": 7, "agosto": 8, "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
 }
 _MONTH_RE = "|".join(MONTHS)
+
+# --------------------------------------------------------------------------- limits (issue 12)
+# Every number read from a workbook has a range; text lengths are per column in loaders/spec.py.
+YEAR_MIN, YEAR_MAX = 1900, 2100      # years and dates
+NUMBER_MAX = 1e12                    # any number (beyond: a typo or a hostile file; keeps sums finite)
+WEIGHT_MAX = 1_000_000               # a relative weight (points or percent): sums of 10⁵ stay finite
 
 
 def strip_accents(text: str) -> str:
@@ -56,9 +63,9 @@ def cell_text(value: Any) -> str | None:
     if isinstance(value, float):
         if value != value:  # NaN
             return None
-        if value.is_integer():
+        if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return repr(value)
+        return repr(value)  # 1e+300, not three hundred digits
     # f-strings instead of strftime (4× faster; same text: glibc's %Y does not pad years either)
     if isinstance(value, dt.datetime):
         day = f"{value.day:02d}/{value.month:02d}/{value.year}"
@@ -102,14 +109,21 @@ def _as_number(value: Any) -> tuple[float | None, bool, str | None]:
     if isinstance(value, (int, float)):
         if value != value:
             return None, False, None
+        if not math.isfinite(value) or abs(value) > NUMBER_MAX:
+            return None, False, f"«{cell_text(value)}» non è un numero ammesso (oltre {fmt_num(NUMBER_MAX)})"
         return float(value), False, None
     text = cell_text(value)
     if text is None:
         return None, False, None
     had_pct = text.endswith("%")
-    num = parse_number_it(text.rstrip("%").strip())
+    body = text[:-1].strip() if had_pct else text
+    if had_pct and "%" in body:  # «5%%», «5 % %»: ambiguous, never guessed
+        return None, had_pct, f"«{text}»: simbolo % ripetuto, scrivere un solo % (es. 5%)"
+    num = parse_number_it(body)
     if num is None:
         return None, had_pct, f"«{text}» non è un numero"
+    if not math.isfinite(num) or abs(num) > NUMBER_MAX:
+        return None, had_pct, f"«{text}» non è un numero ammesso (oltre {fmt_num(NUMBER_MAX)})"
     return num, had_pct, None
 
 
@@ -154,6 +168,8 @@ def parse_weight(value: Any) -> tuple[Weight | None, str | None]:
             a, b = parse_number_it(m.group(1)), parse_number_it(m.group(2))
             if a is None or not b:
                 return None, f"«{value}»: peso in punti non leggibile (es. «10 punti su 50»)"
+            if a > b or not math.isfinite(a / b):
+                return None, f"«{value}»: i punti superano il totale"
             return Weight(a / b * 100.0, True), None
     num, had_pct, err = _as_number(value)
     if err:
@@ -162,6 +178,8 @@ def parse_weight(value: Any) -> tuple[Weight | None, str | None]:
         return None, None
     if num < 0:
         return None, f"peso negativo ({fmt_num(num)}): i pesi devono essere positivi o zero"
+    if num > WEIGHT_MAX:
+        return None, f"peso {fmt_num(num)} fuori misura: i pesi vanno da 0 a {fmt_num(WEIGHT_MAX)}"
     return Weight(num, had_pct), None
 
 
@@ -202,6 +220,8 @@ class DateHit:
 
 
 def _mk_date(y: int, m: int, d: int, text: str) -> DateHit:
+    if not YEAR_MIN <= y <= YEAR_MAX:
+        return DateHit(None, text, f"«{text}»: anno {y} fuori dall'intervallo {YEAR_MIN}–{YEAR_MAX}")
     try:
         return DateHit(dt.date(y, m, d), text)
     except ValueError:
@@ -239,6 +259,9 @@ def find_dates(text: str, default_year: int | None = None) -> list[DateHit]:
                 hits.append(DateHit(None, raw, f"«{raw}»: manca l'anno"))
                 continue
             y = int(year or default_year)
+            if not YEAR_MIN <= y <= YEAR_MAX:
+                hits.append(DateHit(None, raw, f"«{raw}»: anno {y} fuori dall'intervallo {YEAR_MIN}–{YEAR_MAX}"))
+                continue
             last = calendar.monthrange(y, month)[1]
             hits.append(DateHit(dt.date(y, month, last), raw, year_missing=year is None))
     return hits
@@ -255,10 +278,11 @@ def parse_date(value: Any, default_year: int | None = None) -> tuple[dt.date | N
     """Data singola (verifica, completamento, nuovo termine). Text without a date is an error."""
     if value is None:
         return None, None
-    if isinstance(value, dt.datetime):
-        return value.date(), None
     if isinstance(value, dt.date):
-        return value, None
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if not YEAR_MIN <= day.year <= YEAR_MAX:
+            return None, f"«{cell_text(value)}»: anno {day.year} fuori dall'intervallo {YEAR_MIN}–{YEAR_MAX}"
+        return day, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         d = _excel_serial(float(value))
         return (d, None) if d else (None, f"«{cell_text(value)}» non è una data (usare gg/mm/aaaa)")
@@ -303,7 +327,10 @@ def parse_deadline(value: Any, default_year: int | None = None) -> Deadline:
         return Deadline(None, None, False)
     m = _YEAR_ONLY_RE.match(text.strip())
     if m:
-        return Deadline(dt.date(int(m.group(1)), 12, 31), None, False)
+        y = int(m.group(1))
+        if not YEAR_MIN <= y <= YEAR_MAX:
+            return Deadline(None, None, False, error=f"«{text}»: anno {y} fuori dall'intervallo {YEAR_MIN}–{YEAR_MAX}")
+        return Deadline(dt.date(y, 12, 31), None, False)
     hits = find_dates(text, default_year)
     if not hits:
         return Deadline(None, None, True,
@@ -318,6 +345,39 @@ def parse_deadline(value: Any, default_year: int | None = None) -> Deadline:
         warning = f"«{text}»: più di due date, usate la prima come termine e l'ultima come nuovo termine"
     revised = hits[-1].date if len(hits) >= 2 else None
     return Deadline(hits[0].date, revised, False, warning=warning)
+
+
+def parse_year(value: Any) -> tuple[int | None, str | None]:
+    """Anno (es. «Anno inserimento»): an integer from 1900 to 2100; anything else is an error."""
+    text = cell_text(value)
+    if text is None:
+        return None, None
+    n = parse_number_it(text) if not isinstance(value, (int, float)) or isinstance(value, bool) else float(value)
+    if n is None or not math.isfinite(n) or not float(n).is_integer():
+        return None, f"«{text}» non è un anno (es. 2025)"
+    if not YEAR_MIN <= n <= YEAR_MAX:
+        return None, f"anno {text} fuori dall'intervallo {YEAR_MIN}–{YEAR_MAX}"
+    return int(n), None
+
+
+_LIST_SEP_RE = re.compile(r"[,;]")
+_LIST_SPACE_RE = re.compile(r"\s+")
+
+
+def split_codes(text: str | None) -> tuple[list[str], int]:
+    """A list of codes («4A, 5A», «4A; 5A», «4A 5A») → (codes in order, without repeats; number of empty
+    items). ``4A;;`` has one empty item: the caller warns about it instead of dropping it silently."""
+    if not text:
+        return [], 0
+    codes: list[str] = []
+    empty = 0
+    parts = _LIST_SEP_RE.split(text)
+    for part in parts:
+        tokens = [t for t in _LIST_SPACE_RE.split(part) if t]
+        if not tokens and len(parts) > 1:
+            empty += 1
+        codes.extend(tokens)
+    return list(dict.fromkeys(codes)), empty
 
 
 # --------------------------------------------------------------------------- status

@@ -181,3 +181,29 @@ def find_header(spec: SheetSpec, rows: list[list], scan: int = 15) -> HeaderMap 
         if hm.columns and (best is None or len(hm.columns) > len(best.columns)):
             best = hm
     return best
+
+
+# --------------------------------------------------------------------------- limits (issue 12)
+# The longest text each stored column accepts (characters). Beyond it the file is refused with sheet,
+# row and column: nothing reaches DuckDB unchecked. Excel's own limit for a cell is 32.767 characters;
+# the longest texts of the four demo plans are 3.207 (a verification) and 980 (a step description).
+TEXT_MAX_CODE = 50
+TEXT_MAX_SHORT = 1_000
+TEXT_MAX_LONG = 32_767
+TEXT_MAX_PLAN = 300          # Ente, Titolo
+TEXT_MAX_FILE_NAME = 255
+TEXT_LIMITS: dict[str, int] = {  # column of store/schema.sql → limit (columns not listed: TEXT_MAX_SHORT)
+    "code": TEXT_MAX_CODE, "objective_code": TEXT_MAX_CODE, "strategic_code": TEXT_MAX_CODE,
+    "step_code": TEXT_MAX_CODE, "area_code": TEXT_MAX_CODE,
+    "title": 2_000, "name": 2_000,
+    "description": TEXT_MAX_LONG, "notes": TEXT_MAX_LONG, "note": TEXT_MAX_LONG, "kpi": TEXT_MAX_LONG,
+    "algorithm": TEXT_MAX_LONG, "stakeholders": TEXT_MAX_LONG, "status_raw": TEXT_MAX_LONG,
+}
+# Stored column → the workbook column (key of SheetSpec.columns) it comes from, where the names differ.
+SOURCE_COLUMN: dict[str, str] = {"deadline_raw": "deadline", "weight_raw": "weight", "status": "status_raw",
+                                 "strategic_code": "strategic_codes", "revised_deadline": "deadline",
+                                 "printed_year_weight": "weight"}
+# Stored table → sheet key.
+TABLE_SHEET: dict[str, str] = {"areas": "areas", "strategic_objectives": "strategic", "objectives": "objectives",
+                               "objective_links": "objectives", "steps": "steps", "verifications": "verifications",
+                               "indicators": "indicators", "staff": "staff"}

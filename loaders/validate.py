@@ -22,7 +22,7 @@ import pandas as pd
 from loaders import parsing as P
 from loaders.problems import Problem, ProblemList
 from loaders.spec import PLAN_FIELDS, SHEET_BY_KEY, SHEETS, HeaderMap, SheetSpec, find_header, match_sheet
-from loaders.workbook import check_archive, read_rows
+from loaders.workbook import SheetReadError, check_archive, read_rows
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "areas": ["code", "name", "row_no"],
@@ -282,6 +282,7 @@ class _Validator:
                 self.meta[c.key] = d
             else:
                 self.meta[c.key] = re.sub(r"\s+", " ", P.cell_text(v))
+        self.plan_rows = {k: r for k, (_, r) in values.items()}  # issue 12: located limits (loaders.guard)
         a, b = self.meta.get("anno_inizio"), self.meta.get("anno_fine")
         if a and b and b < a:
             self.problems.error(f"«Anno fine» ({b}) precede «Anno inizio» ({a})", sh.name, values["anno_fine"][1], vcol, b)
@@ -325,17 +326,18 @@ class _Validator:
             if err:
                 self.problems.error(err, sh.name, row, sh.col("weight"), rec.get("weight"))
             weights.append(w)
-            year_added = None
-            ya = P.cell_text(rec.get("year_added"))
-            if ya:
-                n = P.parse_number_it(ya)
-                if n is None or not n.is_integer():
-                    self.problems.warning("anno di inserimento non leggibile: ignorato", sh.name, row, sh.col("year_added"), ya)
-                else:
-                    year_added = int(n)
+            year_added, err = P.parse_year(rec.get("year_added"))  # issue 12: a range, an error
+            if err:
+                self.problems.error(f"anno di inserimento non valido: {err}", sh.name, row, sh.col("year_added"),
+                                    rec.get("year_added"))
             links_txt = P.cell_text(rec.get("strategic_codes"))
             if links_txt and code:
-                for sc in dict.fromkeys(t for t in re.split(r"[,;\s]+", links_txt) if t):
+                link_codes, n_empty = P.split_codes(links_txt)  # issue 12: empty items are a warning
+                if n_empty:
+                    self.problems.warning(f"elenco con {n_empty} {'elemento vuoto' if n_empty == 1 else 'elementi vuoti'}"
+                                          " (separatori ripetuti o finali): ignorati", sh.name, row,
+                                          sh.col("strategic_codes"), links_txt)
+                for sc in link_codes:
                     if sc not in strategic_codes:
                         where = "nel foglio «Obiettivi strategici»" if strategic_present else "(manca il foglio «Obiettivi strategici»)"
                         self.problems.error(f"obiettivo strategico «{sc}» non trovato {where}",
@@ -647,7 +649,29 @@ def validate_rows(raw: dict[str, list[list]]) -> ParsedPlan:
     }
     if objectives.empty:
         v.problems.error("nessun obiettivo nel foglio", sheets["objectives"].name)
+    _check_limits(v, sheets, result)
     return result
+
+
+# ---------------------------------------------------------------- issue 12: limits, isolation (loaders.guard/.isolate)
+def _check_limits(v: _Validator, sheets: dict[str, _Sheet], result: ParsedPlan) -> None:
+    """Every stored value within its limits (text lengths, finite numbers, years), located."""
+    from loaders import guard
+
+    def locate(table: str, col: str) -> tuple[str | None, str | None]:
+        key, src = guard.source_column(table, col)
+        sh = sheets.get(key)
+        if sh is None:
+            return None, col
+        known = any(c.key == src for c in sh.spec.columns)
+        return sh.name, sh.col(src) if known else col
+
+    def locate_field(key: str) -> tuple[str | None, int | None, str | None]:
+        sh = sheets.get("plan")
+        return (sh.name if sh else "Piano"), getattr(v, "plan_rows", {}).get(key), (sh.col("value") if sh else None)
+
+    guard.check_meta(result.meta, locate_field, v.problems)
+    guard.check_tables(result.tables, locate, v.problems)
 
 
 @contextmanager
@@ -665,13 +689,26 @@ def _gc_paused() -> Iterator[None]:
 
 
 def validate_workbook(data: bytes, file_name: str = "") -> ParsedPlan:
-    """Check the archive, read it, validate every sheet; never raises on user input."""
+    """:func:`validate_workbook_here` in a child process with a memory ceiling and a time limit
+    (:mod:`loaders.isolate`, issue 12): whatever the file contains, this process survives."""
+    from loaders.isolate import run_isolated
+
+    return run_isolated(validate_workbook_here, data, file_name)
+
+
+def validate_workbook_here(data: bytes, file_name: str = "") -> ParsedPlan:
+    """Check the archive, read it, validate every sheet in this process; never raises on user input."""
     problem = check_archive(data, file_name)
     if problem is not None:
         return ParsedPlan(problems=ProblemList([problem]))
     with _gc_paused():
         try:
             raw = read_rows(data)
+        except SheetReadError as exc:  # issue 12: damaged cells inside a readable archive name the sheet
+            return ParsedPlan(problems=ProblemList([Problem(
+                "errore", f"il foglio «{exc.sheet}» non si legge: celle danneggiate o formato non valido "
+                          f"({exc.detail}). Aprire il file in Excel, correggere o ricopiare il foglio e salvarlo "
+                          "di nuovo.", exc.sheet)]))
         except Exception as exc:  # calamine: corrupted XML, password, …
             return ParsedPlan(problems=ProblemList([Problem.file(
                 f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "
@@ -681,4 +718,4 @@ def validate_workbook(data: bytes, file_name: str = "") -> ParsedPlan:
     return parsed
 
 
-__all__ = ["ParsedPlan", "TABLE_COLUMNS", "validate_rows", "validate_workbook", "SHEET_BY_KEY"]
+__all__ = ["ParsedPlan", "TABLE_COLUMNS", "validate_rows", "validate_workbook", "validate_workbook_here", "SHEET_BY_KEY"]

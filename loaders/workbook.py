@@ -8,8 +8,11 @@ defusedxml installed) is used only to write.
 """
 from __future__ import annotations
 
+import html
 import io
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import python_calamine
@@ -20,6 +23,13 @@ MAX_FILE_BYTES = 50 * 1024 * 1024          # the upload limit of the app is lowe
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_MEMBER_RATIO = 250                     # uncompressed / compressed, per part
 MAX_MEMBERS = 5000
+# Issue 12: the extent a sheet may declare. The reading library allocates the whole rectangle up to the
+# last cell: one value in XFD1048576 asks for 549.755.813.888 bytes. The biggest real plans have a few
+# thousand rows; the bench's synthetic plan 40.001 rows × 11 columns.
+MAX_SHEET_ROWS = 200_000
+MAX_SHEET_COLS = 1_000
+MAX_SHEET_CELLS = 5_000_000
+MAX_MEMBER_BYTES = 250 * 1024 * 1024       # one part, uncompressed
 
 
 @dataclass
@@ -56,9 +66,91 @@ def check_archive(data: bytes, file_name: str = "") -> Problem | None:
                     return Problem.file(
                         f"Il file «{where}» ha un rapporto di compressione anomalo ({i.file_size // i.compress_size}:1 "
                         f"nella parte {i.filename}): possibile «zip bomb», rifiutato per sicurezza.")
-    except zipfile.BadZipFile:
-        return Problem.file(f"Il file «{where}» è danneggiato e non si apre come .xlsx.")
+                if i.file_size > MAX_MEMBER_BYTES:
+                    return Problem.file(
+                        f"Il file «{where}» ha una parte ({i.filename}) di {i.file_size / 1e6:.0f} MB una volta "
+                        f"decompressa (limite {MAX_MEMBER_BYTES // 1_000_000} MB): troppo grande.")
+            return check_dimensions(zf, where)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError,
+            zlib.error, ValueError) as exc:  # unknown zip version, encrypted part, truncated stream…
+        why = _ARCHIVE_FAULTS.get(type(exc).__name__, "struttura dell'archivio non valida")
+        return Problem.file(f"Il file «{where}» è danneggiato e non si apre come .xlsx (archivio non leggibile: {why}).")
+
+
+_ARCHIVE_FAULTS = {
+    "NotImplementedError": "versione o compressione dello zip non supportata",
+    "error": "dati compressi danneggiati",               # zlib.error
+    "BadZipFile": "archivio zip danneggiato",
+    "LargeZipFile": "archivio zip troppo grande",
+    "RuntimeError": "parte cifrata o protetta da password",
+    "EOFError": "archivio troncato",
+}
+
+
+_SHEET_RE = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"', re.S)
+_SHEET_RE2 = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"', re.S)
+_REL_RE = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"', re.S)
+_REL_RE2 = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"', re.S)
+_DIM_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Za-z]{1,4})\$?(\d{1,9})(?::\$?([A-Za-z]{1,4})\$?(\d{1,9}))?"')
+_SHEETDATA_RE = re.compile(rb"<(?:\w+:)?sheetData\b")
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Archive part → sheet name as written (from xl/workbook.xml and its relationships)."""
+    names = {i.filename for i in zf.infolist()}
+    wb = zf.read("xl/workbook.xml")[:5_000_000]
+    rels = zf.read("xl/_rels/workbook.xml.rels")[:5_000_000] if "xl/_rels/workbook.xml.rels" in names else b""
+    by_id = {i: t for i, t in _REL_RE.findall(rels)} | {i: t for t, i in _REL_RE2.findall(rels)}
+    sheets = _SHEET_RE.findall(wb) or [(n, i) for i, n in _SHEET_RE2.findall(wb)]
+    out = {}
+    for name, rid in sheets:
+        target = by_id.get(rid, b"").decode("utf-8", "replace")
+        if not target:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        out[part] = html.unescape(name.decode("utf-8", "replace"))
+    return out
+
+
+def check_dimensions(zf: zipfile.ZipFile, where: str) -> Problem | None:
+    """Refuse a sheet whose declared extent (``<dimension ref="A1:XFD1048576"/>``) is absurd, naming the
+    sheet and the extent, before the reading library allocates it. Only the head of each sheet is
+    decompressed (the element precedes the cells)."""
+    for part, sheet in sheet_parts(zf).items():
+        try:
+            with zf.open(part) as fh:
+                head = fh.read(65_536)
+        except KeyError:
+            continue
+        cut = _SHEETDATA_RE.search(head)
+        m = _DIM_RE.search(head[:cut.start()] if cut else head)
+        if not m:
+            continue
+        c1, r1, c2, r2 = m.groups()
+        last_col, last_row = (_col_number(c2.decode()), int(r2)) if c2 else (_col_number(c1.decode()), int(r1))
+        extent = (f"{c1.decode()}{r1.decode()}:{c2.decode()}{r2.decode()}" if c2 else f"{c1.decode()}{r1.decode()}")
+        if last_row > MAX_SHEET_ROWS or last_col > MAX_SHEET_COLS or last_row * last_col > MAX_SHEET_CELLS:
+            return Problem("errore",
+                           f"file troppo grande o danneggiato: il foglio «{sheet}» dichiara l'estensione {extent} "
+                           f"({last_row:,} righe × {last_col:,} colonne; massimo {MAX_SHEET_ROWS:,} righe e "
+                           f"{MAX_SHEET_COLS:,} colonne). Cancellare le righe e le colonne in fondo al foglio "
+                           "(anche se sembrano vuote) e salvare di nuovo.".replace(",", "."), sheet)
     return None
+
+
+class SheetReadError(Exception):
+    """A sheet of a readable archive that the reading library refuses (damaged cells, bad XML)."""
+
+    def __init__(self, sheet: str, detail: str) -> None:
+        super().__init__(f"{sheet}: {detail}")
+        self.sheet, self.detail = sheet, detail
 
 
 def read_rows(data: bytes) -> RawWorkbook:
@@ -67,7 +159,10 @@ def read_rows(data: bytes) -> RawWorkbook:
     try:
         sheets = {}
         for name in wb.sheet_names:
-            sheets[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            try:
+                sheets[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+                raise SheetReadError(name, type(exc).__name__) from exc
         return RawWorkbook(sheets)
     finally:
         wb.close()

@@ -121,4 +121,6 @@ def _export(args: argparse.Namespace, pm) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from store.incident import run_cli
+
+    sys.exit(run_cli(main))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from bench import synth
 from bench.__main__ import run
 from bench.pages import ROOT, discover_pages, is_placeholder
@@ -89,3 +91,35 @@ def test_tiny_bench_run(tmp_path):
     page = r["pages"]["pages/panoramica.py"]
     assert "status" not in page and "error" not in page, page     # a real page (not pending), timed without errors
     assert page["ratio"] > 0 and page["run_s"] > 0 and r["baseline_page_s"] > 0
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(600)
+def test_tiny_browser_bench_run(tmp_path):
+    """bench/browser.py on a 2-plan database: 1 pair per page, 1 warm switch, 2 sessions for a few seconds
+    (one imports a small workbook): every key of browser_pages / browser, and sane values."""
+    out = tmp_path / "results.json"
+    pages = ["pages/panoramica.py", "pages/carica.py"]
+    run(big=SMALL, regional=synth.regional_shapes(plans=2, objectives=3, steps=2), runs=1, page_runs=1,
+        openpyxl_too=False, work=tmp_path / "work", out=out, log=lambda _m: None, pages=False,
+        pages_only=pages, browser=True, browser_pairs=1, warm_runs=1, sessions=2, sessions_s=3,
+        upload_shape=synth.Shape(objectives=3, steps_per_objective=2, seed=99, ente="Ente del test del bench"))
+    r = json.loads(out.read_text(encoding="utf-8"))
+    assert set(r["browser_pages"]) == set(pages)
+    for path, p in r["browser_pages"].items():
+        for key in ("new_tab_ms", "floor_ms", "ratio", "warm_ms", "ws_bytes", "server_cpu_ms", "runs_on_load",
+                    "ws_open_ms", "browser_script_ms", "load_avg_start"):
+            assert key in p, (path, key)
+        assert p["new_tab_ms"] > p["ws_open_ms"] > 0 and p["floor_ms"] > 0 and p["ratio"] > 0
+        assert p["warm_ms"] > 0 and p["ws_bytes"] > p["floor_ws_bytes"] > 0 and p["server_cpu_ms"] >= 0
+        assert p["exceptions"] == 0 and p["runs_on_load"] >= 1
+    assert r["browser_pages"]["pages/panoramica.py"]["target"] == "chart"
+    assert r["browser_pages"]["pages/carica.py"]["target"] in ("metric", "uploader")
+    b = r["browser"]
+    assert b["summary"]["floor_ms"] > 0 and b["summary"]["new_tab_p95_ms"] > 0 and b["summary"]["warm_p95_ms"] > 0
+    assert b["chart_reference"]["new_tab_ms"] > 0
+    s = b["sessions"]
+    assert s["sessions"] == 2 and s["navigations"] >= 1 and s["errors"] == 0, s["error_messages"]
+    assert s["import_ms"] and s["import_ms"] > 0 and s["server_peak_rss_mb"] > 50
+    assert s["p95_ms"] >= s["p50_ms"] > 0
+    assert set(r["pass"]) >= {"browser_pages", "warm_p95_ms", "server_cpu_ms", "sessions"}

@@ -149,7 +149,9 @@ def test_unknown_strategic_link_is_an_error(db):
     assert any("«9Z»" in p.message for p in res.problems.errors)
 
 
-def test_crash_during_write_rolls_back(db, monkeypatch):
+def test_crash_during_write_rolls_back(db, monkeypatch, tmp_path):
+    from store import incident
+
     import_bytes(db, xlsx(), "buono.xlsx")
     before = snapshot(db)
     changed = xlsx(sheets(Step=BASE["Step"] + [["B", "B.2", "Altro", "31/12/2025", "10%"]]))
@@ -160,8 +162,13 @@ def test_crash_during_write_rolls_back(db, monkeypatch):
         raise RuntimeError("disco pieno")
 
     monkeypatch.setattr(importer_mod, "_audit", boom)
-    with pytest.raises(RuntimeError):
-        import_bytes(db, changed, "v2.xlsx")
+    monkeypatch.setenv("CRUSCOTTO_INCIDENT_LOG", str(tmp_path / "incidenti.log"))
+    monkeypatch.setattr(incident, "_logger", None)
+    res = import_bytes(db, changed, "v2.xlsx")   # issue 12: an incident, never an exception to the caller
+    assert res.status == REFUSED and "codice incidente INC-" in res.message and "non è stato modificato" in res.message
+    assert "Traceback" not in res.message and "disco pieno" not in res.message
+    log = (tmp_path / "incidenti.log").read_text(encoding="utf-8")
+    assert "RuntimeError: disco pieno" in log and res.message.split("codice incidente ")[1].split(")")[0] in log
     assert snapshot(db) == before
 
 
@@ -230,9 +237,10 @@ def test_bool_cells_are_not_confused_with_numbers_by_the_parser_caches():
 
 def test_data_version_changes_at_every_import_and_restore_only(db):
     v0 = db.version()
-    first = import_bytes(db, xlsx(), "p.xlsx")
+    data = xlsx()            # once: openpyxl stamps the time, two calls a second apart differ
+    first = import_bytes(db, data, "p.xlsx")
     v1 = db.version()
-    import_bytes(db, xlsx(), "p.xlsx")                       # identical file: no-op
+    import_bytes(db, data, "p.xlsx")                         # identical file: no-op
     assert db.version() == v1 > v0
     rows = [r[:] for r in BASE["Verifiche"]]
     rows[1][3] = "130%"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any, Callable, Iterable
 
@@ -23,6 +24,21 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "pct": fmt_pct, "num": fmt_num, "int": fmt_int, "date": fmt_date, "days": fmt_days,
     "delta": fmt_delta,
 }
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$&])")   # links and images need «[»: escaped
+_MD_LINE_START = re.compile(r"^(\s*)(-+|\++|=+|\d+[.)])(?=\s|$)", re.M)  # lists, setext headings
+
+
+def plain(text: Any) -> str:
+    """Text from a workbook or a file name, shown literally where Streamlit renders Markdown (titles,
+    captions, messages, expander labels): every Markdown and HTML character is escaped, so
+    ``![x](http://…)`` is text, never an image the browser fetches (issue 12)."""
+    if text is None:
+        return ""
+    s = _MD_SPECIAL.sub(r"\\\1", str(text))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2)[0].isdigit()
+                              else m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], s)
 
 
 def ensure_app_navigation() -> None:
@@ -120,7 +136,7 @@ def plan_page(title: str, needs: str | None = None, missing: str = "", warn: boo
 
 def page_header(title: str, sel: Selection, subtitle: str | None = None) -> None:
     st.title(title)
-    st.caption(f"{sel.ente} — {sel.titolo} · anno {sel.year} · situazione al {fmt_date(sel.as_of)}"
+    st.caption(f"{plain(sel.ente)} — {plain(sel.titolo)} · anno {sel.year} · situazione al {fmt_date(sel.as_of)}"
                + (f" · {subtitle}" if subtitle else ""))
 
 

@@ -60,6 +60,44 @@ def _qp_date(name: str) -> dt.date | None:
         return None
 
 
+@dataclass(frozen=True)
+class _PlanChoice:
+    plan_id: int
+    import_id: int
+    ente: str
+    titolo: str
+    years: tuple[int, ...]
+    version: int
+    imported_at: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """What the sidebar offers, derived from :func:`list_plans` once per data version (not at every run)."""
+    plans: dict[int, _PlanChoice]
+    entes: tuple[str, ...]                   # sorted
+    by_ente: dict[str, tuple[int, ...]]      # plan ids in list_plans order (ente, titolo)
+    default_plan: int                        # the plan with the richest monitoring
+
+
+def _catalogue(db: Database) -> _Catalogue | None:
+    def build() -> _Catalogue | None:
+        plans = list_plans(db)
+        if plans.empty:
+            return None
+        choices = {int(r.plan_id): _PlanChoice(int(r.plan_id), int(r.import_id), r.ente, r.titolo,
+                                               tuple(range(int(r.anno_inizio), int(r.anno_fine) + 1)), int(r.version),
+                                               pd.Timestamp(r.imported_at))
+                   for r in plans.itertuples(index=False)}
+        by_ente: dict[str, list[int]] = {}
+        for pid, ente in zip(plans["plan_id"], plans["ente"]):
+            by_ente.setdefault(ente, []).append(int(pid))
+        default = int(plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable")["plan_id"].iloc[0])
+        return _Catalogue(choices, tuple(sorted(by_ente)), {k: tuple(v) for k, v in by_ente.items()}, default)
+
+    return db.memo(("sidebar_catalogue",), build)
+
+
 # ----------------------------------------------------------------------------- URL values (issue 10)
 # A link with a value that does not exist (a plan id, a year outside the plan, a date without monitoring,
 # a malformed value) never shows other content silently: the sidebar falls back to the default and an
@@ -78,9 +116,9 @@ def short_ente(ente: str) -> str:
     return f"{m.group(2)} — {m.group(1)}" if m else str(ente)
 
 
-def plan_label(plan) -> str:
+def plan_label(plan: "_PlanChoice") -> str:
     """The sidebar label of a plan: its years first («2023 · Piano …», «2025–2027 · PIAO …»)."""
-    a, b = int(plan.anno_inizio), int(plan.anno_fine)
+    a, b = plan.years[0], plan.years[-1]
     return f"{a}{'–' + str(b) if b != a else ''} · {plan.titolo}"
 
 
@@ -94,22 +132,23 @@ def url_notes() -> None:
         st.warning(text, icon=":material/link_off:")
 
 
-def _plan_from_url(plans: pd.DataFrame) -> None:
+def _plan_from_url(cat: "_Catalogue") -> None:
     ss = st.session_state
     raw = st.query_params.get(Q_PLAN)
     want = _qp_int(Q_PLAN)
-    row = plans[plans["plan_id"] == want]
-    if row.empty:  # default: the plan with the richest monitoring
-        row = plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable").head(1)
+    if want in cat.plans:
+        first = cat.plans[want]
+    else:  # default: the plan with the richest monitoring
+        first = cat.plans[cat.default_plan]
         if raw is not None:
             note_url_problem(f"Il link indica il piano «{plain_md(raw)}», che non esiste in questo database: è "
-                             f"mostrato «{plain_md(row['titolo'].iloc[0], None)}» ({plain_md(row['ente'].iloc[0], None)}). "
+                             f"mostrato «{plain_md(first.titolo, None)}» ({plain_md(first.ente, None)}). "
                              "Scegliere il piano nella barra laterale.")
             for q in (Q_YEAR, Q_DATE, Q_OBJECTIVE):     # they referred to the missing plan
                 if q in st.query_params:
                     del st.query_params[q]
-    ss["sel_ente"] = row["ente"].iloc[0]
-    ss["sel_plan"] = int(row["plan_id"].iloc[0])
+    ss["sel_ente"] = first.ente
+    ss["sel_plan"] = first.plan_id
 
 
 def _year_from_url(years: list[int], default: int) -> None:
@@ -143,30 +182,29 @@ def _date_from_url(dates: list[dt.date], default: dt.date, year: int) -> None:
 
 def sidebar_selection(db: Database) -> Selection | None:
     """Render the selectors in the sidebar; None when the database has no plan."""
-    plans = list_plans(db)
+    cat = _catalogue(db)
     st.session_state[_KEY] = None
-    if plans.empty:
+    if cat is None:
         return None
     ss = st.session_state
     first_run = "sel_plan" not in ss
-    if first_run:  # first run of this session: the URL decides
-        _plan_from_url(plans)
+    if first_run:  # first run of this session: the URL decides (unknown values: an Italian note)
+        _plan_from_url(cat)
 
     sb = st.sidebar
     sb.markdown("### Selezione")
-    entes = sorted(plans["ente"].unique())
+    entes = list(cat.entes)
     if ss.get("sel_ente") not in entes:
         ss["sel_ente"] = entes[0]
     ente = sb.selectbox("Ente", entes, key="sel_ente", placeholder=PLACEHOLDER, format_func=short_ente)
-    of_ente = plans[plans["ente"] == ente]
-    ids = [int(x) for x in of_ente["plan_id"]]
+    ids = list(cat.by_ente[ente])
     if ss.get("sel_plan") not in ids:
         ss["sel_plan"] = ids[0]
-    titles = dict(zip(of_ente["plan_id"].astype(int), of_ente["titolo"]))
-    labels = {int(r.plan_id): plan_label(r) for r in of_ente.itertuples()}
-    plan_id = sb.selectbox("Piano", ids, format_func=labels.get, key="sel_plan", placeholder=PLACEHOLDER)
-    plan = of_ente[of_ente["plan_id"] == plan_id].iloc[0]
-    years = list(range(int(plan["anno_inizio"]), int(plan["anno_fine"]) + 1))
+    plans = cat.plans
+    plan_id = sb.selectbox("Piano", ids, format_func=lambda i: plan_label(plans[i]), key="sel_plan",
+                           placeholder=PLACEHOLDER)
+    plan = plans[plan_id]
+    years = list(plan.years)
     default_ctx = make_context(db, plan_id)
     if first_run:
         _year_from_url(years, default_ctx.year)
@@ -181,8 +219,8 @@ def sidebar_selection(db: Database) -> Selection | None:
         ss["sel_date"] = ctx.as_of
     as_of = sb.selectbox("Data di monitoraggio", dates, format_func=fmt_date, key="sel_date", placeholder=PLACEHOLDER,
                          help="Le verifiche successive a questa data non vengono considerate.")
-    sb.caption(f"Versione {int(plan['version'])} del piano, importata il {fmt_date(pd.Timestamp(plan['imported_at']))}.")
-    sel = Selection(db.path, int(plan_id), int(plan["import_id"]), ente, plan["titolo"], int(year), as_of)
+    sb.caption(f"Versione {plan.version} del piano, importata il {fmt_date(plan.imported_at)}.")
+    sel = Selection(db.path, int(plan_id), plan.import_id, ente, plan.titolo, int(year), as_of)
     st.session_state[_KEY] = sel
     # only our own parameters: the others (the objective, a tab bound with bind="query-params") stay as
     # they are, and Streamlit refuses to set a parameter bound to a widget

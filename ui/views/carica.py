@@ -22,8 +22,8 @@ from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
 from store import get_db
-from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, fit_columns, show_table
-from ui.state import Q_DATE, Q_PLAN, Q_YEAR, plain_md, selection
+from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, fit_columns, plain, show_table
+from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SS_PENDING, SS_FLASH, SS_GEN = "carica_pending", "carica_flash", "carica_gen"
@@ -83,8 +83,8 @@ def not_a_workbook(name: str) -> str | None:
     how = ("Aprire il file con Excel o LibreOffice e salvarlo come «Cartella di lavoro di Excel (.xlsx)», oppure "
            "partire dal modello vuoto scaricabile qui sopra. Il database non è stato modificato.")
     if ext != ".xlsx":
-        what = OTHER_FORMATS.get(ext, f"un file «{plain_md(ext)}»" if ext else "un file senza estensione")
-        return f"Il file «{plain_md(name)}» è {what}: si possono caricare solo fogli Excel .xlsx. {how}"
+        what = OTHER_FORMATS.get(ext, f"un file «{plain(ext)}»" if ext else "un file senza estensione")
+        return f"Il file «{plain(name)}» è {what}: si possono caricare solo fogli Excel .xlsx. {how}"
     return None
 
 
@@ -130,11 +130,11 @@ def show_preview(db, pending: dict) -> None:
     is_new = bool(plan["is_new"])
     c = pv["counts"]
     if is_new:
-        st.info(f"**Nuovo piano**: «{plan['titolo']}» di {plan['ente']} non è ancora nel database. "
+        st.info(f"**Nuovo piano**: «{plain(plan['titolo'])}» di {plain(plan['ente'])} non è ancora nel database. "
                 "Sarà importato come versione 1.", icon=":material/fiber_new:")
         rows = {"Nel file": c["after"]}
     else:
-        st.caption(f"Confronto con la versione {int(plan['version'])} di «{plan['titolo']}» ({plan['ente']}). "
+        st.caption(f"Confronto con la versione {int(plan['version'])} di «{plain(plan['titolo'])}» ({plain(plan['ente'])}). "
                    f"L'importazione creerà la versione {int(plan['version']) + 1}; la versione attuale resta "
                    "nello storico e si può ripristinare.")
         rows = {"Versione corrente": c["before"], "Nel file": c["after"]}
@@ -164,15 +164,15 @@ def confirm_import(db, pending: dict, user: str) -> None:
     ss.pop(SS_PENDING, None)
     if res.status == IMPORTED:
         ss[SS_GEN] = ss.get(SS_GEN, 0) + 1  # empty uploader after the import
-        flash("success", f"{res.message} Il cruscotto mostra ora la versione {res.version}.")
+        flash("success", f"{plain(res.message)} Il cruscotto mostra ora la versione {res.version}.")
         flash("page_link", "Controlla la qualità dei dati del piano importato")
         open_plan_and_rerun(res.plan_id)
     elif res.status == UNCHANGED:
         bar.empty()
-        st.info(res.message.replace("File già importato", "Il file è già importato"), icon=":material/info:")
+        st.info(plain(res.message.replace("File già importato", "Il file è già importato")), icon=":material/info:")
     else:  # validated a moment ago: only a change of the database or of the code can get here
         bar.empty()
-        st.error(f"Importazione non possibile: {res.message}")
+        st.error(f"Importazione non possibile: {plain(res.message)}")
         problems_table(pending, list(res.problems))
 
 
@@ -212,7 +212,7 @@ def upload(db, user: str) -> None:
     if uploaded is None:
         if pending is not None:
             ss.pop(SS_PENDING)
-            st.warning(f"Il file «{pending['name']}» è stato tolto dal caricamento: non è stato importato nulla. "
+            st.warning(f"Il file «{plain(pending['name'])}» è stato tolto dal caricamento: non è stato importato nulla. "
                        "Per importarlo, caricalo di nuovo.", icon=":material/warning:")
         return
     if pending is None or pending["file_id"] != uploaded.file_id:
@@ -224,13 +224,13 @@ def upload(db, user: str) -> None:
     if existing:
         _iid, _pid, version, titolo, is_current, at = existing
         extra = "" if is_current else " Non è la versione corrente: si può ripristinare dallo storico qui sotto."
-        st.info(f"Il file «{pending['name']}» è già importato: è la versione {version} di «{titolo}», "
+        st.info(f"Il file «{plain(pending['name'])}» è già importato: è la versione {version} di «{plain(titolo)}», "
                 f"caricata il {when(at)}. Nessuna modifica.{extra}", icon=":material/info:")
     elif not parsed.ok:
         errors, warnings = parsed.problems.errors, parsed.problems.warnings
         also = f" e {n_of(len(warnings), 'avviso', 'avvisi')}" if warnings else ""
         st.error(f"Importazione non possibile: {n_of(len(errors), 'errore', 'errori')}{also} nel file "
-                 f"«{pending['name']}». Il database non è stato modificato: correggi il foglio e caricalo di nuovo.",
+                 f"«{plain(pending['name'])}». Il database non è stato modificato: correggi il foglio e caricalo di nuovo.",
                  icon=":material/block:")
         problems_table(pending, list(parsed.problems))
     else:
@@ -238,7 +238,7 @@ def upload(db, user: str) -> None:
         years = f"{meta['anno_inizio']}–{meta['anno_fine']}" if meta["anno_fine"] != meta["anno_inizio"] \
             else str(meta["anno_inizio"])
         mon = f", monitoraggio al {fmt_date(meta['data_monitoraggio'])}" if meta.get("data_monitoraggio") else ""
-        st.success(f"Nessun errore in «{pending['name']}»: «{meta['titolo']}» di {meta['ente']}, anni {years}"
+        st.success(f"Nessun errore in «{plain(pending['name'])}»: «{plain(meta['titolo'])}» di {plain(meta['ente'])}, anni {years}"
                    f"{mon}. Controlla le modifiche e conferma.", icon=":material/check_circle:")
         warnings = parsed.problems.warnings
         if warnings:
@@ -307,7 +307,7 @@ def history(db, user: str) -> None:
         hist = h["hist"]
         row = hist[hist["import_id"] == chosen].iloc[0]
         msg = restore_version(db, chosen, user=user)
-        flash("success", f"{msg.rstrip('.')} «{row['titolo']}» ({row['ente']}). Il cruscotto mostra ora questa "
+        flash("success", f"{plain(msg.rstrip('.'))} «{plain(row['titolo'])}» ({plain(row['ente'])}). Il cruscotto mostra ora questa "
                          "versione.")
         ss.pop(SS_PENDING, None)
         ss[SS_GEN] = ss.get(SS_GEN, 0) + 1  # a file left in the uploader would be compared with the old version

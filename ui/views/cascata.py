@@ -4,7 +4,7 @@ import streamlit as st
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
 from metrics.fmt import fmt_int, fmt_pct
 from metrics.settings import DEFAULT
-from ui.common import (PLACEHOLDER, PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plan_page, plotly,
+from ui.common import (PLACEHOLDER, PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plain, plan_page, plotly,
                        serialised_once, show_table)
 
 OBJECTIVE_COLS = {
@@ -91,7 +91,7 @@ def charts(pm, sel, v: dict) -> None:
             plotly(v["sankey"], "sankey")
             if v["empty_strategic"]:
                 st.caption("Obiettivi strategici senza obiettivi collegati (non disegnati): "
-                           + ", ".join(v["empty_strategic"]) + ".")
+                           + ", ".join(plain(c) for c in v["empty_strategic"]) + ".")
     for tab, kind in ((t_sun, "sunburst"), (t_tree, "treemap")):
         if tab.open:
             with tab:

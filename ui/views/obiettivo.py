@@ -4,8 +4,8 @@ import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
 from metrics.fmt import fmt_pct
-from ui.common import PLACEHOLDER, metric_row, plan_page, plotly, show_table
-from ui.state import Q_OBJECTIVE, plain_md
+from ui.common import PLACEHOLDER, metric_row, plain, plan_page, plotly, show_table
+from ui.state import Q_OBJECTIVE
 
 STEP_COLS = {
     "code": ("Step", None), "description": ("Descrizione", None), "deadline_raw": ("Termine (come scritto)", None),
@@ -49,7 +49,7 @@ def objective_view(pm, code: str) -> dict:
     }
     return {
         "o": o, "steps": steps,
-        "details": "  \n".join(f"**{label}:** {value}" for label, value in details.items() if _filled(value)),
+        "details": "  \n".join(f"**{label}:** {plain(value)}" for label, value in details.items() if _filled(value)),
         "timeline": steps_timeline(steps, pm.ctx.as_of),
         "waterfall": contribution_waterfall(steps, o["achievement"] if o["evaluable"] else None),
         "history": pm.verifications[pm.verifications["objective_code"] == code].sort_values(["verified_on", "row_no"]),
@@ -70,9 +70,9 @@ def choose_objective(pm) -> str:
     ss = st.session_state
     if wanted is not None and wanted not in codes and wanted != ss.get("_obj_url"):
         # a link to an objective that is not in this plan: say so, never show another one silently
-        st.warning(f"Il link indica l'obiettivo «{plain_md(wanted)}», che non è nel piano "
-                   f"«{plain_md(pm.ctx.titolo, None)}»: "
-                   f"è mostrato l'obiettivo {plain_md(codes[0])}. Scegliere l'obiettivo nel menu qui sotto.",
+        st.warning(f"Il link indica l'obiettivo «{plain(wanted[:80])}», che non è nel piano "
+                   f"«{plain(pm.ctx.titolo)}»: "
+                   f"è mostrato l'obiettivo {plain(codes[0])}. Scegliere l'obiettivo nel menu qui sotto.",
                    icon=":material/link_off:")
     if ss.get("obj_pick") not in codes or (wanted in codes and wanted != ss.get("_obj_url")):
         ss["obj_pick"] = wanted if wanted in codes else codes[0]
@@ -88,12 +88,12 @@ def render() -> None:
     code = choose_objective(pm)
     v = pm.derived(objective_view, pm, code)
     o = v["o"]
-    st.header(f"{code} · {o['title']}")
+    st.header(f"{plain(code)} · {plain(o['title'])}")
     metric_row([
         ("Raggiungimento", fmt_pct(o["achievement"]) if o["evaluable"] and not o["neutralized"] else o["status"],
          "Σ peso anno × raggiungimento degli step dell'anno (regola 2)"),
         ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
-        ("Stato", o["status"], None),
+        ("Stato", plain(o["status"]), None),
         ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
     ])
     with st.expander("Scheda dell'obiettivo", expanded=True):

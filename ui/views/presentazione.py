@@ -12,7 +12,7 @@ from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
                             export_file_name, group_frames, verification_notes)
 from metrics.settings import DEFAULT
-from ui.common import download_button, lazy_expander, metric_row, plotly, require_selection
+from ui.common import download_button, lazy_expander, metric_row, plain, plotly, require_selection
 
 Q_SLIDE = "slide"
 DOWNLOADS = {"pptx": "Scarica PowerPoint", "xlsx": "Scarica Excel", "docx": "Scarica Relazione (Word)",
@@ -108,7 +108,7 @@ def navigation(sel, i: int, n: int) -> None:
     st.markdown(BIG_CSS, unsafe_allow_html=True)
     nav = st.columns([1.2, 3, 1.4, 1.2], vertical_alignment="center")
     nav[0].button("◀ Precedente", on_click=_go, args=(-1, n), disabled=i <= 1, shortcut="Left", width="stretch")
-    nav[1].caption(f"Diapositiva {i} di {n} · tasti ← → per scorrere · {sel.ente} — anno {sel.year}")
+    nav[1].caption(f"Diapositiva {i} di {n} · tasti ← → per scorrere · {plain(sel.ente)} — anno {sel.year}")
     # a button, not a toggle: a focused checkbox would swallow the ← → keys
     room = st.session_state.get("pres_room", False)
     nav[2].button("Modalità sala", key="pres_room_btn", width="stretch", type="primary" if room else "secondary",
@@ -123,17 +123,17 @@ def navigation(sel, i: int, n: int) -> None:
 
 def slide_body(pm, sel, s, i: int) -> None:
     if s.kind == TITLE:
-        st.title(s.title)
-        st.header(s.subtitle)   # h2 after the h1 title (accessibility: no h1 followed by h3)
+        st.title(plain(s.title))
+        st.header(plain(s.subtitle))   # h2 after the h1 title (accessibility: no h1 followed by h3)
         st.markdown("Monitoraggio del piano della performance — Consiglio di Amministrazione / Assemblea")
         _figures(s.figures, per_row=3)
         return
     if len(s.title) > 90:
-        st.subheader(s.title)
+        st.subheader(plain(s.title))
     else:
-        st.header(s.title)
+        st.header(plain(s.title))
     if s.subtitle and s.kind != OBJECTIVE:
-        st.caption(s.subtitle)
+        st.caption(plain(s.subtitle))
     if s.kind == ACHIEVEMENT:
         left, right = st.columns([1, 1.4])
         with left:
@@ -142,14 +142,14 @@ def slide_body(pm, sel, s, i: int) -> None:
         with right:
             _figures(s.figures[1:], per_row=3)
             for b in s.bullets:
-                st.info(b, icon="ℹ️")
+                st.info(plain(b), icon="ℹ️")
     elif s.kind == CASCADE:
         if s.message:
-            st.info(s.message, icon="ℹ️")
+            st.info(plain(s.message), icon="ℹ️")
         _table(s.table)
     elif s.kind == GROUPS:
         if s.message:
-            st.info(s.message, icon="ℹ️")
+            st.info(plain(s.message), icon="ℹ️")
         else:
             figures = pm.derived(group_figures, pm)
             for col, (title, fig) in zip(st.columns(len(figures)), figures):
@@ -157,7 +157,7 @@ def slide_body(pm, sel, s, i: int) -> None:
                     plotly(fig, f"pres_group_{title}")
     elif s.kind == OBJECTIVES:
         if s.message:
-            st.info(s.message, icon="ℹ️")
+            st.info(plain(s.message), icon="ℹ️")
         elif not s.charts:
             _table(s.table)
         else:
@@ -170,7 +170,7 @@ def slide_body(pm, sel, s, i: int) -> None:
             plotly(pm.derived(timing_doughnut, pm.steps), "pres_timing")
         with right:
             if s.message:
-                st.success(s.message)
+                st.success(plain(s.message))
             _table(s.table, max_rows=12, cols=[0, 1, 2, 3, 6])
     elif s.kind == OBJECTIVE:
         objective_slide(pm, s, i)
@@ -178,10 +178,10 @@ def slide_body(pm, sel, s, i: int) -> None:
 
 def objective_slide(pm, s, i: int) -> None:
     if s.subtitle:
-        st.caption(f"Tipo: {s.subtitle}")
+        st.caption(f"Tipo: {plain(s.subtitle)}")
     _figures(s.figures, per_row=len(s.figures))
     if s.message:
-        st.info(s.message, icon="ℹ️")
+        st.info(plain(s.message), icon="ℹ️")
         return
     _table(s.table)
     left, right = st.columns([1, 1.6])

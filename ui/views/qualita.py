@@ -4,7 +4,7 @@ import streamlit as st
 
 from metrics.fmt import fmt_date, fmt_int
 from metrics.quality import CHECKS
-from ui.common import metric_row, plan_page, show_table
+from ui.common import metric_row, plain, plan_page, show_table
 
 #: Italian label and format of the columns the checks put in their ``rows``.
 ROW_COLUMNS: dict[str, tuple[str, str | None]] = {
@@ -65,8 +65,8 @@ def render() -> None:
             st.success(f"**{title}**: nessun problema.", icon="✅")
             continue
         with st.expander(f"⚠️ {title} — {_elements(n_items[rule])}", expanded=True):
-            st.warning(q["message"])
-            st.markdown("**Elementi coinvolti:** " + ", ".join(q["items"]))
+            st.warning(plain(q["message"]))
+            st.markdown("**Elementi coinvolti:** " + ", ".join(plain(i) for i in q["items"]))
             rows = q["rows"]
             if isinstance(rows, pd.DataFrame) and len(rows):
                 show_table(rows, row_columns(rows), key=f"quality_{rule}", memo=pm)
