@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-DB     := data/cruscotto.duckdb
-PORT   ?= 8501
+# `CRUSCOTTO_DB=altro.duckdb make run` builds the demo into that file and opens it; `make run PORT=8611`;
+# `make run ADDRESS=0.0.0.0` opens the app to the network (refused until accounts or single sign-on exist).
+DB      := $(or $(CRUSCOTTO_DB),data/cruscotto.duckdb)
+PORT    ?= 8501
+ADDRESS ?= 127.0.0.1
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: setup browser node demo run test test-fast e2e bench fuzz backup clean-demo
@@ -47,7 +50,7 @@ backup: setup
 	$(PY) -m store backup --daily --keep 7 --db $(DB)
 
 run: setup demo backup
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	CRUSCOTTO_DB=$(DB) $(PY) -m ui.serve --port $(PORT) --address $(ADDRESS)
 
 test: setup browser node
 	$(PY) -m pytest

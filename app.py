@@ -1,12 +1,15 @@
-"""Cruscotto Performance — entry point: navigation, selection in the sidebar, URL state.
+"""Cruscotto Performance — entry point: gate (login, local mode), navigation, selection in the sidebar, URL state.
 
-Pages live in ``pages/`` (one thin file each) and read the selection from ``ui.state``.
+Pages live in ``pages/`` (one thin file each) and read the selection from ``ui.state``. The pages offered
+depend on the role (``ui.auth.gate``); the data layer enforces the same rules (``metrics.access``).
 """
 from __future__ import annotations
 
 import streamlit as st
 
 from store import get_db
+from store.access import MANAGE_USERS, UPLOAD
+from ui.auth import account_box, gate, show_denied
 from ui.common import italian_document
 from ui.state import sidebar_selection, url_notes
 
@@ -34,10 +37,19 @@ PAGES = {
         st.Page("pages/inizio.py", title="Panoramica", url_path="inizio", default=True, visibility="hidden"),
     ],
 }
+UTENTI = st.Page("pages/utenti.py", title="Utenti", icon=":material/manage_accounts:", url_path="utenti")
 
+db = get_db()
+principal = gate(db, {**PAGES, "Amministrazione": [UTENTI]})   # login form, or the refusal of a network bind in local mode, then st.stop()
+if not principal.can(UPLOAD):
+    PAGES["Dati"] = [p for p in PAGES["Dati"] if p.url_path != "carica"]
+if principal.can(MANAGE_USERS):
+    PAGES["Amministrazione"] = [UTENTI]
 page = st.navigation(PAGES)
-sidebar_selection(get_db())
+account_box(db, principal)
+sidebar_selection(db, principal)
 italian_document()      # <html lang="it">, Italian texts for Streamlit's uploader, whole names in the selects
+show_denied()
 if page.url_path:       # not the root page, which only switches to the Panoramica (the notes wait for it)
     url_notes()
 page.run()

@@ -114,10 +114,9 @@ INIT_SCRIPT = """
   };
   const observer = new MutationObserver((records) => {
     for (const r of records) {
+      // a run ends with 'notRunning' (React may batch running → notRunning: 'running' is then never seen)
       if (r.type === 'attributes' && r.attributeName === 'data-test-script-state'
-          && r.target.getAttribute('data-test-script-state') === 'running') b.runs += 1;
-      if (r.type === 'attributes' && r.attributeName === 'data-test-script-state'
-          && r.target.getAttribute('data-test-script-state') === 'notRunning' && b.runs) b.done = performance.now();
+          && r.target.getAttribute('data-test-script-state') === 'notRunning') { b.runs += 1; b.done = performance.now(); }
     }
     check();
   });
@@ -229,7 +228,7 @@ async def _script_done(page, timeout_ms: int = CONTENT_TIMEOUT_MS) -> None:
 
 
 async def _new_tab(context):
-    """A tab with the bench's init script and a websocket byte counter (``page._bench_bytes``)."""
+    """A tab with the bench's init script, and the bytes its websockets received (``counter["bytes"]``)."""
     page = await context.new_page()
     counter = {"bytes": 0}
 
@@ -465,7 +464,9 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                 src = pages[n - 1] if n else pages[1] if len(pages) > 1 else None
                 warm = (await warm_switch(context, app.url, src, p, warm_runs)
                         if src is not None and warm_runs else [])
-                med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
+                def med(rs: list[dict], k: str) -> float | None:   # None where the browser gave no value
+                    xs = [r[k] for r in rs if r.get(k) is not None]
+                    return statistics.median(xs) if xs else None
                 r = {"title": p["title"], "target": p["target"],
                      "new_tab_ms": med(pg, "content_ms"), "floor_ms": med(fl, "content_ms"),
                      "ratio": statistics.median(a["content_ms"] / b["content_ms"] for a, b in zip(pg, fl)),
@@ -492,7 +493,7 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                     f"{r['ratio']:.2f}×; cambio pagina {r['warm_ms'] or 0:4.0f} ms; "
                     f"{r['ws_bytes'] / 1024:5.0f} KiB; CPU server {r['server_cpu_ms']:4.0f} ms "
                     f"(pavimento {r['floor_server_cpu_ms']:.0f}); JS {r['browser_script_ms']:.0f} ms "
-                    f"(pavimento {r['floor_browser_script_ms']:.0f}); fine script {r['script_done_ms']:.0f} ms; "
+                    f"(pavimento {r['floor_browser_script_ms']:.0f}); fine script {r['script_done_ms'] or 0:.0f} ms; "
                     f"esecuzioni {r['runs_on_load']}; carico {load0[0]}")
             await context.close()
             summary = {"floor_ms": statistics.median(floor_all), "new_tab_p50_ms": _pct(page_all, 50),

@@ -10,6 +10,7 @@ import datetime as dt
 import gc
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,7 +23,7 @@ import pandas as pd
 from loaders import parsing as P
 from loaders.problems import Problem, ProblemList
 from loaders.spec import PLAN_FIELDS, SHEET_BY_KEY, SHEETS, HeaderMap, SheetSpec, find_header, match_sheet
-from loaders.workbook import SheetReadError, check_archive, read_rows
+from loaders.workbook import SheetReader, SheetReadError, check_archive, read_rows  # noqa: F401 (read_rows: API)
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "areas": ["code", "name", "row_no"],
@@ -152,8 +153,13 @@ def _squash_spaces(code: str) -> str:
     return _SPACES_RE.sub(" ", code)
 
 
+# validated first, in this order: their sheets are located before the others (see locate_sheets)
+EARLY_SHEETS = {"plan", "areas", "strategic", "objectives", "steps"}
+
+
 class _Validator:
     def __init__(self) -> None:
+        self._pending: tuple | None = None
         self.problems = ProblemList()
         self.meta: dict[str, Any] = {}
         self.year: int | None = None
@@ -209,47 +215,76 @@ class _Validator:
                 seen[k] = row
 
     # ------------------------------------------------------------------ sheets
-    def locate_sheets(self, raw: dict[str, list[list]]) -> dict[str, _Sheet]:
+    def locate_sheets(self, raw: Mapping[str, list[list]], lazy: bool = False) -> dict[str, _Sheet]:
+        """Find every sheet's header. With ``lazy`` (rows read in the background, see
+        :class:`~loaders.workbook.SheetReader`) the sheets after the five validated first (Piano … Step)
+        are located by :meth:`finish_locate`, later, while they are still being read; their problems are
+        then put back in their place: the problem list is the same as without ``lazy``."""
         found: dict[str, _Sheet] = {}
-        for name, rows in raw.items():
-            spec = match_sheet(name)
-            if spec is None:
-                if P.norm_key(name) in IGNORED_SHEETS:
-                    continue
-                if any(any(c not in (None, "") for c in r) for r in rows[:50]):
-                    self.problems.warning(f"foglio «{name}» non previsto dal formato: ignorato", name)
-                continue
-            if spec.key in found:
-                self.problems.warning(f"foglio «{name}» duplicato di «{found[spec.key].name}»: ignorato", name)
-                continue
-            hm = find_header(spec, rows)
-            if spec.key == "plan" and (hm is None or len(hm.columns) < 2):
-                hm = HeaderMap(-1, {"field": 0, "value": 1})
-            if hm is None:
-                self.problems.error(
-                    "intestazioni non trovate: la prima riga deve contenere " +
-                    ", ".join(f"«{c.header}»" for c in spec.required_columns), name, 1)
-                continue
-            row0 = rows[hm.row_index] if hm.row_index >= 0 else []
-            headers = {k: str(row0[i]).strip() for k, i in hm.columns.items()} if row0 else {}
-            sh = _Sheet(spec, name, rows, hm, headers)
-            missing = [c for c in spec.required_columns if c.key not in hm.columns]
-            for c in missing:
-                accepted = ", ".join(f"«{s}»" for s in (c.header,) + c.synonyms)
-                self.problems.error(f"colonna obbligatoria «{c.header}» mancante (intestazioni accettate: {accepted})",
-                                    name, hm.row_index + 1, c.header)
-            for i, h in hm.unknown.items():
-                what = "conservata nelle note" if spec.keep_unknown_as_notes else "ignorata"
-                self.problems.warning(f"colonna «{h}» non prevista: {what}", name, hm.row_index + 1, h)
-            for i, h in hm.duplicates:
-                self.problems.warning(f"colonna «{h}» ripetuta: vale la prima", name, hm.row_index + 1, h)
-            if not missing:
-                found[spec.key] = sh
+        names = list(raw)
+        specs = [match_sheet(n) for n in names]
+        late = [i for i, sp in enumerate(specs) if sp is None or sp.key not in EARLY_SHEETS]
+        cut = late[0] if lazy and late and all(specs[i] is None or specs[i].key not in EARLY_SHEETS
+                                               for i in range(late[0], len(names))) else len(names)
+        for name, spec in zip(names[:cut], specs[:cut]):
+            self._locate_one(name, spec, raw[name], found)
+        self._pending = (names[cut:], specs[cut:], len(self.problems), raw, found)
+        if cut == len(names):
+            self.finish_locate()
+        return found
+
+    def finish_locate(self) -> None:
+        """Locate the sheets :meth:`locate_sheets` left for later; their problems go where they belong."""
+        if self._pending is None:
+            return
+        names, specs, pos, raw, found = self._pending
+        self._pending = None
+        after = self.problems[pos:]
+        del self.problems[pos:]
+        for name, spec in zip(names, specs):
+            self._locate_one(name, spec, raw[name], found)
+        self._locate_end(raw, found)
+        self.problems.extend(after)
+
+    def _locate_one(self, name: str, spec: SheetSpec | None, rows: list[list], found: dict[str, _Sheet]) -> None:
+        if spec is None:
+            if P.norm_key(name) in IGNORED_SHEETS:
+                return
+            if any(any(c not in (None, "") for c in r) for r in rows[:50]):
+                self.problems.warning(f"foglio «{name}» non previsto dal formato: ignorato", name)
+            return
+        if spec.key in found:
+            self.problems.warning(f"foglio «{name}» duplicato di «{found[spec.key].name}»: ignorato", name)
+            return
+        hm = find_header(spec, rows)
+        if spec.key == "plan" and (hm is None or len(hm.columns) < 2):
+            hm = HeaderMap(-1, {"field": 0, "value": 1})
+        if hm is None:
+            self.problems.error(
+                "intestazioni non trovate: la prima riga deve contenere " +
+                ", ".join(f"«{c.header}»" for c in spec.required_columns), name, 1)
+            return
+        row0 = rows[hm.row_index] if hm.row_index >= 0 else []
+        headers = {k: str(row0[i]).strip() for k, i in hm.columns.items()} if row0 else {}
+        sh = _Sheet(spec, name, rows, hm, headers)
+        missing = [c for c in spec.required_columns if c.key not in hm.columns]
+        for c in missing:
+            accepted = ", ".join(f"«{s}»" for s in (c.header,) + c.synonyms)
+            self.problems.error(f"colonna obbligatoria «{c.header}» mancante (intestazioni accettate: {accepted})",
+                                name, hm.row_index + 1, c.header)
+        for i, h in hm.unknown.items():
+            what = "conservata nelle note" if spec.keep_unknown_as_notes else "ignorata"
+            self.problems.warning(f"colonna «{h}» non prevista: {what}", name, hm.row_index + 1, h)
+        for i, h in hm.duplicates:
+            self.problems.warning(f"colonna «{h}» ripetuta: vale la prima", name, hm.row_index + 1, h)
+        if not missing:
+            found[spec.key] = sh
+
+    def _locate_end(self, raw: Mapping[str, list[list]], found: dict[str, _Sheet]) -> None:
         for spec in SHEETS:
             if spec.required and spec.key not in found and not any(match_sheet(n) is spec for n in raw):
                 present = ", ".join(f"«{n}»" for n in raw) or "nessuno"
                 self.problems.error(f"foglio obbligatorio «{spec.name}» mancante (fogli presenti: {present})", spec.name)
-        return found
 
     def plan(self, sh: _Sheet) -> None:
         values: dict[str, tuple[Any, int]] = {}
@@ -622,21 +657,24 @@ class _Validator:
         return pd.DataFrame(out, columns=TABLE_COLUMNS["staff"])
 
 
-def validate_rows(raw: dict[str, list[list]]) -> ParsedPlan:
-    """Validate a workbook already read as rows (sheet name → rows)."""
+def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
+    """Validate a workbook read as rows (sheet name → rows): a dict, or a :class:`SheetReader` still
+    reading (then the first sheets are validated while the next ones are read; same result)."""
     v = _Validator()
-    sheets = v.locate_sheets(raw)
+    sheets = v.locate_sheets(raw, lazy=isinstance(raw, SheetReader))
     result = ParsedPlan(problems=v.problems)
     if "plan" in sheets:
         v.plan(sheets["plan"])
     result.meta = v.meta
     if "objectives" not in sheets or "steps" not in sheets:
+        v.finish_locate()
         return result
     areas = v.areas(sheets.get("areas"))
     strategic = v.strategic(sheets.get("strategic"), set(areas["code"].dropna()), "areas" in sheets)
     objectives, links = v.objectives(sheets["objectives"], set(strategic["code"].dropna()), "strategic" in sheets)
     obj_codes = set(objectives["code"].dropna())
     steps = v.steps(sheets["steps"], obj_codes)
+    v.finish_locate()
     result.tables = {
         "areas": areas,
         "strategic_objectives": strategic,
@@ -701,19 +739,29 @@ def validate_workbook_here(data: bytes, file_name: str = "") -> ParsedPlan:
     problem = check_archive(data, file_name)
     if problem is not None:
         return ParsedPlan(problems=ProblemList([problem]))
+
+    def damaged(exc: SheetReadError) -> ParsedPlan:   # issue 12: damaged cells inside a readable archive name the sheet
+        return ParsedPlan(problems=ProblemList([Problem(
+            "errore", f"il foglio «{exc.sheet}» non si legge: celle danneggiate o formato non valido "
+                      f"({exc.detail}). Aprire il file in Excel, correggere o ricopiare il foglio e salvarlo "
+                      "di nuovo.", exc.sheet)]))
+
     with _gc_paused():
         try:
-            raw = read_rows(data)
-        except SheetReadError as exc:  # issue 12: damaged cells inside a readable archive name the sheet
-            return ParsedPlan(problems=ProblemList([Problem(
-                "errore", f"il foglio «{exc.sheet}» non si legge: celle danneggiate o formato non valido "
-                          f"({exc.detail}). Aprire il file in Excel, correggere o ricopiare il foglio e salvarlo "
-                          "di nuovo.", exc.sheet)]))
+            raw = SheetReader(data)   # sheets read in the background while the first ones are validated
+        except SheetReadError as exc:
+            return damaged(exc)
         except Exception as exc:  # calamine: corrupted XML, password, …
             return ParsedPlan(problems=ProblemList([Problem.file(
                 f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "
                 "è protetto da password o danneggiato?")]))
-        parsed = validate_rows(raw.sheets)
+        try:
+            parsed = validate_rows(raw)
+        except SheetReadError as exc:
+            return damaged(exc)
+        finally:
+            if isinstance(raw, SheetReader):
+                raw.wait()
         del raw  # free the cells before the collector resumes: it would scan them all once more
     return parsed
 

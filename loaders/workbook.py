@@ -11,15 +11,19 @@ from __future__ import annotations
 import html
 import io
 import re
+import threading
+import time
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Iterator
 
 import python_calamine
 
 from loaders.problems import Problem
 
-MAX_FILE_BYTES = 50 * 1024 * 1024          # the upload limit of the app is lower (see .streamlit/config.toml)
+MAX_FILE_BYTES = 50 * 1024 * 1024          # = server.maxUploadSize in .streamlit/config.toml (a test keeps them equal)
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_MEMBER_RATIO = 250                     # uncompressed / compressed, per part
 MAX_MEMBERS = 5000
@@ -166,3 +170,75 @@ def read_rows(data: bytes) -> RawWorkbook:
         return RawWorkbook(sheets)
     finally:
         wb.close()
+
+
+class SheetReader(Mapping):
+    """The sheets of a workbook, read in a background thread one after the other, in workbook order:
+    ``reader[name]`` waits only for that sheet. python-calamine parses a sheet's XML without holding
+    the GIL, so validating the first sheets overlaps with parsing the next ones (same rows as
+    :func:`read_rows`). Opening errors are raised by the constructor; a sheet that cannot be read
+    raises :class:`SheetReadError` (as :func:`read_rows` does) when it, or a later one, is asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._rows: dict[str, list[list]] = {}
+        self._names: list[str] = []
+        self._opened = threading.Event()
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        self._ready: dict[str, threading.Event] = {}
+        self.read_s: float | None = None          # open → last sheet read (the reader's own time)
+        threading.Thread(target=self._read, name="lettura-foglio", daemon=True).start()
+        self._opened.wait()
+        if self._error is not None and not self._names:
+            raise self._error
+
+    def _read(self) -> None:
+        t0 = time.perf_counter()
+        try:   # the workbook is created and used in this thread only
+            wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self._data))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the constructor
+            self._error = exc
+            self._opened.set()
+            self._done.set()
+            return
+        try:
+            self._names = list(wb.sheet_names)
+            self._ready = {n: threading.Event() for n in self._names}
+            self._opened.set()
+            for name in self._names:
+                try:
+                    self._rows[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+                    raise SheetReadError(name, type(exc).__name__) from exc
+                self._ready[name].set()
+        except BaseException as exc:  # noqa: BLE001 - raised where the sheet is asked for
+            self._error = exc
+        finally:
+            wb.close()
+            self._data = b""
+            self.read_s = time.perf_counter() - t0
+            self._opened.set()
+            for ev in self._ready.values():
+                ev.set()
+            self._done.set()
+
+    def __getitem__(self, name: str) -> list[list]:
+        if name not in self._ready:
+            raise KeyError(name)
+        self._ready[name].wait()
+        try:
+            return self._rows[name]
+        except KeyError:
+            err = self._error
+            raise (err if isinstance(err, SheetReadError) else SheetReadError(name, type(err).__name__)) from err
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def wait(self) -> None:
+        """Until every sheet is read (or the reading failed)."""
+        self._done.wait()

@@ -54,7 +54,14 @@ def _restore(args) -> int:
     return 0
 
 
-COMMANDS: list[Callable] = [add_backup_commands]
+def add_users_commands(sub) -> None:
+    """``users add|list|disable|…`` (issue 9): store/users_cli.py."""
+    from store.users_cli import add_users_commands as add
+
+    add(sub)
+
+
+COMMANDS: list[Callable] = [add_backup_commands, add_users_commands]
 
 
 def main(argv: list[str] | None = None) -> int:

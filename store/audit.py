@@ -13,12 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-#: Actions that change what the pages show: they move the data version.
-DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione enti", "ente")
+#: Actions that change what the pages show: they move the data version. A user or grant change ("utente",
+#: "autorizzazione") changes who sees what: the accounts, roles and grants the app memoises (store/users.py)
+#: are read again, also after a change made by another process (the CLI while the app is open).
+DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione enti", "ente", "utente",
+                "autorizzazione")
 
 #: Every action name used in the trail (Italian, shown as is on the Registro page).
 ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento",
-                          "utente", "autorizzazione", "importazione rifiutata")
+                          "importazione rifiutata")
 
 OK, REFUSED, FAILED = "ok", "rifiutato", "errore"
 

@@ -154,3 +154,24 @@ CREATE TABLE IF NOT EXISTS staff (
     grade          DOUBLE,   -- 0..10
     row_no         INTEGER
 );
+
+-- Accounts (issue 9): local users (argon2 hash) and their grants (user → ente, by the name shown in the
+-- sidebar; store/access.py granted_entes() is the one place that reads them). No accounts = local mode.
+-- Failed logins are counted per account (failed_logins, locked_until: rate limiting, store/users.py).
+CREATE TABLE IF NOT EXISTS users (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT,               -- argon2id (argon2-cffi); NULL for accounts that log in only with OIDC
+    role          TEXT NOT NULL,      -- lettore | referente | direttore | valutatore | amministratore
+    active        BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at    TIMESTAMP NOT NULL,
+    created_by    TEXT,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until  TIMESTAMP,
+    last_login    TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS user_grants (
+    username TEXT NOT NULL,
+    ente     TEXT NOT NULL,           -- the ente as shown in the sidebar (plans.ente); see store/access.py
+    PRIMARY KEY (username, ente)
+);

@@ -111,6 +111,11 @@ def require_selection() -> Selection:
     """The selection, or an Italian explanation and a stop when there is no plan yet."""
     ensure_app_navigation()
     sel = selection()
+    principal = st.session_state.get("_auth_principal")
+    if sel is None and principal is not None and not principal.every_ente:
+        st.info("Nessun piano degli enti a cui hai accesso. Chiedere a un amministratore di autorizzarti per il "
+                "tuo ente.", icon="ℹ️")
+        st.stop()
     if sel is None:
         st.info("Il database non contiene ancora alcun piano. Caricare un foglio di monitoraggio dalla pagina "
                 "«Carica foglio» (con `make run` vengono caricati i dati dimostrativi).", icon="ℹ️")

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from metrics import PlanMetrics, list_plans, make_context, monitoring_dates, plan_metrics
+from metrics import PlanMetrics, make_context, monitoring_dates
+from metrics import access
 from metrics.fmt import fmt_date
 from store import Database, get_db
+from store.access import Principal, local_administrator
 
 # URL parameters
 Q_PLAN, Q_YEAR, Q_DATE, Q_OBJECTIVE, Q_VERSION = "piano", "anno", "data", "obiettivo", "versione"
@@ -31,13 +33,16 @@ class Selection:
     titolo: str
     year: int
     as_of: dt.date
+    principal: Principal = local_administrator()
 
     @property
     def db(self) -> Database:
         return get_db(self.db_path)
 
     def metrics(self, as_of: dt.date | None = None, import_id: int | None = None) -> PlanMetrics:
-        return plan_metrics(self.db, self.plan_id, import_id or self.import_id, self.year, as_of or self.as_of)
+        """The plan's metrics through the access layer: redacted (no names, no grades) below direttore."""
+        return access.plan_metrics(self.principal, self.db, self.plan_id, import_id or self.import_id, self.year,
+                                   as_of or self.as_of)
 
     def params(self, **extra: str) -> dict[str, str]:
         """Query parameters that reproduce this view (for links and page switches)."""
@@ -80,9 +85,10 @@ class _Catalogue:
     default_plan: int                        # the plan with the richest monitoring
 
 
-def _catalogue(db: Database) -> _Catalogue | None:
+def _catalogue(db: Database, principal: Principal) -> _Catalogue | None:
+    """Only the plans ``principal`` may read (:func:`metrics.access.list_plans`), per data version and grant."""
     def build() -> _Catalogue | None:
-        plans = list_plans(db)
+        plans = access.list_plans(principal, db)
         if plans.empty:
             return None
         choices = {int(r.plan_id): _PlanChoice(int(r.plan_id), int(r.import_id), r.ente, r.titolo,
@@ -95,7 +101,7 @@ def _catalogue(db: Database) -> _Catalogue | None:
         default = int(plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable")["plan_id"].iloc[0])
         return _Catalogue(choices, tuple(sorted(by_ente)), {k: tuple(v) for k, v in by_ente.items()}, default)
 
-    return db.memo(("sidebar_catalogue",), build)
+    return db.memo(("sidebar_catalogue", principal.entes), build)
 
 
 # ----------------------------------------------------------------------------- URL values (issue 10)
@@ -180,16 +186,26 @@ def _date_from_url(dates: list[dt.date], default: dt.date, year: int) -> None:
                          f"{fmt_date(default)}. Le date disponibili sono nella barra laterale.")
 
 
-def sidebar_selection(db: Database) -> Selection | None:
-    """Render the selectors in the sidebar; None when the database has no plan."""
-    cat = _catalogue(db)
+def sidebar_selection(db: Database, principal: Principal | None = None) -> Selection | None:
+    """Render the selectors in the sidebar (only the plans ``principal`` may read); None when there is no plan.
+    A ``?piano=`` outside the grant is refused (:func:`ui.auth.show_denied`), revealing nothing."""
+    principal = principal or local_administrator()
+    cat = _catalogue(db, principal)
     st.session_state[_KEY] = None
     if cat is None:
         return None
     ss = st.session_state
     first_run = "sel_plan" not in ss
     if first_run:  # first run of this session: the URL decides (unknown values: an Italian note)
-        _plan_from_url(cat)
+        want = _qp_int(Q_PLAN)
+        if Q_PLAN in st.query_params and not principal.every_ente and want not in cat.plans:
+            from ui.auth import deny
+
+            deny(db, principal, f"collegamento a un piano non autorizzato (?piano={st.query_params[Q_PLAN][:20]})")
+            for q in (Q_PLAN, Q_OBJECTIVE, Q_VERSION):
+                if q in st.query_params:
+                    del st.query_params[q]
+        _plan_from_url(cat)    # after a refusal there is no ?piano= left: the default plan, no note
 
     sb = st.sidebar
     sb.markdown("### Selezione")
@@ -220,7 +236,7 @@ def sidebar_selection(db: Database) -> Selection | None:
     as_of = sb.selectbox("Data di monitoraggio", dates, format_func=fmt_date, key="sel_date", placeholder=PLACEHOLDER,
                          help="Le verifiche successive a questa data non vengono considerate.")
     sb.caption(f"Versione {plan.version} del piano, importata il {fmt_date(plan.imported_at)}.")
-    sel = Selection(db.path, int(plan_id), plan.import_id, ente, plan.titolo, int(year), as_of)
+    sel = Selection(db.path, int(plan_id), plan.import_id, ente, plan.titolo, int(year), as_of, principal)
     st.session_state[_KEY] = sel
     # only our own parameters: the others (the objective, a tab bound with bind="query-params") stay as
     # they are, and Streamlit refuses to set a parameter bound to a widget

@@ -137,17 +137,18 @@ def _healthy(url: str) -> bool:
 class StreamlitServer:
     """``streamlit run app.py`` on a free port against ``db_path``, in its own process group."""
 
-    def __init__(self, db_path: Path, log_path: Path) -> None:
-        self.port = free_port()
+    def __init__(self, db_path: Path, log_path: Path, port: int | None = None, extra_args: tuple[str, ...] = (),
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "w+", encoding="utf-8")
         env = {**os.environ, "CRUSCOTTO_DB": str(db_path), "CRUSCOTTO_USER": "e2e", "PYTHONUNBUFFERED": "1",
-               "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+               "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(extra_env or {})}
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
+             "--server.fileWatcherType", "none", "--server.runOnSave", "false", *extra_args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not _healthy(self.url):

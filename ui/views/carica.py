@@ -15,13 +15,15 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from loaders import (IMPORTED, UNCHANGED, import_bytes, import_history, restore_version, template_bytes,
-                     validate_workbook)
-from loaders.diff import ADDED, CHANGED, REMOVED, has_changes, one_row_per_field, preview_changes
+from loaders import IMPORTED, UNCHANGED, template_bytes, validate_workbook
+from loaders.diff import ADDED, CHANGED, REMOVED, has_changes, one_row_per_field
+from loaders.guarded import check_upload, history_for, import_as, preview_as, restore_as
 from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
 from metrics.fmt import fmt_date, fmt_int
 from store import get_db
+from store.access import RESTORE, NotAuthorized, Principal
+from ui.auth import current_principal
 from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, fit_columns, plain, show_table
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
@@ -119,11 +121,11 @@ def change_summary(df: pd.DataFrame) -> str:
     return ", ".join(parts) or "nessuna modifica"
 
 
-def show_preview(db, pending: dict) -> None:
+def show_preview(db, pending: dict, principal: Principal) -> None:
     parsed = pending["parsed"]
     key = db.version()
     if pending.get("preview_key") != key:  # recomputed if the database changed meanwhile
-        pending["preview"], pending["preview_key"] = preview_changes(db, parsed), key
+        pending["preview"], pending["preview_key"] = preview_as(db, principal, parsed), key
     pv = pending["preview"]
     plan = pv["plan"].iloc[0]
     st.header("Modifiche rispetto alla versione corrente")
@@ -156,11 +158,11 @@ def show_preview(db, pending: dict) -> None:
                          key=f"carica_diff_{k}")
 
 
-def confirm_import(db, pending: dict, user: str) -> None:
+def confirm_import(db, pending: dict, principal: Principal) -> None:
     ss = st.session_state
     bar = st.progress(0.0, text="Avvio dell'importazione…")
-    res = import_bytes(db, pending["data"], pending["name"], user=user,
-                       progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
+    res = import_as(db, principal, pending["data"], pending["name"], parsed=pending["parsed"],
+                    progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
     ss.pop(SS_PENDING, None)
     if res.status == IMPORTED:
         ss[SS_GEN] = ss.get(SS_GEN, 0) + 1  # empty uploader after the import
@@ -177,8 +179,9 @@ def confirm_import(db, pending: dict, user: str) -> None:
 
 
 # ----------------------------------------------------------------------------- upload
-def header() -> str:
-    """Title, explanation, user name and the blank template; returns the user's name."""
+def header(principal: Principal) -> Principal:
+    """Title, explanation, who is importing and the blank template; returns who acts. In local mode the
+    name is typed (everyone is the local administrator); with accounts it is the logged-in user."""
     st.title("Carica foglio")
     st.caption("Carica il foglio di monitoraggio (.xlsx): viene controllato subito e si vede che cosa cambia "
                "rispetto alla versione corrente del piano; si importa solo dopo la conferma. Un file con errori non "
@@ -186,17 +189,23 @@ def header() -> str:
     show_flash()
     c_user, c_model = st.columns([2, 1], vertical_alignment="bottom")
     with c_user:
-        user = st.text_input("Il tuo nome", value=os.environ.get("CRUSCOTTO_USER") or "utente", key="carica_user",
-                             help="Viene registrato nello storico con l'importazione o il ripristino.")
+        if principal.source != "locale":
+            st.caption(f"Importazioni e ripristini sono registrati a nome di **{principal.name}** ({principal.role}).")
+            user = principal.name
+        else:
+            user = st.text_input("Il tuo nome", value=os.environ.get("CRUSCOTTO_USER") or "utente", key="carica_user",
+                                 help="Viene registrato nello storico con l'importazione o il ripristino.")
     with c_model:
         download_button("Scarica il modello vuoto", data=template_bytes,
                         file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME, key="carica_template",
                         icon=":material/download:",
                         help="Il foglio da compilare, con gli elenchi a discesa, un esempio e le istruzioni.")
-    return user.strip() or "utente"
+    if principal.source != "locale":
+        return principal
+    return Principal(user.strip() or "utente", principal.role, principal.entes, principal.source)
 
 
-def upload(db, user: str) -> None:
+def upload(db, principal: Principal) -> None:
     """The uploader, the validation report, the preview of the changes and the confirmation."""
     ss = st.session_state
     limit = st.get_option("server.maxUploadSize")
@@ -245,17 +254,26 @@ def upload(db, user: str) -> None:
             st.warning(f"{n_of(len(warnings), 'avviso', 'avvisi')}: il file si può importare, ma conviene "
                        "controllarli.", icon=":material/warning:")
             problems_table(pending, warnings)
-        show_preview(db, pending)
+        if pending.get("checked_for") != principal:   # checked (and a refusal audited) once per file
+            pending["checked_for"], pending["refused"] = principal, None
+            try:
+                check_upload(db, principal, parsed)
+            except NotAuthorized as exc:
+                pending["refused"] = str(exc)
+        if pending["refused"]:
+            st.error(pending["refused"], icon=":material/block:")
+            return
+        show_preview(db, pending, principal)
         if st.button("Conferma importazione", type="primary", icon=":material/upload:"):
-            confirm_import(db, pending, user)
+            confirm_import(db, pending, principal)
 
 
 # ----------------------------------------------------------------------------- history
 @st.cache_resource(max_entries=8, show_spinner=False)
-def history_view(db_path: str, version: int, sel_plan: int | None) -> dict:
-    """The import history as shown (the selected plan first), the restore choices and their
-    labels: once per database version and selected plan (``version`` is the cache key)."""
-    hist = import_history(get_db(db_path))
+def history_view(db_path: str, version: int, sel_plan: int | None, principal: Principal) -> dict:
+    """The import history as shown (the selected plan first, only the enti ``principal`` may read), the
+    restore choices and their labels: once per database version, selected plan and principal."""
+    hist = history_for(get_db(db_path), principal)
     if hist.empty:
         return {"hist": hist}
     hist = hist.assign(_first=hist["plan_id"] != sel_plan).sort_values(
@@ -276,12 +294,12 @@ def history_view(db_path: str, version: int, sel_plan: int | None) -> dict:
             "current": {int(i): bool(c) for i, c in zip(hist["import_id"], hist["is_current"])}}
 
 
-def history(db, user: str) -> None:
-    """Every import, and the restore of an earlier version."""
+def history(db, principal: Principal) -> None:
+    """Every import, and the restore of an earlier version (direttore and amministratore)."""
     ss = st.session_state
     st.header("Storico delle importazioni")
     sel = selection()
-    h = history_view(db.path, db.version(), sel.plan_id if sel else None)
+    h = history_view(db.path, db.version(), sel.plan_id if sel else None, principal)
     if h["hist"].empty:
         st.info("Nessuna importazione finora: il primo foglio caricato diventerà la versione 1 del suo piano.",
                 icon=":material/info:")
@@ -289,6 +307,9 @@ def history(db, user: str) -> None:
     st.dataframe(h["view"], hide_index=True, width="stretch", key="carica_history", column_config=h["columns"])
     st.caption("Ogni riga è una versione di un piano; la versione corrente è quella mostrata dal cruscotto. "
                "Ripristinare una versione non cancella nulla: cambia solo la versione corrente.")
+    if not principal.can(RESTORE):
+        st.caption("Il ripristino di una versione è riservato ai ruoli direttore e amministratore.")
+        return
     options, earlier = h["options"], h["earlier"]
     c_sel, c_btn = st.columns([3, 1], vertical_alignment="bottom")
     with c_sel:
@@ -306,7 +327,11 @@ def history(db, user: str) -> None:
     if clicked and not is_current:
         hist = h["hist"]
         row = hist[hist["import_id"] == chosen].iloc[0]
-        msg = restore_version(db, chosen, user=user)
+        try:
+            msg = restore_as(db, principal, chosen)
+        except NotAuthorized as exc:
+            st.error(str(exc), icon=":material/block:")
+            return
         flash("success", f"{plain(msg.rstrip('.'))} «{plain(row['titolo'])}» ({plain(row['ente'])}). Il cruscotto mostra ora questa "
                          "versione.")
         ss.pop(SS_PENDING, None)
@@ -317,6 +342,6 @@ def history(db, user: str) -> None:
 def render() -> None:
     ensure_app_navigation()
     db = get_db()
-    user = header()
-    upload(db, user)
-    history(db, user)
+    principal = header(current_principal())
+    upload(db, principal)
+    history(db, principal)

@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
+from metrics.access import is_redacted
 from metrics.fmt import fmt_pct
 from ui.common import PLACEHOLDER, metric_row, plain, plan_page, plotly, show_table
 from ui.state import Q_OBJECTIVE
@@ -117,4 +118,8 @@ def render() -> None:
         show_table(v["indicators"], INDICATOR_COLS, key=f"ind_{code}", memo=pm)
     if len(v["staff"]):
         st.subheader("Personale coinvolto")
-        show_table(v["staff"], STAFF_COLS, key=f"staff_{code}", memo=pm)
+        if is_redacted(pm):
+            st.caption(f"{v['staff']['person'].nunique()} persone assegnate all'obiettivo (nomi e valutazioni "
+                       "visibili ai ruoli direttore e amministratore).")
+        else:
+            show_table(v["staff"], STAFF_COLS, key=f"staff_{code}", memo=pm)

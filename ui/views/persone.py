@@ -2,6 +2,7 @@
 import streamlit as st
 
 from charts.people import ASSIGNMENT, GRADE, PARTICIPATION, participation_heatmap, scores_bar
+from metrics.access import is_redacted, staff_summary
 from metrics.fmt import fmt_int, fmt_num
 from ui.common import lazy_expander, metric_row, plan_page, plotly, show_table
 
@@ -71,8 +72,38 @@ def matrix(pm, v: dict) -> None:
     plotly(pm.derived(matrix_figure, pm, value), "matrix")
 
 
+def aggregate_view(pm) -> dict:
+    """What a role below direttore sees: counts per objective, no names, no grades (the PlanMetrics
+    it gets from :mod:`metrics.access` has none)."""
+    titles = dict(zip(pm.objectives["code"].astype(str), pm.objectives["title"]))
+    table = staff_summary(pm.staff)
+    table = table.assign(objective=[f"{c} · {titles.get(str(c), '')}" for c in table["objective_code"]])
+    return {"table": table, "n_people": int(pm.counts.get("people", 0)), "n_objectives": len(table),
+            "participation": bool(pm.staff["participation"].notna().any())}
+
+
+def render_aggregates(pm) -> None:
+    v = pm.derived(aggregate_view, pm)
+    metric_row([
+        ("Persone", fmt_int(v["n_people"]), "Persone distinte nel foglio «Personale»"),
+        ("Obiettivi con personale", fmt_int(v["n_objectives"]), f"Su {len(pm.objectives)} obiettivi"),
+        ("Persone per obiettivo (media)",
+         fmt_num(v["table"]["people"].mean()) if len(v["table"]) else "—", None),
+    ])
+    st.info("Il tuo ruolo mostra solo dati aggregati: nomi e valutazioni individuali sono visibili ai ruoli "
+            "direttore e amministratore.", icon=":material/lock:")
+    st.subheader("Personale per obiettivo")
+    cols = {"objective": ("Obiettivo", None), "people": ("Persone assegnate", "int")}
+    if v["participation"]:
+        cols["participation_mean"] = ("Partecipazione media", "pct")
+    show_table(v["table"], cols, key="people_aggregate", memo=pm)
+
+
 def render() -> None:
     sel, pm = plan_page("Persone", "staff", NO_DATA)
+    if is_redacted(pm):
+        render_aggregates(pm)
+        return
     v = pm.derived(people_view, pm)
     metric_row([
         ("Persone", fmt_int(v["n_people"]), "Nomi distinti nel foglio «Personale», come registrati"),

@@ -1,0 +1,4 @@
+"""Utenti: local accounts, roles and grants (amministratore only)."""
+from ui.views.utenti import render
+
+render()

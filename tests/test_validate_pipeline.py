@@ -1,0 +1,93 @@
+"""The background sheet reader (loaders.workbook.SheetReader) gives exactly what reading everything
+first gives: same rows, same tables, same problems in the same order, whatever the sheet order and
+wherever the problems are (the sheets after «Step» are located while they are still being read)."""
+from __future__ import annotations
+
+import pytest
+
+from loaders.validate import validate_rows, validate_workbook_here
+from loaders.workbook import SheetReader, read_rows
+from tests.workbooks import BASE, sheets, xlsx
+
+
+def _reference(data: bytes):
+    return validate_rows(read_rows(data).sheets)
+
+
+def _same(data: bytes) -> list[str]:
+    a, b = validate_workbook_here(data, "f.xlsx"), _reference(data)
+    assert [p.to_dict() for p in a.problems] == [p.to_dict() for p in b.problems]
+    assert a.meta == b.meta
+    assert set(a.tables) == set(b.tables)
+    for k in a.tables:
+        assert a.tables[k].equals(b.tables[k]), k
+    return [str(p) for p in a.problems]
+
+
+def _reordered(order: list[str], data: dict | None = None) -> dict:
+    data = data or sheets()
+    return {k: data[k] for k in order if k in data} | {k: v for k, v in data.items() if k not in order}
+
+
+VERIF_BAD = [BASE["Verifiche"][0] + ["Colonna strana"]] + [r[:] for r in BASE["Verifiche"][1:]]
+VERIF_BAD[2][3] = "130%"
+STEP_BAD = BASE["Step"] + [["Z", "Z.1", "Step orfano", "31/12/2025", "10%"]]
+
+CASES = {
+    "base": sheets(),
+    "problems in Step and in Verifiche, unknown column in Verifiche": sheets(Step=STEP_BAD, Verifiche=VERIF_BAD),
+    "unknown sheet after Step": sheets(Altro=[["x"], ["y"]]) | {"Verifiche": VERIF_BAD},
+    "Verifiche before Step": _reordered(["Piano", "Aree", "Obiettivi strategici", "Obiettivi", "Verifiche", "Step"],
+                                        sheets(Step=STEP_BAD, Verifiche=VERIF_BAD)),
+    "Piano last": _reordered(["Aree", "Obiettivi strategici", "Obiettivi", "Step", "Verifiche", "Piano"]),
+    "Verifiche without headers": sheets(Verifiche=[["a", "b"], ["c", "d"]]),
+    "Verifiche missing a required column": sheets(Verifiche=[r[1:] for r in BASE["Verifiche"]]),
+    "duplicate Verifiche sheet": sheets() | {"Verifiche (2)": VERIF_BAD},
+    "no Step sheet": sheets(Step=None, Verifiche=VERIF_BAD),
+    "no Obiettivi sheet": sheets(Obiettivi=None),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_background_reading_gives_the_same_result(name):
+    problems = _same(xlsx(CASES[name]))
+    if "problems" in name:
+        assert any("Z" in p for p in problems) and any("130" in p for p in problems), problems
+
+
+def test_the_reader_gives_the_same_rows_as_a_plain_read():
+    data = xlsx(CASES["problems in Step and in Verifiche, unknown column in Verifiche"])
+    reader = SheetReader(data)
+    assert list(reader) == list(read_rows(data).sheets)
+    assert {k: reader[k] for k in reader} == read_rows(data).sheets
+    reader.wait()
+    assert reader.read_s is not None and reader.read_s > 0
+
+
+def test_an_unreadable_file_is_refused_with_the_same_italian_message():
+    res = validate_workbook_here(b"PK\x03\x04" + b"\x00" * 64, "rotto.xlsx")
+    assert len(res.problems) == 1 and not res.tables
+    assert "non è una cartella di lavoro Excel" in str(res.problems[0]) or "non si legge" in str(res.problems[0])
+
+
+def test_a_damaged_late_sheet_names_the_sheet_as_a_plain_read_does(monkeypatch):
+    """A sheet the library refuses, after the first ones were validated: the same single problem
+    naming the sheet (issue 12's message) as when everything is read first."""
+    import python_calamine
+
+    from loaders import validate as V
+
+    data = xlsx(sheets(Verifiche=VERIF_BAD))
+    real = python_calamine.CalamineWorkbook.get_sheet_by_name
+
+    def broken(self, name):
+        if name == "Verifiche":
+            raise python_calamine.CalamineError("celle rotte")
+        return real(self, name)
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "get_sheet_by_name", broken)
+    lazy = validate_workbook_here(data, "f.xlsx")
+    monkeypatch.setattr(V, "SheetReader", lambda d: read_rows(d).sheets)   # the plain read, same function
+    eager = validate_workbook_here(data, "f.xlsx")
+    assert [p.to_dict() for p in lazy.problems] == [p.to_dict() for p in eager.problems]
+    assert len(lazy.problems) == 1 and "Verifiche" in str(lazy.problems[0]) and not lazy.tables
