@@ -330,6 +330,33 @@ def _stable_download_ids() -> None:
 _stable_download_ids()
 
 
+def _keep_backend_replies() -> None:
+    """Never drop the reply to a download click. Streamlit queues the reply to a deferred download (the URL
+    of the file just built) like any message, and when a new run starts before the queue is sent to the browser
+    (a click on «Modalità sala» while the file is being built) ``ForwardMsgQueue.clear`` empties it, keeping only
+    lifecycle messages and toasts: the reply is lost and the button spins for ever, with no file and no message.
+    The replies are one-shot answers to the browser, like toasts: they are kept. Installed once, on import."""
+    from streamlit.runtime import forward_msg_queue as fmq
+
+    cls = fmq.ForwardMsgQueue
+    original = cls.clear
+    if getattr(original, "_keeps_replies", False):
+        return
+
+    def clear(self, retain_lifecycle_msgs: bool = False, fragment_ids_this_run=None) -> None:
+        replies = [m for m in getattr(self, "_queue", ()) if m.WhichOneof("type") == "backend_operation_response"] \
+            if retain_lifecycle_msgs else []
+        original(self, retain_lifecycle_msgs=retain_lifecycle_msgs, fragment_ids_this_run=fragment_ids_this_run)
+        if replies:
+            self._queue.extend(m for m in replies if m not in self._queue)
+
+    clear._keeps_replies = True
+    cls.clear = clear
+
+
+_keep_backend_replies()
+
+
 def download_button(label: str, data: Callable[[], bytes] | bytes, file_name: str, mime: str, key: str,
                     **kwargs: Any) -> None:
     """Every download button of the app: a fixed ``key`` (the file id stays the same across reruns, see
