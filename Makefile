@@ -10,7 +10,7 @@ PORT    ?= 8501
 ADDRESS ?= 127.0.0.1
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: setup browser node demo run test test-fast e2e bench fuzz backup clean-demo
+.PHONY: setup chromium browser node demo run test test-fast e2e bench fuzz backup clean-demo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 setup: $(STAMP)
+
+# Debian's headless Chromium: the app draws the Word Relazione's charts with it (kaleido; its own browser
+# download is blocked here). Installed by `make run` too, without the test-only packages below.
+chromium:
+	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends chromium-headless-shell )
 
 # Debian's packages for the tests: headless Chromium (playwright's own browser download is blocked here),
 # LibreOffice (exports rendered to images) and poppler (PDF -> PNG).
@@ -49,7 +56,7 @@ clean-demo:
 backup: setup
 	$(PY) -m store backup --daily --keep 7 --db $(DB)
 
-run: setup demo backup
+run: setup chromium demo backup
 	CRUSCOTTO_DB=$(DB) $(PY) -m ui.serve --port $(PORT) --address $(ADDRESS)
 
 test: setup browser node
@@ -61,7 +68,7 @@ test-fast: setup
 e2e: setup browser node
 	$(PY) -m pytest -m e2e
 
-bench: setup
+bench: setup browser
 	$(PY) -m bench
 
 # The importer against thousands of seeded bad and odd workbooks (tests/fuzz.py); make test runs a few hundred.

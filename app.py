@@ -32,6 +32,7 @@ PAGES = {
     "Dati": [
         st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),
         st.Page("pages/qualita.py", title="Qualità dei dati", icon=":material/fact_check:", url_path="qualita"),
+        st.Page("pages/sistema.py", title="Sistema di misurazione", icon=":material/tune:", url_path="sistema"),
         # the root URL "/" opens the Panoramica at /panoramica (Streamlit serves its default page only at "/":
         # with Panoramica as default, the documented /panoramica?piano=… links gave «Page not found»)
         st.Page("pages/inizio.py", title="Panoramica", url_path="inizio", default=True, visibility="hidden"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.base import band_color, empty_figure, style
+from charts.base import band_color, empty_figure, style, wrap
 from metrics import formulas as F
 from metrics.deadlines import NO_AREA, UNLINKED
 from metrics.fmt import fmt_date, fmt_pct
@@ -23,6 +23,10 @@ from metrics.settings import BAND_NONE, BAND_YELLOW, DEFAULT, Settings
 
 #: Smallest drawn size (weight in percentage points), so that an objective with weight 0 stays visible.
 MIN_SIZE = 0.5
+#: Characters per line of a node label (wrapped on words, never cut to a fixed length). The middle
+#: column's labels (right of their nodes) and the objectives' (left of theirs) share the gap between
+#: the two columns: together they stay under half the figure's width.
+LABEL_WIDTH, MIDDLE_WIDTH = 28, 24
 
 
 def _short(text: object, n: int) -> str:
@@ -123,13 +127,14 @@ def cascade_sankey(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.
 
     keys: list[str] = []
     index: dict[str, int] = {}
-    labels, colors, custom = [], [], []
+    labels, colors, custom, lines = [], [], [], []
 
     def node(key: str, label: str, name: str, achievement, band: str, weight: float | None) -> int:
         if key not in index:
             index[key] = len(keys)
             keys.append(key)
             labels.append(f"{label} ({fmt_pct(achievement, empty='n.v.')})")
+            lines.append(label.count("<br>") + 1)
             colors.append(band_color(band))
             custom.append([key, name, _ach_text(achievement), "" if weight is None else fmt_pct(weight)])
         return index[key]
@@ -148,8 +153,10 @@ def cascade_sankey(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.
                                                                      dropna=False):
         akey = f"a={a}" if pd.notna(a) else "n"
         ga, gs = groups.loc[akey], groups.loc[f"{akey}|s={s}"]
-        ai = node(akey, _short(ga["label"].removeprefix("Area "), 32), ga["label"], ga["achievement"], ga["band"], None)
-        si = node(f"s={s}", f"{s} · {_short(gs['name'], 24)}", gs["label"], gs["achievement"], gs["band"], None)
+        ai = node(akey, wrap(ga["label"].removeprefix("Area "), LABEL_WIDTH, 3), ga["label"], ga["achievement"],
+                  ga["band"], None)
+        si = node(f"s={s}", wrap(f"{s} · {gs['name']}", MIDDLE_WIDTH, 4), gs["label"], gs["achievement"],
+                  gs["band"], None)
         flow(ai, si, float(size[g["objective_code"]].sum()), gs["band"],
              f"{ga['label']} → {s}: {len(g)} obiettivi")
     if "u" in groups.index:
@@ -157,23 +164,28 @@ def cascade_sankey(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.
         node("u", UNLINKED, UNLINKED, gu["achievement"], gu["band"], None)
     for r in paths.itertuples():
         o = obj.loc[r.objective_code]
-        oi = node(f"o={r.objective_code}", f"{r.objective_code} · {_short(o['title'], 26)}",
+        oi = node(f"o={r.objective_code}", wrap(f"{r.objective_code} · {o['title']}", LABEL_WIDTH, 2),
                   f"Obiettivo {r.objective_code} · {o['title']}", o["achievement"], o["band"], o["weight_pct"])
         parent = f"s={r.strategic_code}" if pd.notna(r.strategic_code) else "u"
         flow(index[parent], oi, float(size[r.objective_code]), o["band"],
              f"{parent.removeprefix('s=')} → {r.objective_code}: peso {fmt_pct(o['weight_pct'])}")
 
+    # the labels are wrapped (≤ 3 lines): a node gap at least as tall as a label keeps them apart,
+    # and the figure is as tall as its most crowded column needs
+    pad = 8 + 14 * max(lines)
+    column = {"a": 0, "n": 0, "s": 1, "u": 1, "o": 2}
+    per_col = [sum(1 for k in keys if column[k.split("=")[0].split("|")[0]] == c) for c in range(3)]
     fig = go.Figure(go.Sankey(
         arrangement="snap", valueformat=".1f", valuesuffix="%",
-        textfont=dict(color="#1a1a1a", size=12, shadow="1px 1px 2px white"),
-        node=dict(label=labels, color=colors, customdata=custom, pad=12, thickness=16,
+        textfont=dict(color="#1a1a1a", size=11, shadow="1px 1px 2px white, -1px -1px 2px white"),
+        node=dict(label=labels, color=colors, customdata=custom, pad=pad, thickness=16,
                   line=dict(color="white", width=0.5),
                   hovertemplate="<b>%{customdata[1]}</b><br>Raggiungimento: %{customdata[2]}"
                                 "<br>Peso dei flussi: %{value:.1f}%<extra></extra>"),
         link=dict(source=src, target=tgt, value=val, color=lcol, customdata=lcustom,
                   hovertemplate="%{customdata}<br>Peso %{value:.1f}%<extra></extra>")))
-    n_rows = max(len(paths["objective_code"].unique()), len(groups))
-    return style(fig, height or max(480, 34 * n_rows + 80))
+    n_rows = max(per_col)
+    return style(fig, height or max(480, (pad + 16) * n_rows + 60))
 
 
 # ----------------------------------------------------------------------------- sunburst / treemap

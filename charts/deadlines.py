@@ -3,21 +3,23 @@ delays, and the roll-ups by month / area / responsible (rule 5)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.base import TIMING_COLORS, empty_figure, style
+from charts.base import TIMING_COLORS, as_of_line, date_axis, empty_figure, natural_key, style
 from metrics.deadlines import delay_days
 from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
 
 #: How each outcome of rule 5 is named in legends, in drawing order.
 TIMING_LABELS = {"in tempo": "In tempo", "in ritardo": "In ritardo", "scaduto": "Scaduto",
                  "in scadenza": "In scadenza (termine non ancora raggiunto)",
-                 "n.d.": "Non determinabile (senza data di completamento o neutralizzato)"}
+                 "n.d.": "Non determinabile (senza data di completamento o neutralizzato)",
+                 "da verificare": "Da verificare (completato; le verifiche limitano il ritardo)"}
 LEGEND = dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="normal")
 ROLLUP_TIMINGS = {"on_time": "in tempo", "late": "in ritardo", "overdue": "scaduto", "upcoming": "in scadenza",
-                  "undetermined": "n.d."}
+                  "undetermined": "n.d.", "to_verify": "da verificare"}
 
 
 def _short(text: object, n: int) -> str:
@@ -32,7 +34,9 @@ def deadlines_timeline(steps: pd.DataFrame, as_of: dt.date) -> go.Figure:
     df = steps[steps["deadline"].notna() & ~steps["continuous"].astype(bool)]
     if df.empty:
         return empty_figure("Nessuno step con termine datato")
-    df = df.iloc[::-1]
+    # natural order (1.2 before 1.10), objective by objective, first on top
+    df = df.iloc[sorted(range(len(df)), key=lambda i: (natural_key(df["objective_code"].iloc[i]),
+                                                       natural_key(df["code"].iloc[i])))]
     y = [f"{o} · {c}" for o, c in zip(df["objective_code"], df["code"])]
     fig = go.Figure()
     seg_x: dict[str, list] = {}
@@ -61,15 +65,24 @@ def deadlines_timeline(steps: pd.DataFrame, as_of: dt.date) -> go.Figure:
             hovertemplate="<b>%{y}</b> " + label.split(" (")[0].lower() + "<br>%{customdata[2]}"
                           "<br>Termine %{customdata[1]}<br>Completato il %{customdata[3]}"
                           "<br>Ritardo %{customdata[4]}<extra></extra>"))
-    fig.add_vline(x=dt.datetime.combine(as_of, dt.time()).timestamp() * 1000, line_dash="dash", line_color="#555")
-    fig.add_annotation(x=as_of, y=1, yref="paper", yanchor="bottom", text=f"al {fmt_date(as_of)}", showarrow=False,
-                       font=dict(size=12, color="#555"))
-    fig.update_xaxes(tickformat="%d/%m/%Y", title=None, showgrid=True)
-    fig.update_yaxes(title=None, type="category", categoryorder="array", categoryarray=y, automargin=True,
+    as_of_line(fig, as_of)
+    date_axis(fig, list(df["deadline"]) + list(df["completed_on"]), as_of, showgrid=True)
+    fig.update_yaxes(title=None, type="category", categoryorder="array", categoryarray=y[::-1], automargin=True,
                      tickfont=dict(size=12))
-    fig = style(fig, max(300, 20 * len(df) + 150), "Scadenze degli step")
-    fig.update_layout(legend=LEGEND, margin=dict(t=100))
+    fig = style(fig, max(300, 20 * len(df) + 190))
+    # the title, then the legend under it, then the as-of label: three bands that never overlap
+    fig.update_layout(title=dict(text="Scadenze degli step", x=0, xanchor="left", y=1, yref="container",
+                                 yanchor="top", pad=dict(t=8)),
+                      legend=dict(orientation="h", x=0, xanchor="left", y=1, yref="container", yanchor="top",
+                                  traceorder="normal", entrywidthmode="pixels", entrywidth=0),
+                      showlegend=True, margin=dict(t=40 + 28 * _legend_rows(len(fig.data)) + 26))
+    fig.update_layout(legend=dict(y=1 - 38 / fig.layout.height))
     return fig
+
+
+def _legend_rows(n_items: int) -> int:
+    """Rows of the horizontal legend (long Italian labels: two per row on a narrow screen)."""
+    return max(1, math.ceil(n_items / 2))
 
 
 def delay_histogram(steps: pd.DataFrame, bin_days: int | None = None) -> go.Figure:

@@ -6,16 +6,18 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.base import TIMING_COLORS, empty_figure, style
+from charts.base import TIMING_COLORS, as_of_line, date_axis, empty_figure, natural_order, style
 from metrics.fmt import fmt_date, fmt_pct
 
 
-def steps_timeline(steps: pd.DataFrame, as_of: dt.date) -> go.Figure:
-    """Deadline (◆) vs completion (●) for each dated step, a line to the as-of date; late in red."""
-    df = steps[steps["deadline"].notna()].copy()
+def steps_timeline(steps: pd.DataFrame, as_of: dt.date, height: int | None = None,
+                   title: str | None = "Cronoprogramma degli step") -> go.Figure:
+    """Deadline (◆) vs completion (●) for each dated step, a line to the as-of date; late in red.
+    Steps in natural code order from the top (A.1, A.2 … A.10); every tick a different date."""
+    df = steps[steps["deadline"].notna()]
     if df.empty:
-        return empty_figure("Nessuno step con termine datato (solo attività continuative)")
-    df = df.iloc[::-1]
+        return empty_figure("Nessuno step con termine datato (solo attività continuative)", height or 240)
+    df = df.iloc[natural_order(df["code"])]
     y = df["code"].astype(str)
     fig = go.Figure()
     end = [c if c is not None else (as_of if t == "scaduto" else None) for c, t in zip(df["completed_on"], df["timing"])]
@@ -27,8 +29,10 @@ def steps_timeline(steps: pd.DataFrame, as_of: dt.date) -> go.Figure:
         x=df["deadline"], y=y, mode="markers", name="Termine", marker=dict(symbol="diamond", size=13, color="#1f4e79"),
         customdata=list(zip(df["objective_code"], df["deadline"].map(fmt_date), df["description"].str.slice(0, 80))),
         hovertemplate="<b>%{y}</b> %{customdata[2]}<br>Termine %{customdata[1]}<extra></extra>"))
+    dates = list(df["deadline"]) + list(df["completed_on"])
     if df["revised_deadline"].notna().any():
         r = df[df["revised_deadline"].notna()]
+        dates += list(r["revised_deadline"])
         fig.add_trace(go.Scatter(x=r["revised_deadline"], y=r["code"].astype(str), mode="markers", name="Nuovo termine",
                                  marker=dict(symbol="diamond-open", size=13, color="#6a1b9a"),
                                  hovertemplate="Nuovo termine %{x|%d/%m/%Y}<extra></extra>"))
@@ -38,13 +42,15 @@ def steps_timeline(steps: pd.DataFrame, as_of: dt.date) -> go.Figure:
             x=c["completed_on"], y=c["code"].astype(str), mode="markers", name="Completato",
             marker=dict(size=12, color=[TIMING_COLORS.get(t, "#2e7d32") for t in c["timing"]]),
             hovertemplate="Completato il %{x|%d/%m/%Y}<extra></extra>"))
-    fig.add_vline(x=dt.datetime.combine(as_of, dt.time()).timestamp() * 1000, line_dash="dash", line_color="#555")
-    fig.add_annotation(x=as_of, y=1.02, yref="paper", text=f"al {fmt_date(as_of)}", showarrow=False,
-                       font=dict(size=12, color="#555"))
-    fig.update_xaxes(tickformat="%d/%m/%Y", title=None)
-    fig.update_yaxes(title=None, type="category")
-    fig.update_layout(legend=dict(orientation="h", y=-0.15))
-    return style(fig, max(260, 38 * len(df) + 110), "Cronoprogramma degli step")
+    as_of_line(fig, as_of)
+    date_axis(fig, dates, as_of)
+    fig.update_yaxes(title=None, type="category", categoryorder="array", categoryarray=list(y)[::-1],
+                     automargin=True)
+    # the legend in the bottom margin, under the tick labels (never on them)
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0))
+    fig = style(fig, height or max(260, 38 * len(df) + 150), title)
+    fig.update_layout(margin=dict(t=70 if title else 34, b=58))
+    return fig
 
 
 def contribution_waterfall(steps: pd.DataFrame, achievement: float | None) -> go.Figure:

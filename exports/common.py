@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from charts.base import TIMING_COLORS
 from charts.board import TIMING_NAMES, TIMING_ORDER
-from loaders.parsing import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from metrics import formulas as F
 from metrics.engine import PlanMetrics
-from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
-from metrics.settings import BAND_COLORS, BAND_NONE, DEFAULT
+from metrics.explain import plan_value_text, waiting_text
+from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_num, fmt_pct
+from metrics.settings import BAND_COLORS, BAND_NONE
 
 # Slide kinds, in order; one «objective» slide per objective follows the fixed ones.
 TITLE, ACHIEVEMENT, CASCADE, GROUPS, OBJECTIVES, LATE, OBJECTIVE = (
@@ -34,8 +36,9 @@ FIXED_SLIDES = len(FIXED_KINDS)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 TIMING_LABELS = TIMING_NAMES
-TIMING_HELP = ("«Non valutabili»: step continuativi, neutralizzati, senza termine o completati senza data "
-               "di completamento.")
+TIMING_HELP = ("«Da verificare»: completati senza data di completamento, con un ritardo possibile ma solo limitato "
+               "dalle verifiche. «Non valutabili»: step continuativi, neutralizzati, senza termine o completati "
+               "senza alcuna verifica datata.")
 
 
 def neutralize(value: Any) -> Any:
@@ -106,7 +109,10 @@ def objective_label(code: Any, title: Any, n: int = 48) -> str:
 
 
 def objective_result(o: Any) -> str:
-    """Achievement of an objective for display: ``83,5%``, ``neutralizzato`` or ``non valutabile``."""
+    """Achievement of an objective for display: ``83,5%``, ``neutralizzato``, ``non valutabile`` or
+    why there is no value yet (``in attesa del primo monitoraggio``, ``valori non ancora rilevati``)."""
+    if waiting := waiting_text(o["status"]):
+        return waiting
     if bool(o["neutralized"]):
         return "neutralizzato"
     if not bool(o["evaluable"]) or missing(o["achievement"]):
@@ -141,6 +147,9 @@ def step_achievement_text(s: Any) -> str:
 def step_delay_text(s: Any) -> str:
     if s["timing"] == "in ritardo" and not missing(s["slip_days"]):
         return f"+{fmt_days(s['slip_days'])}"
+    if s["timing"] in ("in ritardo", "da verificare") and not missing(s.get("slip_max_days")):   # rule 5 bounds
+        lo = 0 if missing(s.get("slip_min_days")) else max(0, int(s["slip_min_days"]))
+        return f"+{lo}–{int(s['slip_max_days'])} giorni (verifiche)"
     if s["timing"] == "scaduto" and not missing(s["overdue_days"]):
         return f"scaduto da {fmt_days(s['overdue_days'])}"
     return ""
@@ -203,6 +212,12 @@ class Slide:
     notes: str = ""
     message: str = ""             # shown instead of the content when there is nothing to show
     objective_code: str | None = None
+    #: A long objective or cascade is split over several slides: part ``part`` of ``parts`` (titles of
+    #: the following parts end with «(segue)»); ``step_range`` = the objective's steps on this slide
+    #: (positions in the objective's steps, sheet order).
+    part: int = 1
+    parts: int = 1
+    step_range: tuple[int, int] | None = None
 
 
 # ----------------------------------------------------------------------------- tables
@@ -255,7 +270,7 @@ def _group(pm: PlanMetrics, by: str) -> pd.DataFrame:
     g = F.group_achievement(pm.objectives, by)
     return pd.DataFrame({"label": g[by].astype(str).map(lambda s: clip(s, 60)),
                          "achievement": g["achievement"].astype("float64"), "objectives": g["objectives"],
-                         "band": [F.band(a, DEFAULT) for a in g["achievement"]]})
+                         "band": [F.band(a, pm.profile) for a in g["achievement"]]})
 
 
 def group_table(df: pd.DataFrame, label: str) -> Table:
@@ -266,10 +281,11 @@ def group_table(df: pd.DataFrame, label: str) -> Table:
 
 def objectives_table(pm: PlanMetrics) -> Table:
     rows = [[text(o["code"]), text(o["title"]), text(o["type"]), fmt_pct(o["weight_pct"]), objective_result(o),
-             f"{int(o['steps_due'])}", fmt_int(o["late"]), fmt_int(o["overdue"])]
+             f"{int(o['steps_due'])}", fmt_int(o["late"]), fmt_int(o["overdue"]), fmt_num(o["score"])]
             for _, o in pm.objectives.iterrows()]
-    return Table(["Codice", "Obiettivo", "Tipo", "Peso", "Raggiungimento", "Step dell'anno", "In ritardo", "Scaduti"],
-                 rows, widths=[0.8, 6, 1.3, 1, 1.6, 1.2, 1.1, 1], clip={1: 70}, numeric=(3, 4, 5, 6, 7))
+    return Table(["Codice", "Obiettivo", "Tipo", "Peso", "Raggiungimento", "Step dell'anno", "In ritardo", "Scaduti",
+                  "Punteggio"],
+                 rows, widths=[0.8, 6, 1.3, 1, 1.6, 1.2, 1.1, 1, 1.1], clip={1: 70}, numeric=(3, 4, 5, 6, 7, 8))
 
 
 def late_steps(pm: PlanMetrics) -> pd.DataFrame:
@@ -335,6 +351,8 @@ def objective_paragraph(pm: PlanMetrics, code: str, steps: pd.DataFrame | None =
                    "imputabili all'ente e l'obiettivo non entra nel raggiungimento del piano.")
     elif not bool(o["evaluable"]):
         out.append(f"Non è valutabile per il {y}: nessuno dei suoi step ha termine nell'anno.")
+    elif waiting := waiting_text(o["status"]):
+        out.append(f"Al {when} è {waiting}: nessun valore ancora, non 0%.")
     else:
         out.append(f"Al {when} il raggiungimento è {del_pct(o['achievement'])} ({_band_text(o['band'])}).")
     if len(due):
@@ -412,17 +430,34 @@ def context_line(pm: PlanMetrics, short: bool = False) -> str:
     return f"{text(c.ente)} — {text(c.titolo)} · anno {c.year} · situazione al {fmt_date(c.as_of)}"
 
 
-def build_deck(pm: PlanMetrics) -> list[Slide]:
-    """The board presentation: the fixed slides, then one slide per objective."""
+@dataclass(frozen=True)
+class Room:
+    """How much a slide holds, for splitting long tables: the «Presentazione» page at 1280×720
+    (:data:`PAGE`, budgets from its pixel measures) or the PowerPoint (:data:`POWERPOINT`: a wider
+    table under a fixed band, ``lines`` table lines per slide)."""
+    step_chars: int = 38          # characters per line of a step description
+    cascade_chars: int = 50
+    objective_chars: int = 40
+    lines: float | None = None    # fixed table lines per slide; None = computed (page)
+
+
+PAGE = Room()
+POWERPOINT = Room(step_chars=62, cascade_chars=100, objective_chars=70, lines=15.0)
+
+
+def build_deck(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
+    """The board presentation: the fixed slides, then the objectives' slides (a long objective or
+    table over several, «(segue)», as many as ``room`` needs)."""
     c, k = pm.ctx, pm.counts
     when = fmt_date(c.as_of)
     deck = [Slide(TITLE, text(c.titolo), subtitle=text(c.ente), figures=[
-        ("Anno", str(c.year)), ("Data di monitoraggio", when), ("Versione del piano", str(c.version))],
+        ("Anno", str(c.year)), ("Data di monitoraggio", when), ("Versione del piano", str(c.version)),
+        ("Sistema di misurazione", pm.profile_label)],
         notes=f"Monitoraggio del piano «{c.titolo}» di {c.ente}, anno {c.year}, con le verifiche fino al {when}.")]
 
     # plan achievement
     ach = Slide(ACHIEVEMENT, "Raggiungimento del piano", subtitle=f"Situazione al {when}", figures=[
-        ("Raggiungimento del piano", fmt_pct(pm.achievement)),
+        ("Raggiungimento del piano", plan_value_text(pm)),
         ("Obiettivi valutabili", f"{k['objectives_evaluable']} su {k['objectives']}"),
         ("Step dell'anno", fmt_int(k["steps_due"])), ("Completati", fmt_int(k["completed"])),
         ("In ritardo", fmt_int(k["late"])), ("Scaduti", fmt_int(k["overdue"])),
@@ -430,15 +465,19 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
         notes=("Il raggiungimento del piano è la media dei raggiungimenti degli obiettivi valutabili, pesata sui "
                "pesi normalizzati; gli obiettivi neutralizzati o senza step nell'anno ne restano fuori. "
                f"Obiettivi neutralizzati: {k['objectives_neutralized']}."))
-    if pm.achievement is None:
+    if waiting := plan_value_text(pm) if pm.achievement is None and k["objectives"] else None:
+        ach.message = f"Raggiungimento del piano: {waiting}."
+    elif pm.achievement is None:
         ach.message = "Raggiungimento non calcolabile: nessun obiettivo valutabile nell'anno."
     else:
         ach.charts.append(Chart("doughnut", "Raggiungimento del piano", ["Raggiunto", "Da raggiungere"],
                                 {"Raggiungimento": [pm.achievement / 100.0, max(0.0, 100.0 - pm.achievement) / 100.0]},
                                 colors=["#1f4e79", "#d9e2ec"]))
-    if k["verifications"] == 0:
-        ach.bullets.append("Il piano non ha ancora verifiche: i raggiungimenti restano a 0% finché non si carica "
-                           "il monitoraggio.")
+    if k["verifications"] == 0 and k["steps"]:
+        ach.bullets.append("Il piano non ha ancora verifiche: gli obiettivi sono in attesa del primo monitoraggio "
+                           "(nessun valore, non 0%).")
+    from exports.criteria import achievement_bullet, forecast_slide   # measuring system (issue 8)
+    ach.bullets.append(achievement_bullet(pm))
     deck.append(ach)
 
     # cascade
@@ -448,7 +487,10 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
                         "raggiungimento di un'area è la media pesata degli obiettivi distinti collegati."))
     if casc.table is None:
         casc.message = "Il piano non collega gli obiettivi ad aree e obiettivi strategici: cascata non disponibile."
-    deck.append(casc)
+        deck.append(casc)
+    else:
+        deck += split_table_slide(casc, room.lines or table_budget(casc.title),
+                                  lambda r: _lines(r[0], room.cascade_chars))
 
     # groups
     grp = Slide(GROUPS, "Raggiungimento per area e per tipo", subtitle=f"Situazione al {when}",
@@ -474,7 +516,11 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
                                  colors=[BAND_COLORS.get(b, BAND_COLORS[BAND_NONE]) for b in ob["band"]]))
     elif ob.empty:
         objs.message = "Il piano non contiene obiettivi."
-    deck.append(objs)
+    if objs.charts or objs.message:
+        deck.append(objs)
+    else:   # nothing evaluable: the table alone, over as many slides as it needs
+        deck += split_table_slide(objs, room.lines or table_budget(objs.title),
+                                  lambda r: _lines(r[1], room.objective_chars, objs.table.clip.get(1)))
 
     # late and overdue
     due = pm.steps[pm.steps["due_in_year"]]
@@ -485,13 +531,16 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
                           ("Ritardo mediano", fmt_days(pm.slippage.get("median_delay"))),
                           ("Ritardo massimo", fmt_days(pm.slippage.get("max_delay")))],
                  table=late_table(pm), notes=TIMING_HELP)
-    if len(due):
-        late.charts.append(Chart("doughnut", "Tempi degli step dell'anno", [TIMING_LABELS[t] for t in order],
-                                 {"Step": [float(n) for n in counts]}, number_format="0",
-                                 colors=[TIMING_COLORS[t] for t in order], percent=False))
+    if len(due):   # only the timings that occur: a zero slice would print a «0» label
+        shown = [(t, n) for t, n in zip(order, counts) if n]
+        late.charts.append(Chart("doughnut", "Tempi degli step dell'anno", [TIMING_LABELS[t] for t, _ in shown],
+                                 {"Step": [float(n) for _, n in shown]}, number_format="0",
+                                 colors=[TIMING_COLORS[t] for t, _ in shown], percent=False))
     if not late.table.rows:
         late.message = "Nessuno step in ritardo o scaduto alla data di monitoraggio."
     deck.append(late)
+    if (fc := forecast_slide(pm)) is not None:   # «Previsione a fine anno», intermediate checks only
+        deck.append(fc)
 
     by_objective = objective_steps(pm)
     for _, o in ob.iterrows():
@@ -501,13 +550,103 @@ def build_deck(pm: PlanMetrics) -> list[Slide]:
                 ("Stato", text(o["status"])), ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}")]
         if int(o["late"]) or int(o["overdue"]):
             figs.append(("In ritardo / scaduti", f"{int(o['late'])} / {int(o['overdue'])}"))
-        notes = verification_notes(pm, code, steps)
-        deck.append(Slide(OBJECTIVE, f"{code} · {text(o['title'])}", subtitle=text(o["type"]), figures=figs,
-                          table=steps_table(pm, code, steps), bullets=key_notes(pm, code, steps),
-                          notes="Testi di verifica:\n" + "\n".join(notes) if notes else "Nessun testo di verifica.",
-                          objective_code=code,
-                          message="" if int(o["steps"]) else _no_steps(pm, code)))
+        table = steps_table(pm, code, steps)
+        title = f"{code} · {text(o['title'])}"
+        bullets = key_notes(pm, code, steps)
+        ranges = split_rows([_lines(r[1], room.step_chars, table.clip.get(1)) for r in table.rows],
+                            room.lines or objective_budget(title, bullets, True),
+                            room.lines or objective_budget(title + SEGUE, [], False)) or [(0, 0)]
+        for part, (a, b) in enumerate(ranges, start=1):
+            notes = verification_notes(pm, code, steps.iloc[a:b])
+            deck.append(Slide(OBJECTIVE, title + (SEGUE if part > 1 else ""), subtitle=text(o["type"]),
+                              figures=figs, table=_rows_of(table, a, b),
+                              bullets=bullets if part == 1 else [],
+                              notes="Testi di verifica:\n" + "\n".join(notes) if notes else "Nessun testo di verifica.",
+                              objective_code=code, message="" if int(o["steps"]) else _no_steps(pm, code),
+                              part=part, parts=len(ranges), step_range=(a, b)))
     return deck
+
+
+# ----------------------------------------------------------------------------- splitting long slides
+#: Suffix of the title of the following slides of a split objective or cascade.
+SEGUE = " (segue)"
+#: Room of a slide, measured on the «Presentazione» page in «Modalità sala» at 1280×720 (the smallest
+#: projector; the PowerPoint has more room): pixels for the slide's content under the navigation, and
+#: what each part takes. A table line is LINE_PX; a row costs its lines plus ROW_PADDING.
+SLIDE_PX, LINE_PX, ROW_PADDING = 590, 21, 0.6
+TITLE_LINE_PX, TITLE_CHARS = 36, 80          # slide title (h2/h3)
+FIGURES_PX, CAPTION_PX, TABLE_HEAD_PX = 95, 26, 32
+NOTES_HEAD_PX, NOTE_LINE_PX, NOTE_CHARS = 44, 34, 70   # «Note chiave», 1.2 rem bullets
+
+
+def table_budget(title: str) -> float:
+    """Lines of table that fit on a slide with a title, a caption and the table alone."""
+    return (SLIDE_PX - TITLE_LINE_PX * math.ceil(len(title) / TITLE_CHARS) - CAPTION_PX - TABLE_HEAD_PX) / LINE_PX
+
+
+def objective_budget(title: str, bullets: list[str], first: bool) -> float:
+    """Lines of step table (in table lines, see :func:`_lines`) that fit on an objective slide
+    with this title, after the figures and the key notes on the first slide."""
+    px = SLIDE_PX - TITLE_LINE_PX * math.ceil(len(title) / TITLE_CHARS) - TABLE_HEAD_PX
+    px -= FIGURES_PX + CAPTION_PX if first else CAPTION_PX
+    if bullets:
+        px -= NOTES_HEAD_PX + NOTE_LINE_PX * sum(math.ceil(len(b) / NOTE_CHARS) for b in bullets)
+    return max(px / LINE_PX, 3.0)
+
+
+def _lines(value: str, per_line: int, clip_at: int | None = None) -> float:
+    """Estimated lines of a table cell (clipped as the slides clip it) plus the row padding."""
+    v = clip(value, clip_at) if clip_at else value
+    return max(1, math.ceil(len(v) / per_line)) + ROW_PADDING
+
+
+def split_rows(costs: list[float], first: float, rest: float | None = None) -> list[tuple[int, int]]:
+    """Consecutive ranges ``(start, stop)`` of rows whose costs fit ``first`` (the first slide) and
+    ``rest`` (the following ones); a row larger than a slide gets a slide of its own."""
+    out, start, used, budget = [], 0, 0.0, first
+    for i, c in enumerate(costs):
+        if i > start and used + c > budget:
+            out.append((start, i))
+            start, used, budget = i, 0.0, rest if rest is not None else first
+        used += c
+    if costs:
+        out.append((start, len(costs)))
+    return out
+
+
+def _rows_of(t: Table, a: int, b: int) -> Table:
+    return Table(t.columns, t.rows[a:b], widths=t.widths, clip=t.clip, numeric=t.numeric,
+                 bold_rows={i - a for i in t.bold_rows if a <= i < b})
+
+
+def unsplit(deck: list[Slide]) -> list[Slide]:
+    """The deck with each split slide joined again (one section per objective in a scrolling
+    document such as the HTML report)."""
+    out: list[Slide] = []
+    for s in deck:
+        if s.part > 1 and out and out[-1].kind == s.kind:
+            prev = out[-1]
+            n = len(prev.table.rows)
+            table = replace(prev.table, rows=prev.table.rows + s.table.rows,
+                            bold_rows=prev.table.bold_rows | {n + i for i in s.table.bold_rows})
+            rng = (prev.step_range[0], s.step_range[1]) if prev.step_range and s.step_range else None
+            notes = prev.notes if s.notes == "Nessun testo di verifica." else (
+                s.notes if prev.notes == "Nessun testo di verifica." else
+                prev.notes + "\n" + s.notes.removeprefix("Testi di verifica:\n"))
+            out[-1] = replace(prev, table=table, step_range=rng, notes=notes, parts=1)
+        else:
+            out.append(s)
+    return out
+
+
+def split_table_slide(s: Slide, budget: float, cost) -> list[Slide]:
+    """``s`` as one slide, or several (titles «… (segue)») when its table is longer than ``budget``."""
+    ranges = split_rows([cost(r) for r in s.table.rows], budget) or [(0, 0)]
+    if len(ranges) == 1:
+        return [s]
+    return [replace(s, title=s.title + (SEGUE if k > 1 else ""), table=_rows_of(s.table, a, b), part=k,
+                    parts=len(ranges))
+            for k, (a, b) in enumerate(ranges, start=1)]
 
 
 def _no_steps(pm: PlanMetrics, code: str) -> str:
@@ -518,8 +657,19 @@ def _no_steps(pm: PlanMetrics, code: str) -> str:
     return "L'obiettivo non ha step."
 
 
-def export_file_name(pm: PlanMetrics, ext: str) -> str:
-    """``performance_<ente>_<anno>_<data>.<ext>`` with a file-system-safe ente."""
-    ente = re.sub(r"[^A-Za-z0-9]+", "_", pm.ctx.ente).strip("_")[:40] or "piano"
-    return f"performance_{ente}_{pm.ctx.year}_{pm.ctx.as_of:%Y%m%d}.{ext}"
+#: Longest ente part of an export file name (cut on a word, never mid-word).
+FILE_NAME_ENTE = 60
 
+
+def export_file_name(pm: PlanMetrics, ext: str) -> str:
+    """``performance_<ente>_<anno>_<data>.<ext>``: the ente's words (accented letters kept, NFC) joined
+    by ``_``, cut on a whole word; anything a file system could not hold becomes ``_``."""
+    ente = unicodedata.normalize("NFC", text(pm.ctx.ente))
+    words = [w for w in re.split(r"[\W_]+", ente) if w]
+    kept: list[str] = []
+    for w in words:
+        if kept and len("_".join(kept + [w])) > FILE_NAME_ENTE:
+            break
+        kept.append(w[:FILE_NAME_ENTE])
+    name = "_".join(kept) or "piano"
+    return f"performance_{name}_{pm.ctx.year}_{pm.ctx.as_of:%Y%m%d}.{ext}"

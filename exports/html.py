@@ -14,8 +14,9 @@ from charts.locale_it import PLOTLY_IT_CONFIG
 from charts.objective import contribution_waterfall, steps_timeline
 from charts.overview import achievement_gauge, objectives_ranking
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Slide, Table,
-                            build_deck, context_line, group_frames, objective_paragraph, objective_steps, text,
+                            build_deck, unsplit, context_line, group_frames, objective_paragraph, objective_steps, text,
                             verification_notes)
+from exports import criteria
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
 
@@ -81,7 +82,7 @@ def _table(t: Table | None) -> str:
 
 def to_html(pm: PlanMetrics) -> bytes:
     """One offline HTML page (UTF-8 bytes)."""
-    deck = build_deck(pm)
+    deck = unsplit(build_deck(pm))   # a scrolling page: one section per objective
     by_objective = objective_steps(pm)
     c = pm.ctx
     sections, links = [], []
@@ -112,7 +113,7 @@ def _body(s: Slide, pm: PlanMetrics, by_objective: dict) -> str:
     bullets = f"<ul>{bullets}</ul>" if bullets else ""
     if s.kind == ACHIEVEMENT:
         # a fixed width: plotly's indicator misplaces its number when drawn in a flex box still being laid out
-        gauge = _fig(achievement_gauge(pm.achievement, height=320).update_layout(width=520, margin=dict(t=60)))
+        gauge = _fig(criteria.gauge(pm, achievement_gauge, 320).update_layout(width=520, margin=dict(t=60)))
         return f'<div class="row"><div>{gauge}</div><div>{_figures(s.figures)}{bullets}</div></div>{msg}'
     if s.kind == CASCADE:
         return msg or _table(s.table)
@@ -120,7 +121,7 @@ def _body(s: Slide, pm: PlanMetrics, by_objective: dict) -> str:
         return msg or '<div class="row">' + "".join(f"<div>{_fig(group_bars(df, title))}</div>"
                                              for title, df in group_frames(pm)) + "</div>"
     if s.kind == OBJECTIVES:
-        return msg or (_fig(objectives_ranking(pm.objectives)) + _table(s.table))
+        return msg or (_fig(criteria.ranking(pm, objectives_ranking)) + _table(s.table))
     if s.kind == LATE:
         return (_figures(s.figures) + '<div class="narrow">' + _fig(timing_doughnut(pm.steps)) + "</div>"
                 + (msg or _table(s.table)))
@@ -139,4 +140,6 @@ def _body(s: Slide, pm: PlanMetrics, by_objective: dict) -> str:
         if notes:
             out += "<h3>Note di verifica</h3><ul class=notes>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>"
         return out
+    if s.kind == criteria.FORECAST:   # «Previsione a fine anno»
+        return (_figures(s.figures) + _fig(criteria.forecast_chart(pm)) + _table(s.table) + bullets)
     return msg

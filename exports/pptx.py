@@ -15,9 +15,10 @@ from pptx.enum.shapes import MSO_CONNECTOR, MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from charts.base import TIMING_COLORS
+from charts.base import TIMING_COLORS, natural_order
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Chart, Slide, Table,
-                            build_deck, clip, context_line, missing, neutralize, objective_steps)
+                            POWERPOINT, SEGUE, build_deck, clip, context_line, missing, neutralize, objective_steps)
+from exports.criteria import FORECAST, render_forecast_pptx
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
 
@@ -42,7 +43,7 @@ def to_pptx(pm: PlanMetrics) -> bytes:
     prs.core_properties.title = f"{pm.ctx.titolo} — monitoraggio al {fmt_date(pm.ctx.as_of)}"
     prs.core_properties.author = pm.ctx.ente
     prs.core_properties.language = "it-IT"
-    deck = build_deck(pm)
+    deck = build_deck(pm, POWERPOINT)   # its own room: a wider table, fewer «(segue)»
     footer = context_line(pm, short=True)
     by_objective = objective_steps(pm)
     for i, s in enumerate(deck, start=1):
@@ -88,7 +89,7 @@ def _title(slide, s: Slide) -> None:
     tf.word_wrap = True
     tf.vertical_anchor = MSO_ANCHOR.TOP
     tf.margin_top = tf.margin_bottom = Inches(0.02)
-    tf.text = clip(s.title, 110)
+    tf.text = clip(s.title.removesuffix(SEGUE), 110 - len(SEGUE)) + SEGUE if s.title.endswith(SEGUE) else clip(s.title, 110)
     p = tf.paragraphs[0]
     p.alignment = PP_ALIGN.LEFT
     p.runs[0].font.size = Pt(30 if len(tf.text) <= 55 else 22)
@@ -367,13 +368,17 @@ def _objective(slide, s: Slide, pm, by_objective) -> None:
     band_y = H - 0.5 - band_h
     size, scale = _fit(s.table, cols, W - 2 * MARGIN, band_y - 1.6 - 0.1)
     _table(slide, s.table, MARGIN, 1.6, W - 2 * MARGIN, cols=cols, size=size, clip_scale=scale)
-    notes_w = 4.7
-    _bullets(slide, s.bullets, MARGIN, band_y, notes_w, band_h, size=12, title="Note chiave")
+    notes_w = 4.7 if s.bullets else 0.0      # key notes on the first slide of an objective only
+    if s.bullets:
+        _bullets(slide, s.bullets, MARGIN, band_y, notes_w, band_h, size=12, title="Note chiave")
     steps = by_objective[s.objective_code]
+    if s.step_range:
+        steps = steps.iloc[s.step_range[0]:s.step_range[1]]
     dated = steps[steps["deadline"].notna()]
     if len(dated):
-        _timeline(slide, dated, pm.ctx.as_of, pm.ctx.year, MARGIN + notes_w + 0.2, band_y + 0.2,
-                  W - 2 * MARGIN - notes_w - 0.2, band_h - 0.2)
+        gap = 0.2 if s.bullets else 0.0
+        _timeline(slide, dated, pm.ctx.as_of, pm.ctx.year, MARGIN + notes_w + gap, band_y + 0.2,
+                  W - 2 * MARGIN - notes_w - gap, band_h - 0.2)
 
 
 def _timeline(slide, steps, as_of: dt.date, year: int, x, y, w, h) -> None:
@@ -386,7 +391,7 @@ def _timeline(slide, steps, as_of: dt.date, year: int, x, y, w, h) -> None:
     axis_y = y + h - 0.42
     x0, x1 = x + 0.15, x + w - 0.25
     pos = lambda d: x0 + (x1 - x0) * (d - start).days / span  # noqa: E731
-    _text(slide, x, y - 0.22, 3, 0.3, "Cronoprogramma", 12, bold=True, color=BLUE)
+    _text(slide, x, y - 0.22, 2.0, 0.3, "Cronoprogramma", 12, bold=True, color=BLUE, wrap=False)
     ln = slide.shapes.add_connector(MSO_CONNECTOR.STRAIGHT, Inches(x0), Inches(axis_y), Inches(x1), Inches(axis_y))
     ln.line.color.rgb, ln.line.width = GREY, Pt(1.5)
     step_months = 1 if span <= 430 else 3
@@ -403,15 +408,19 @@ def _timeline(slide, steps, as_of: dt.date, year: int, x, y, w, h) -> None:
         if m.month == 1 or m == start:
             _text(slide, px - 0.05, axis_y + 0.2, 0.8, 0.25, str(m.year), 9, bold=True, color=GREY)
         m = nxt
-    # as-of line
-    px = pos(as_of)
-    al = slide.shapes.add_connector(MSO_CONNECTOR.STRAIGHT, Inches(px), Inches(y + 0.2), Inches(px),
+    # as-of line, its date beside its top (on the side with room)
+    apx = pos(as_of)
+    al = slide.shapes.add_connector(MSO_CONNECTOR.STRAIGHT, Inches(apx), Inches(y + 0.3), Inches(apx),
                                     Inches(axis_y + 0.05))
     al.line.color.rgb, al.line.dash_style = GREY, 4
-    _text(slide, px - 1.6, y - 0.02, 1.65, 0.25, f"al {fmt_date(as_of)}", 9, color=GREY, align=PP_ALIGN.RIGHT)
-    # markers, codes grouped when they would overlap
+    if apx > x + w / 2:
+        _text(slide, apx - 1.7, y + 0.04, 1.65, 0.25, f"al {fmt_date(as_of)}", 9, color=GREY, align=PP_ALIGN.RIGHT)
+    else:
+        _text(slide, apx + 0.05, y + 0.04, 1.65, 0.25, f"al {fmt_date(as_of)}", 9, color=GREY)
+    # markers, codes grouped when they would overlap (natural order: 1.2 before 1.10)
     groups: list[list] = []
-    for _, r in steps.sort_values("deadline").iterrows():
+    steps = steps.iloc[natural_order(steps["code"])]
+    for _, r in steps.sort_values("deadline", kind="stable").iterrows():
         px = pos(r["deadline"])
         if groups and px - groups[-1][0] < 0.45:
             groups[-1][1].append(str(r["code"]))
@@ -437,10 +446,25 @@ def _timeline(slide, steps, as_of: dt.date, year: int, x, y, w, h) -> None:
     for px, codes in groups:
         label = clip(", ".join(codes), 30)
         lw = min(2.4, 0.12 + 0.075 * len(label))
-        _text(slide, min(max(px - lw / 2, x0 - 0.2), x1 - lw + 0.2), axis_y - 0.45, lw, 0.3, label, 10,
-              align=PP_ALIGN.CENTER)
-    _text(slide, x + 2, y - 0.2, w - 2, 0.25, "◆ termine    ● completamento    ┆ data di monitoraggio", 9, color=GREY, align=PP_ALIGN.RIGHT)
+        left, align = label_box(px, lw, apx, x0 - 0.2, x1 + 0.2)
+        _text(slide, left, axis_y - 0.45, lw, 0.3, label, 10, align=align)
+    _text(slide, x + 2.0, y - 0.2, w - 2.0, 0.25, "◆ termine    ● completamento    ┆ data di monitoraggio", 9,
+          color=GREY)
+
+
+def label_box(px: float, lw: float, line_x: float, lo: float, hi: float) -> tuple[float, PP_ALIGN]:
+    """Left edge and alignment of a code label of width ``lw`` for a marker at ``px``: centred on the
+    marker when it fits between ``lo`` and ``hi`` without crossing the as-of line at ``line_x``, else
+    beside the marker on the side away from the line (never on it)."""
+    gap = 0.08
+    left = min(max(px - lw / 2, lo), hi - lw)
+    if not (left - gap < line_x < left + lw + gap):
+        return left, PP_ALIGN.CENTER
+    if px <= line_x:                       # marker left of (or on) the line: the label ends before it
+        return max(lo, min(px, line_x) - gap - lw), PP_ALIGN.RIGHT
+    return min(hi - lw, line_x + gap), PP_ALIGN.LEFT
 
 
 RENDER = {ACHIEVEMENT: _achievement, CASCADE: _cascade, GROUPS: _groups, OBJECTIVES: _objectives, LATE: _late,
           OBJECTIVE: _objective}
+RENDER[FORECAST] = render_forecast_pptx   # «Previsione a fine anno» (exports/criteria.py)

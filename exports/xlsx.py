@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from exports.common import (cascade_table, fraction, group_frames, late_steps, missing, neutralize, step_weight_pct,
                             text)
-from loaders.parsing import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from metrics.engine import PlanMetrics
 
 PCT, DATE, INT, NUM = "0.0%", "DD/MM/YYYY", "#,##0", "#,##0.0"
@@ -115,6 +115,10 @@ def _summary(wb: Workbook, pm: PlanMetrics) -> None:
         ("Step completati", k["completed"], INT), ("Step in ritardo", k["late"], INT),
         ("Step scaduti", k["overdue"], INT), ("Step neutralizzati", k["neutralized"], INT),
         ("Step continuativi", k["continuous"], INT), ("Verifiche", k["verifications"], INT),
+        ("Punteggio del piano", pm.score, "0.0"), ("Sistema di misurazione", pm.profile_label, None),   # issue 8
+        *([("Previsione a fine anno (attesa)", fraction(pm.forecast["expected"]), PCT),
+           ("Previsione a fine anno (minima)", fraction(pm.forecast["low"]), PCT),
+           ("Previsione a fine anno (massima)", fraction(pm.forecast["high"]), PCT)] if pm.forecast else []),
     ]:
         s.put([label, value], [None, fmt])
         s.ws.cell(row=s.row - 1, column=1).font = BOLD

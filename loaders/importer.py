@@ -20,6 +20,7 @@ from typing import Callable
 
 import pyarrow as pa
 
+from loaders import profile_sheet
 from loaders.parsing import strip_accents
 from loaders.problems import Problem, ProblemList
 from loaders.validate import TABLE_COLUMNS, ParsedPlan, validate_workbook
@@ -131,6 +132,8 @@ def _import_bytes(db: Database, data: bytes, file_name: str, user: str | None,
     result.message = (f"Importato «{parsed.meta['titolo']}» ({parsed.meta['ente']}) come versione {version}: "
                       f"{c['obiettivi']} obiettivi, {c['step']} step, {c['verifiche']} verifiche, "
                       f"{c['indicatori']} indicatori, {c['personale']} righe di personale, {c['avvisi']} avvisi.")
+    if parsed.profile is not None:
+        result.message += f" Sistema di misurazione del foglio: «{parsed.profile.name}»."
     return result
 
 
@@ -182,6 +185,8 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
                 cur.unregister(view)
         cur.execute("UPDATE plans SET current_import_id = ? WHERE plan_id = ?", [import_id, plan_id])
         _audit(cur, user, "import", plan_id, import_id, f"{file_name} (versione {version}, SHA-256 {sha[:12]}…)")
+        profile_sheet.store(cur, parsed.profile, meta["ente"], range(meta["anno_inizio"], meta["anno_fine"] + 1), user,
+                            plan_id)
     return plan_id, import_id, version
 
 

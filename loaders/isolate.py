@@ -25,7 +25,7 @@ from typing import Any, Callable
 from store import incident
 from loaders.problems import Problem, ProblemList
 
-MEMORY_BUDGET_MB = int(os.environ.get("CRUSCOTTO_PARSE_MEMORY_MB", "640"))   # beyond what the parent holds
+MEMORY_BUDGET_MB = int(os.environ.get("CRUSCOTTO_PARSE_MEMORY_MB", "320"))   # beyond what the parent holds (the bench's 68.020-row plan needs ~100)
 TIME_LIMIT_S = float(os.environ.get("CRUSCOTTO_PARSE_TIMEOUT_S", "60"))
 
 

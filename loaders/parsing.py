@@ -381,14 +381,11 @@ def split_codes(text: str | None) -> tuple[list[str], int]:
 
 
 # --------------------------------------------------------------------------- status
-STATUS_NEUTRALIZED = "neutralizzato"
-STATUS_POSTPONED = "rinviato"
-STATUS_PARTIAL = "parziale"
-STATUS_NOT_ACHIEVED = "non raggiunto"
-STATUS_IN_PROGRESS = "in corso"
-STATUS_ACHIEVED = "raggiunto"
-STATUS_UNKNOWN = "sconosciuto"
-STATUS_UNVERIFIED = "non verificato"
+# The status vocabulary lives in domain/status.py (the domain's language); re-exported here for the
+# modules that still import it from loaders.parsing.
+from domain.status import (STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NEUTRALIZED,  # noqa: E402,F401
+                           STATUS_NOT_ACHIEVED, STATUS_PARTIAL, STATUS_POSTPONED, STATUS_UNKNOWN,
+                           STATUS_UNVERIFIED)
 
 STATUS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (STATUS_NEUTRALIZED, ("non realizzabile", "non imputabil", "cause esterne")),
@@ -409,18 +406,34 @@ DEFAULT_ACHIEVEMENT = {
 }
 
 
+#: Statuses that win wherever they appear in the text (spec, revision 2), in this order.
+_STATUS_ANYWHERE = STATUS_RULES[:2]
+#: The others: the earliest expression of the text decides.
+_STATUS_EARLIEST = STATUS_RULES[2:]
+
+
 @lru_cache(maxsize=4096, typed=True)
 def normalize_status(raw: str | None, not_attributable: bool = False) -> str:
-    """Stato normalizzato: first matching rule of the spec wins; text unknown → ``sconosciuto``."""
+    """Stato normalizzato (spec revision 2): *neutralizzato*, then *rinviato*, win wherever they
+    appear; otherwise the **earliest** status expression of the text decides (the headline of the
+    sentence: «Obiettivo raggiunto e con realizzazione in itinere» → raggiunto). A negated expression
+    («non realizzato») is one expression: it starts before its inner «realizzat», so it wins.
+    No expression → ``sconosciuto``."""
     if not_attributable:
         return STATUS_NEUTRALIZED
     if not raw:
         return STATUS_UNVERIFIED
     low = re.sub(r"\s+", " ", strip_accents(raw).lower())
-    for status, needles in STATUS_RULES:
+    for status, needles in _STATUS_ANYWHERE:
         if any(n in low for n in needles):
             return status
-    return STATUS_UNKNOWN
+    best: tuple[int, int, str] | None = None   # (position, -length, status)
+    for status, needles in _STATUS_EARLIEST:
+        for n in needles:
+            i = low.find(n)
+            if i >= 0 and (best is None or (i, -len(n)) < best[:2]):
+                best = (i, -len(n), status)
+    return best[2] if best else STATUS_UNKNOWN
 
 
 _YES = {"si", "s", "sì", "yes", "y", "x", "vero", "true", "1"}

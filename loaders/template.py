@@ -60,15 +60,27 @@ INSTRUCTIONS = [
 ]
 
 
+def profile_instructions() -> list[str]:
+    """The optional sheet «Sistema di misurazione» (issue 8), from the profile's own labels."""
+    from domain.profile import PARAMS, PREDEFINITO, PRESETS, param_text
+
+    return ["",
+            "Foglio facoltativo «Sistema di misurazione» (colonne Campo, Valore): il sistema di misurazione e valutazione "
+            "della performance (SMVP) dell'ente, salvato per ogni anno del piano come nuova versione del profilo.",
+            "   Profilo: il profilo di partenza (" + ", ".join(p.name for p in PRESETS.values()) + "); le righe "
+            "seguenti ne cambiano i parametri. Righe assenti = valore del profilo di partenza."] + \
+        [f"   {label}: {desc} (predefinito: {param_text(PREDEFINITO, f)})" for f, label, desc, _ in PARAMS]
+
+
 def build_template() -> Workbook:
     wb = Workbook()
     ws = wb.active
     ws.title = "Istruzioni"
-    for i, line in enumerate(INSTRUCTIONS, start=1):
+    for i, line in enumerate(INSTRUCTIONS + profile_instructions(), start=1):
         ws.cell(i, 1, line)
     ws["A1"].font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = 140
-    row = len(INSTRUCTIONS) + 2
+    row = len(INSTRUCTIONS) + len(profile_instructions()) + 2
     ws.cell(row, 1, "Colonne per foglio (in grassetto le obbligatorie)").font = Font(bold=True)
     for spec in SHEETS:
         row += 1

@@ -20,7 +20,9 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from domain import status as S
 from loaders import parsing as P
+from loaders import profile_sheet
 from loaders.problems import Problem, ProblemList
 from loaders.spec import PLAN_FIELDS, SHEET_BY_KEY, SHEETS, HeaderMap, SheetSpec, find_header, match_sheet
 from loaders.workbook import SheetReader, SheetReadError, check_archive, read_rows  # noqa: F401 (read_rows: API)
@@ -42,7 +44,8 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 }
 
 
-IGNORED_SHEETS = {"istruzioni", "leggimi", "note", "esempio"}   # «Esempio»: the template's filled example
+IGNORED_SHEETS = {"istruzioni", "leggimi", "note", "esempio",   # «Esempio»: the template's example
+                  "sistemadimisurazione"}   # the last: loaders/profile_sheet.py
 
 
 @dataclass
@@ -50,6 +53,7 @@ class ParsedPlan:
     meta: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: ProblemList = field(default_factory=ProblemList)
+    profile: Any = None   # domain.profile.Profile of the optional sheet «Sistema di misurazione»
 
     @property
     def ok(self) -> bool:
@@ -139,8 +143,8 @@ def _verification_status(status_raw: str | None, not_attributable: bool, achieve
     """Stato normalizzato of a verification; with no «Stato» text it follows the «Raggiungimento»."""
     status = P.normalize_status(status_raw, not_attributable)
     if status_raw is None and not not_attributable:
-        status = (P.STATUS_ACHIEVED if achievement == 100 else P.STATUS_PARTIAL if achievement and achievement > 0
-                  else P.STATUS_NOT_ACHIEVED if achievement == 0 else P.STATUS_UNKNOWN)
+        status = (S.STATUS_ACHIEVED if achievement == 100 else S.STATUS_PARTIAL if achievement and achievement > 0
+                  else S.STATUS_NOT_ACHIEVED if achievement == 0 else S.STATUS_UNKNOWN)
     return status
 
 
@@ -550,13 +554,13 @@ class _Validator:
             self.problems.error(err, sh.name, row, sh.col("not_attributable"), rec.get("not_attributable"))
         status_raw = self.text(sh, rec, "status_raw", row)
         status = _verification_status(status_raw, na, ach)
-        if status == P.STATUS_UNKNOWN and status_raw is None:
+        if status == S.STATUS_UNKNOWN and status_raw is None:
             self.problems.warning("«Stato» e «Raggiungimento» vuoti: la verifica conta 0% finché non vengono indicati",
                                   sh.name, row, sh.col("status_raw"))
-        elif status == P.STATUS_UNKNOWN:
+        elif status == S.STATUS_UNKNOWN:
             self.problems.warning("stato non riconosciuto: conta il «Raggiungimento» indicato (o 0%)",
                                   sh.name, row, sh.col("status_raw"), status_raw)
-        if status == P.STATUS_PARTIAL and ach is None:
+        if status == S.STATUS_PARTIAL and ach is None:
             self.problems.warning("stato parziale senza «Raggiungimento»: conta 0% finché non viene indicato",
                                   sh.name, row, sh.col("achievement"))
         return (obj, code, verified_on, status, status_raw, ach, completed, new_deadline,
@@ -617,7 +621,7 @@ class _Validator:
                         break
                 # = _verification_status(sr, na, ach), with the common case (a «Stato» text) inlined
                 status = normalize_status(sr, na) if sr is not None or na else _verification_status(sr, na, ach)
-                if status == P.STATUS_UNKNOWN or (status == P.STATUS_PARTIAL and ach is None):
+                if status == S.STATUS_UNKNOWN or (status == S.STATUS_PARTIAL and ach is None):
                     break
                 item = (obj, code, vd, status, sr, ach, cd, nd, note, na, row)
                 break
@@ -666,6 +670,7 @@ def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
     if "plan" in sheets:
         v.plan(sheets["plan"])
     result.meta = v.meta
+    result.profile = profile_sheet.parse(raw, v.problems)
     if "objectives" not in sheets or "steps" not in sheets:
         v.finish_locate()
         return result
@@ -751,6 +756,8 @@ def validate_workbook_here(data: bytes, file_name: str = "") -> ParsedPlan:
             raw = SheetReader(data)   # sheets read in the background while the first ones are validated
         except SheetReadError as exc:
             return damaged(exc)
+        except MemoryError:
+            raise
         except Exception as exc:  # calamine: corrupted XML, password, …
             return ParsedPlan(problems=ProblemList([Problem.file(
                 f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "

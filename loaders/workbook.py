@@ -165,6 +165,8 @@ def read_rows(data: bytes) -> RawWorkbook:
         for name in wb.sheet_names:
             try:
                 sheets[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except MemoryError:
+                raise                        # the memory ceiling of loaders.isolate: «file troppo grande»
             except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
                 raise SheetReadError(name, type(exc).__name__) from exc
         return RawWorkbook(sheets)

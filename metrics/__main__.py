@@ -1,6 +1,7 @@
 """CLI: ``python -m metrics report [--db PATH] [--plan ID|--ente TEXT] [--year YYYY] [--as-of DD/MM/YYYY]
 --format json|table`` and ``python -m metrics export --format pptx|xlsx|docx|html --out FILE [--db PATH]
-[--plan ID|--ente TEXT] [--year YYYY] [--as-of DD/MM/YYYY]`` (board exports, see :mod:`exports`)."""
+[--plan ID|--ente TEXT] [--year YYYY] [--as-of DD/MM/YYYY]`` (board exports; both accept ``--profile
+predefinito|fasce|lineare`` to override the stored measuring system, see :mod:`exports`)."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     sel.add_argument("--ente", default=None, help="(parte del) nome dell'ente")
     p.add_argument("--year", type=int, default=None, help="anno di valutazione")
     p.add_argument("--as-of", default=None, help="data di monitoraggio gg/mm/aaaa")
+    p.add_argument("--profile", default=None, choices=["predefinito", "fasce", "lineare"],
+                   help="sistema di misurazione per questo rapporto (predefinito: quello salvato per ente e anno)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     db = get_db(args.db or default_db_path())
     try:
         plan_id = resolve_plan(db, args.plan, args.ente)
-        pm = plan_metrics(db, plan_id, year=args.year, as_of=as_of)
+        pm = plan_metrics(db, plan_id, year=args.year, as_of=as_of, profile=args.profile)
     except PlanNotFound as exc:
         print(f"Errore: {exc}", file=sys.stderr)
         return 2
@@ -65,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
 EXPORT_FORMATS = ("pptx", "xlsx", "docx", "html")
 EXPORT_USAGE = ("Uso: python -m metrics export --format pptx|xlsx|docx|html --out FILE [--db PATH] "
-                "[--plan ID | --ente TESTO] [--year AAAA] [--as-of gg/mm/aaaa]")
+                "[--plan ID | --ente TESTO] [--year AAAA] [--as-of gg/mm/aaaa] [--profile predefinito|fasce|lineare]")
 
 
 def _export_usage_error(message: str) -> None:

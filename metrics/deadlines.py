@@ -23,7 +23,8 @@ JUDGED = ("in tempo", "in ritardo", "scaduto")
 MONTH_ABBR = {n: name[:3] for name, n in MONTHS.items()}
 
 ROLLUP_COLUMNS = ["steps", "upcoming", "undetermined", "judged", "on_time", "late", "overdue", "on_time_pct",
-                  "late_pct", "overdue_pct", "median_delay", "max_delay"]
+                  "late_pct", "overdue_pct", "median_delay", "max_delay", "to_verify", "on_time_on_bounds",
+                  "late_on_bounds"]
 
 
 def month_label(d: dt.date | pd.Timestamp) -> str:
@@ -48,11 +49,13 @@ def continuous_steps(steps: pd.DataFrame) -> pd.DataFrame:
 
 def delay_days(steps: pd.DataFrame) -> pd.Series:
     """Giorni di ritardo of each late (Data completamento − Termine) or overdue (as-of − Termine)
-    step, as rule 5 computes them; <NA> for the others."""
+    step, as rule 5 computes them (a late step bounded by its verifications: the lower bound, the delay
+    that is certain); <NA> for the others."""
     late = steps["timing"] == "in ritardo"
     overdue = steps["timing"] == "scaduto"
     out = pd.Series(pd.NA, index=steps.index, dtype="Int64")
-    out[late] = steps.loc[late, "slip_days"]
+    slip = steps["slip_days"] if "slip_min_days" not in steps else steps["slip_days"].fillna(steps["slip_min_days"])
+    out[late] = slip[late]
     out[overdue] = steps.loc[overdue, "overdue_days"]
     return out
 

@@ -2,8 +2,8 @@
 
 :func:`plan_metrics` is the one entry point the pages, the CLI and the exports use.
 Its result is cached per (database file, data version, version of the plan, year,
-as-of date, settings): an import or a restore changes the data version, so a cached
-result is never stale. Treat the returned frames as read-only.
+as-of date, measuring-system profile and its version): an import, a restore or a profile change
+moves the data version, so a cached result is never stale. Treat the returned frames as read-only.
 """
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
-from loaders.parsing import STATUS_ACHIEVED, STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from domain.profile import NEUTRALIZED_ACHIEVED, Profile
+from loaders.parsing import normalize_status
+from domain.status import (OBJ_NEUTRALIZED, OBJ_NOT_EVALUABLE, OBJ_NOT_MONITORED, OBJ_WAITING_VALUES,
+                           STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NEUTRALIZED, STATUS_UNVERIFIED)
 from metrics import formulas as F
-from metrics.settings import DEFAULT, Settings
+from metrics.fmt import fmt_date, fmt_pct
+from metrics.profiles import StoredProfile, resolve
+from metrics.settings import QUALITY, Settings
 from store import Database, get_db
 
 
@@ -53,6 +59,11 @@ class PlanMetrics:
     counts: dict
     quality: list[dict] = field(default_factory=list)
     verifications: pd.DataFrame = field(default_factory=pd.DataFrame)   # every verification of the version
+    profile: Profile = field(default_factory=Profile)
+    profile_version: int = 0                 # 0 = Predefinito, nothing stored (or an override)
+    profile_label: str = ""                  # «Fasce 0/50/75/100, versione 2»
+    score: float | None = None               # rule 9, plan
+    forecast: dict | None = None             # rule 8: low, expected, high, method (None at/after year end)
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, fn, *args, **inputs):
@@ -174,55 +185,122 @@ def _load(db: Database, import_id: int, as_of: dt.date) -> dict[str, pd.DataFram
     }
     t["latest"] = db.df("""
         SELECT objective_code, step_code, verified_on, status, status_raw, achievement, completed_on, new_deadline,
-               note, row_no AS verification_row
+               note, row_no AS verification_row, not_attributable
         FROM (SELECT *, row_number() OVER (PARTITION BY objective_code, step_code
                                            ORDER BY verified_on DESC NULLS LAST, row_no DESC) AS rn
               FROM verifications WHERE import_id = ? AND (verified_on IS NULL OR verified_on <= ?))
         WHERE rn = 1""", [import_id, as_of])
     t["all_verifications"] = q("SELECT * EXCLUDE (import_id) FROM verifications WHERE import_id = ? ORDER BY row_no")
+    for k in ("latest", "all_verifications"):
+        t[k] = _current_statuses(t[k])
+    t["latest"] = t["latest"].drop(columns=["not_attributable"])
     return t
+
+
+def _current_statuses(v: pd.DataFrame) -> pd.DataFrame:
+    """The status of each verification under the current Stato rule (spec revision 2): versions imported
+    under an earlier rule keep their raw text, so their figures follow the rule without a re-import.
+    Verifications without a Stato text keep the status the importer derived from the Raggiungimento."""
+    if v.empty or "status_raw" not in v:
+        return v
+    raw = v["status_raw"]
+    has = raw.notna()
+    if not has.any():
+        return v
+    v = v.copy()
+    v.loc[has, "status"] = [normalize_status(r, bool(n)) for r, n in zip(raw[has], v.loc[has, "not_attributable"])]
+    return v
 
 
 def _to_date(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s).dt.date.astype(object).where(s.notna(), None)
 
 
-def _steps(t: dict, ctx: Context, settings: Settings) -> pd.DataFrame:
+def _verification_bounds(verifs: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Per step, from its dated verifications up to the as-of date: ``done_by`` (V1) = the first that
+    saw it completed, ``done_after`` (V0) = the last before V1 that saw it not completed (rule 5)."""
+    cols = ["objective_code", "step_code", "done_after", "done_by"]
+    v = verifs[verifs["verified_on"].notna()].copy()
+    if v.empty:
+        return pd.DataFrame(columns=cols)
+    v["verified_on"] = pd.to_datetime(v["verified_on"])
+    v = v[v["verified_on"] <= pd.Timestamp(as_of)]
+    done = (v["status"] == STATUS_ACHIEVED) | (v["achievement"].astype("float64") >= 100.0)
+    keys = ["objective_code", "step_code"]
+    v1 = v[done].groupby(keys)["verified_on"].min().rename("done_by")
+    v = v.join(v1, on=keys)
+    v0 = v[~done & (v["verified_on"] < v["done_by"])].groupby(keys)["verified_on"].max().rename("done_after")
+    out = pd.concat([v0, v1], axis=1).reset_index()
+    return out[cols]
+
+
+#: Why a step counts what it counts (explained in Italian by metrics.explain).
+RULE_GIVEN, RULE_STATUS, RULE_CONTINUOUS, RULE_UNVERIFIED = "indicato", "stato", "continuativo", "non verificato"
+RULE_EXCLUDED, RULE_NEUTRALIZED_ACHIEVED, RULE_NOT_DUE = "neutralizzato", "neutralizzato raggiunto", "non dovuto"
+
+
+def _steps(t: dict, ctx: Context, profile: Profile) -> pd.DataFrame:
     s = t["steps"].merge(t["latest"], how="left", left_on=["objective_code", "code"],
                          right_on=["objective_code", "step_code"]).drop(columns=["step_code"])
-    for c in ("deadline", "revised_deadline", "start_date", "verified_on", "completed_on", "new_deadline"):
+    s = s.merge(_verification_bounds(t["all_verifications"], ctx.as_of), how="left",
+                left_on=["objective_code", "code"], right_on=["objective_code", "step_code"]).drop(columns=["step_code"])
+    for c in ("deadline", "revised_deadline", "start_date", "verified_on", "completed_on", "new_deadline",
+              "done_after", "done_by"):
         s[c] = _to_date(s[c])
     s["status"] = s["status"].fillna(STATUS_UNVERIFIED)
+    s["verified"] = s["status"] != STATUS_UNVERIFIED
     s["revised_deadline"] = s["new_deadline"].where(s["new_deadline"].notna(), s["revised_deadline"])
     s["neutralized"] = s["status"] == STATUS_NEUTRALIZED
+    neutral_achieved = s["neutralized"] & (profile.neutralized == NEUTRALIZED_ACHIEVED)
+    s["excluded"] = s["neutralized"] & ~neutral_achieved
     s["weight_eff"] = F.effective_weights(s["weight"].astype("float64"), s["objective_code"])
     years = pd.to_datetime(s["deadline"]).dt.year
     in_plan = ctx.anno_inizio <= ctx.year <= ctx.anno_fine
     s["due_in_year"] = (years == ctx.year) | (years.isna() & in_plan)
-    s["year_weight"] = F.year_weights(s["weight_eff"], s["objective_code"], s["due_in_year"], s["neutralized"])
+    s["year_weight"] = F.year_weights(s["weight_eff"], s["objective_code"], s["due_in_year"], s["excluded"])
     s["achievement_given"] = s["achievement"]
-    s["achievement"] = F.step_achievement(s["status"], s["achievement"])
+    s["achievement"] = F.step_achievement(s["status"], s["achievement"], s["continuous"], profile)
+    s.loc[neutral_achieved, "achievement"] = 100.0
     s["completed"] = (s["status"] == STATUS_ACHIEVED) | (s["completed_on"].notna() & (s["achievement"] >= 100.0))
-    s = F.slippage(s, ctx.as_of, settings)
+    given = s["achievement_given"].notna()
+    cont = s["continuous"].astype(bool) & (s["status"] == STATUS_IN_PROGRESS) & ~given
+    s["rule"] = np.select(
+        [~s["due_in_year"], s["excluded"], neutral_achieved, given, cont, ~s["verified"]],
+        [RULE_NOT_DUE, RULE_EXCLUDED, RULE_NEUTRALIZED_ACHIEVED, RULE_GIVEN, RULE_CONTINUOUS, RULE_UNVERIFIED],
+        default=RULE_STATUS)
+    s = F.slippage(s, ctx.as_of, profile)
     return s
 
 
-def _objectives(t: dict, steps: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     o = t["objectives"].copy()
     o["weight_eff"] = F.effective_weights(o["weight"].astype("float64"), pd.Series(0, index=o.index))
     o["weight_pct"] = F.normalised_weights(o["weight_eff"])
     res = {}
     for code, g in steps.groupby("objective_code", sort=False):
-        res[code] = F.objective_achievement(g["year_weight"], g["achievement"], g["due_in_year"], g["neutralized"])
-    none = F.ObjectiveResult(None, False, False)
+        res[code] = F.objective_achievement(g["year_weight"], g["achievement"], g["due_in_year"], g["excluded"],
+                                            g["verified"])
+    by_ind = {k: g for k, g in indicators.groupby("objective_code", sort=False)} if len(indicators) else {}
+    none = F.ObjectiveResult(None, False, False, False)
     o["achievement"] = [res.get(c, none).achievement for c in o["code"]]
     o["achievement"] = o["achievement"].astype("float64")
     o["neutralized"] = [res.get(c, none).neutralized for c in o["code"]]
     o["evaluable"] = [res.get(c, none).evaluable for c in o["code"]]
+    o["monitored"] = [res.get(c, none).monitored for c in o["code"]]
+    o["indicator_only"] = [c not in res and c in by_ind for c in o["code"]]
+    for i in o.index[o["indicator_only"]]:
+        a = F.indicator_objective_achievement(by_ind[o.at[i, "code"]]["achievement"])
+        o.at[i, "achievement"] = a if a is not None else float("nan")
+        o.at[i, "evaluable"] = True
+        o.at[i, "monitored"] = a is not None
     o["status"] = [
-        "neutralizzato" if n else "non valutabile" if not e else "raggiunto" if a >= 100.0 - 1e-9 else "in corso"
-        for a, n, e in zip(o["achievement"].fillna(-1), o["neutralized"], o["evaluable"])]
-    o["band"] = [F.band(a, settings) for a in o["achievement"]]
+        OBJ_NEUTRALIZED if n else OBJ_WAITING_VALUES if io and not m else OBJ_NOT_EVALUABLE if not e
+        else OBJ_NOT_MONITORED if not m else "raggiunto" if a >= 100.0 - 1e-9 else "in corso"
+        for a, n, e, m, io in zip(o["achievement"].fillna(-1), o["neutralized"], o["evaluable"], o["monitored"],
+                                  o["indicator_only"])]
+    o["band"] = [F.band(a, profile) for a in o["achievement"]]
+    o["score"] = [F.score(a, profile) for a in o["achievement"]]
+    o["score"] = o["score"].astype("float64")
     counted = o["achievement"].notna()
     o["weight_counted_pct"] = F.normalised_weights(o["weight_eff"].where(counted, 0.0))
     agg = steps.groupby("objective_code").agg(
@@ -236,56 +314,102 @@ def _objectives(t: dict, steps: pd.DataFrame, settings: Settings) -> pd.DataFram
     return o
 
 
-def _compute(db: Database, ctx: Context, settings: Settings) -> PlanMetrics:
+def _forecast(ctx: Context, steps: pd.DataFrame, objectives: pd.DataFrame, profile: Profile) -> dict | None:
+    """Rule 8 at an intermediate check: adds ``fc_*`` columns to steps and objectives (in place) and
+    returns the plan's {low, expected, high, method, rate}; None at or after the year end."""
+    for df in (steps, objectives):
+        for c in ("fc_low", "fc_expected", "fc_high"):
+            df[c] = float("nan")
+    if ctx.as_of >= dt.date(ctx.year, 12, 31):
+        return None
+    due = steps[steps["due_in_year"]]
+    rate, why = F.forecast_rate(due, ctx.as_of, profile.forecast_default_rate)
+    counted = due[~due["excluded"]]
+    fc = F.forecast_steps(counted, ctx.as_of, rate)
+    for c in ("fc_low", "fc_expected", "fc_high"):
+        steps.loc[fc.index, c] = fc[c]
+    for i, o in objectives.iterrows():
+        if o["indicator_only"] or o["neutralized"]:
+            for c in ("fc_low", "fc_expected", "fc_high"):
+                objectives.at[i, c] = o["achievement"]
+            continue
+        g = fc[fc["objective_code"] == o["code"]]
+        if g.empty:
+            continue
+        for c in ("fc_low", "fc_expected", "fc_high"):
+            objectives.at[i, c] = float((g["year_weight"] * g[c]).sum() / 100.0)
+    out = {c: F.weighted_mean(objectives[f"fc_{c}"], objectives["weight_eff"]) for c in ("low", "expected", "high")}
+    out["rate"] = rate
+    out["method"] = (f"Previsione al 31/12/{ctx.year} dalla situazione al {fmt_date(ctx.as_of)} (regola 8): gli step "
+                     "completati e i continuativi mantengono il loro raggiungimento; gli step scaduti senza un nuovo "
+                     "termine futuro mantengono quello che hanno (0% se non indicato); gli step ancora aperti con "
+                     "termine futuro contano 0% nell'ipotesi minima, 100% nella massima e, in quella attesa, il "
+                     f"{fmt_pct(rate)} ({why}).")
+    return out
+
+
+def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     from metrics.quality import quality_checks
 
+    profile = sp.profile
     t = _load(db, ctx.import_id, ctx.as_of)
-    steps = _steps(t, ctx, settings)
-    objectives = _objectives(t, steps, settings)
-    w = objectives.set_index("code")["weight_counted_pct"]
-    steps["objective_weight_pct"] = steps["objective_code"].map(w).fillna(0.0)
-    steps["points_at_risk"] = F.points_at_risk(steps["year_weight"], steps["objective_weight_pct"], steps["achievement"])
-    achievement = F.weighted_mean(objectives["achievement"], objectives["weight_eff"])
-    strategic, areas = F.cascade(objectives, t["links"], t["strategic"], t["areas"])
-    for df in (strategic, areas):
-        df["band"] = [F.band(a, settings) for a in df["achievement"]]
+    steps = _steps(t, ctx, profile)
     indicators = t["indicators"].copy()
     res = [F.indicator_achievement(r.target_raw, r.value_raw, r.baseline_raw, r.direction) for r in indicators.itertuples()]
     indicators["achievement"] = pd.Series([r.achievement for r in res], index=indicators.index, dtype="float64")
     indicators["target_value"] = [r.target for r in res]
     indicators["mode"] = [r.direction for r in res]
     indicators["reason"] = [r.reason for r in res]
+    objectives = _objectives(t, steps, indicators, profile)
+    w = objectives.set_index("code")["weight_counted_pct"]
+    steps["objective_weight_pct"] = steps["objective_code"].map(w).fillna(0.0)
+    steps["points_at_risk"] = F.points_at_risk(steps["year_weight"], steps["objective_weight_pct"], steps["achievement"])
+    achievement = F.weighted_mean(objectives["achievement"], objectives["weight_eff"])
+    strategic, areas = F.cascade(objectives, t["links"], t["strategic"], t["areas"])
+    for df in (strategic, areas):
+        df["band"] = [F.band(a, profile) for a in df["achievement"]]
     due = steps[steps["due_in_year"]]
     counts = {
         "objectives": len(objectives),
         "objectives_evaluable": int(objectives["achievement"].notna().sum()),
         "objectives_neutralized": int(objectives["neutralized"].sum()),
+        "objectives_monitored": int(objectives["monitored"].sum()),
         "steps": len(steps),
         "steps_due": len(due),
         "completed": int(due["completed"].sum()),
         "late": int((due["timing"] == "in ritardo").sum()),
         "overdue": int((due["timing"] == "scaduto").sum()),
+        "to_verify": int((due["timing"] == "da verificare").sum()),
         "neutralized": int(due["neutralized"].sum()),
         "continuous": int(due["continuous"].sum()),
         "verifications": len(t["all_verifications"]),
     }
+    forecast = _forecast(ctx, steps, objectives, profile)
     pm = PlanMetrics(ctx, objectives, steps, strategic, areas, t["links"], indicators, t["staff"],
                      F.individual_scores(t["staff"]), achievement, F.slippage_summary(due), counts)
     pm.verifications = t["all_verifications"]
-    pm.quality = quality_checks(pm, t, settings)
+    pm.profile, pm.profile_version, pm.profile_label = profile, sp.version, sp.label
+    pm.score = F.plan_score(objectives["score"], objectives["weight_eff"], achievement, profile)
+    pm.forecast = forecast
+    pm.quality = quality_checks(pm, t, QUALITY)
     return pm
 
 
 @lru_cache(maxsize=64)
-def _cached(db_path: str, data_version: int, ctx: Context, settings: Settings) -> PlanMetrics:
-    return _compute(get_db(db_path), ctx, settings)
+def _cached(db_path: str, data_version: int, ctx: Context, sp: StoredProfile) -> PlanMetrics:
+    return _compute(get_db(db_path), ctx, sp)
 
 
 def plan_metrics(db: Database, plan_id: int, import_id: int | None = None, year: int | None = None,
-                 as_of: dt.date | None = None, settings: Settings = DEFAULT) -> PlanMetrics:
-    """Every metric of one plan version for a year at an as-of date (cached per data version)."""
-    ctx = make_context(db, plan_id, import_id, year, as_of)
-    if db.path == ":memory:":
-        return _compute(db, ctx, settings)
-    return _cached(db.path, db.version(), ctx, settings)
+                 as_of: dt.date | None = None, settings: Settings | None = None,
+                 profile: Profile | str | None = None) -> PlanMetrics:
+    """Every metric of one plan version for a year at an as-of date (cached per data version).
 
+    The measuring-system profile is the one stored for the plan's ente and year (Predefinito when none);
+    ``profile`` (a preset key — ``predefinito``, ``fasce``, ``lineare`` — or a Profile) overrides it for
+    this computation (``settings`` is its old name). The cache key includes the profile and its version."""
+    ctx = make_context(db, plan_id, import_id, year, as_of)
+    sp = resolve(db, ctx.ente, ctx.year, profile if profile is not None else settings)
+    if db.path == ":memory:":
+        return _compute(db, ctx, sp)
+    return _cached(db.path, db.version(), ctx, sp)

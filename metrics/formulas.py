@@ -1,4 +1,4 @@
-"""The metric rules of the workbook spec (rules 1–7), each written once.
+"""The metric rules of the workbook spec (rules 1–9, revision 2), each written once.
 
 Pure functions on pandas objects: no database, no Streamlit. Every value is on the
 0–100 scale and unrounded; rounding happens only for display (:mod:`metrics.fmt`).
@@ -13,18 +13,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loaders.parsing import (STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NEUTRALIZED, STATUS_NOT_ACHIEVED,
-                             STATUS_PARTIAL, STATUS_POSTPONED, find_dates, parse_number_it, strip_accents)
+from domain.profile import (PLAN_SCORE_FROM_ACHIEVEMENT, SCORING_BANDS, SCORING_LINEAR)
+from domain.status import (STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NOT_ACHIEVED, STATUS_PARTIAL,
+                           STATUS_POSTPONED)
+from loaders.parsing import find_dates, parse_number_it, strip_accents
 from metrics.settings import BAND_GREEN, BAND_NONE, BAND_RED, BAND_YELLOW, DEFAULT, Settings
 
-#: Raggiungimento implicito quando la cella è vuota (spec, «Value formats»). Parziale: 0 finché non indicato.
-DEFAULT_ACHIEVEMENT = {
-    STATUS_ACHIEVED: 100.0,
-    STATUS_NOT_ACHIEVED: 0.0,
-    STATUS_IN_PROGRESS: 0.0,
-    STATUS_POSTPONED: 0.0,
-    STATUS_PARTIAL: 0.0,
-}
+
+def default_achievements(profile: Settings = DEFAULT) -> dict[str, float]:
+    """Raggiungimento implicito quando la cella è vuota (spec, «Value formats»), per il profilo:
+    raggiunto 100, non raggiunto 0, in corso / rinviato / parziale secondo il profilo (predefinito 0)."""
+    return {STATUS_ACHIEVED: 100.0, STATUS_NOT_ACHIEVED: 0.0, STATUS_IN_PROGRESS: profile.in_progress_value,
+            STATUS_POSTPONED: profile.postponed_value, STATUS_PARTIAL: profile.partial_default}
+
+
+#: Raggiungimento implicito del profilo predefinito (kept for callers).
+DEFAULT_ACHIEVEMENT = default_achievements(DEFAULT)
 
 
 def effective_weights(weights: pd.Series, groups: pd.Series) -> pd.Series:
@@ -34,10 +38,16 @@ def effective_weights(weights: pd.Series, groups: pd.Series) -> pd.Series:
     return weights.fillna(mean).fillna(1.0)
 
 
-def step_achievement(status: pd.Series, achievement: pd.Series) -> pd.Series:
-    """Raggiungimento dello step: the given % or, when empty, the default of its status
-    (raggiunto 100, non raggiunto / in corso / rinviato / parziale 0; no verification 0)."""
-    default = status.map(DEFAULT_ACHIEVEMENT).astype("float64")
+def step_achievement(status: pd.Series, achievement: pd.Series, continuous: pd.Series | None = None,
+                     profile: Settings = DEFAULT) -> pd.Series:
+    """Raggiungimento dello step: the given % or, when empty, the default of its status for the profile
+    (raggiunto 100, non raggiunto 0, in corso / rinviato / parziale per il profilo; no verification 0).
+    A *continuativo* step verified ``in corso`` counts as the profile's «continuativo in corso»
+    (default 100%: the recurring activity is being carried out)."""
+    default = status.map(default_achievements(profile)).astype("float64")
+    if continuous is not None:
+        cont = continuous.astype(bool) & (status == STATUS_IN_PROGRESS)
+        default = default.where(~cont, float(profile.continuous_in_progress))
     return achievement.astype("float64").fillna(default).fillna(0.0)
 
 
@@ -56,22 +66,34 @@ class ObjectiveResult:
     achievement: float | None
     neutralized: bool
     evaluable: bool
+    monitored: bool = True
 
 
 def objective_achievement(year_weight: pd.Series, achievement: pd.Series, due_in_year: pd.Series,
-                          neutralized: pd.Series) -> ObjectiveResult:
+                          neutralized: pd.Series, verified: pd.Series | None = None) -> ObjectiveResult:
     """Raggiungimento obiettivo (rule 2): ``Σ peso_anno × raggiungimento_step``.
 
     Neutralised steps leave numerator and denominator; all due steps neutralised →
-    *neutralizzato*; no step due in the year → *non valutabile*.
+    *neutralizzato*; no step due in the year → *non valutabile*. An objective none of whose
+    steps has a verification up to the as-of date (``verified``) is *non monitorato*: null, never 0%.
     """
+    monitored = True if verified is None else bool(verified.any())
     if not due_in_year.any():
-        return ObjectiveResult(None, False, False)
+        return ObjectiveResult(None, False, False, monitored)
     counted = due_in_year & ~neutralized
     if not counted.any():
-        return ObjectiveResult(None, True, True)
+        return ObjectiveResult(None, True, True, monitored)
+    if not monitored:
+        return ObjectiveResult(None, False, True, False)
     value = float((year_weight[counted] * achievement[counted]).sum() / 100.0)
-    return ObjectiveResult(value, False, True)
+    return ObjectiveResult(value, False, True, True)
+
+
+def indicator_objective_achievement(indicator_achievements: pd.Series) -> float | None:
+    """Raggiungimento di un obiettivo a soli indicatori (rule 2 with rule 6): the mean of its
+    indicators' achievements; None (*in attesa di rilevazione*) while no indicator has a value."""
+    v = indicator_achievements.dropna().astype(float)
+    return float(v.mean()) if len(v) else None
 
 
 def weighted_mean(values: pd.Series, weights: pd.Series) -> float | None:
@@ -130,12 +152,21 @@ def cascade(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.DataFra
 def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) -> pd.DataFrame:
     """Slittamento (rule 5), per dated step. Adds:
 
-    * ``slip_days`` = Data completamento − Termine (positive = late) for completed steps;
-      ``slip_revised_days`` against the Nuovo termine when there is one;
+    * ``slip_days`` = Data completamento − Termine (positive = late) for completed steps with a
+      recorded completion date (exact value only); ``slip_revised_days`` against the Nuovo termine;
     * ``overdue_days`` = as-of − Termine for steps not completed past their deadline
       (*scaduto*), ``overdue_revised_days`` against the Nuovo termine;
-    * ``timing``: ``in tempo`` / ``in ritardo`` / ``scaduto`` / ``in scadenza`` (not due yet) /
-      ``n.d.`` (completed without a date, continuativo, neutralised, no deadline).
+    * for steps completed without a date, the bounds of the verification history (optional columns
+      ``done_after`` = V0, the last verification that saw the step not completed, and ``done_by`` =
+      V1, the first that saw it completed): V1 ≤ Termine → *in tempo*; V0 ≥ Termine → *in ritardo*
+      by V0 − Termine … V1 − Termine; otherwise *da verificare* (late by at most V1 − Termine);
+    * ``slip_min_days`` / ``slip_max_days``: the bounds of the delay (equal for an exact date; for a
+      *scaduto* step the minimum is the days overdue so far) and ``slip_basis``: ``completion_date``,
+      ``verifications`` or ``unknown`` (None where slippage does not apply: continuativo,
+      neutralised, no deadline, not yet due);
+    * ``timing``: ``in tempo`` / ``in ritardo`` / ``da verificare`` / ``scaduto`` / ``in scadenza``
+      (not due yet) / ``n.d.`` (completed without any dated verification, continuativo, neutralised,
+      no deadline).
 
     Needs ``deadline``, ``revised_deadline``, ``completed``, ``completed_on``, ``continuous``,
     ``neutralized``."""
@@ -145,30 +176,53 @@ def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) 
     deadline = pd.to_datetime(out["deadline"])
     revised = pd.to_datetime(out["revised_deadline"])
     completed_on = pd.to_datetime(out["completed_on"])
+    v0 = pd.to_datetime(out["done_after"]) if "done_after" in out else pd.Series(pd.NaT, index=out.index)
+    v1 = pd.to_datetime(out["done_by"]) if "done_by" in out else pd.Series(pd.NaT, index=out.index)
     dated = deadline.notna() & ~out["continuous"].astype(bool) & ~out["neutralized"].astype(bool)
     done = out["completed"].astype(bool)
-    out["slip_days"] = ((completed_on - deadline).dt.days).where(dated & done & completed_on.notna())
-    out["slip_revised_days"] = ((completed_on - revised).dt.days).where(dated & done & completed_on.notna())
+    exact = dated & done & completed_on.notna()
+    out["slip_days"] = ((completed_on - deadline).dt.days).where(exact)
+    out["slip_revised_days"] = ((completed_on - revised).dt.days).where(exact)
     open_past = dated & ~done & (as_of_ts > deadline)
     out["overdue_days"] = ((as_of_ts - deadline).dt.days).where(open_past)
     out["overdue_revised_days"] = ((as_of_ts - revised).dt.days).where(open_past & revised.notna())
+    bounded = dated & done & completed_on.isna() & v1.notna()
+    lo = (v0 - deadline).dt.days.where(bounded & v0.notna())
+    hi = (v1 - deadline).dt.days.where(bounded)
+    on_time_b = bounded & (hi <= tol)
+    late_b = bounded & ~on_time_b & lo.notna() & (lo >= tol)
     timing = np.select(
-        [~dated, done & completed_on.isna(), done & (out["slip_days"] > tol), done, open_past & (out["overdue_days"] > tol),
-         ~done],
-        ["n.d.", "n.d.", "in ritardo", "in tempo", "scaduto", "in scadenza"], default="n.d.")
+        [~dated, exact & (out["slip_days"] > tol), exact, on_time_b, late_b, bounded, done,
+         open_past & (out["overdue_days"] > tol), ~done],
+        ["n.d.", "in ritardo", "in tempo", "in tempo", "in ritardo", "da verificare", "n.d.", "scaduto",
+         "in scadenza"], default="n.d.")
     out["timing"] = timing
-    for c in ("slip_days", "slip_revised_days", "overdue_days", "overdue_revised_days"):
+    out["slip_min_days"] = out["slip_days"].where(exact, lo.where(bounded, out["overdue_days"]))
+    out["slip_max_days"] = out["slip_days"].where(exact, hi.where(bounded))
+    has_verification = out["verified_on"].notna() if "verified_on" in out else pd.Series(False, index=out.index)
+    applies = dated & (done | open_past)
+    out["slip_basis"] = np.select(
+        [~applies, exact, bounded, open_past & has_verification],
+        [None, "completion_date", "verifications", "verifications"], default="unknown")
+    out["slip_basis"] = out["slip_basis"].where(applies, None)
+    for c in ("slip_days", "slip_revised_days", "overdue_days", "overdue_revised_days", "slip_min_days",
+              "slip_max_days"):
         out[c] = out[c].astype("Int64")
     return out
 
 
 def slippage_summary(steps: pd.DataFrame) -> dict:
-    """Roll-up of rule 5: share of steps on time, late, overdue; median and maximum delay."""
+    """Roll-up of rule 5: share of steps on time, late, overdue (each with how many rest on the
+    verification bounds), steps *da verificare*; median and maximum delay (a bounded late step counts
+    with its lower bound, the delay that is certain)."""
     judged = steps[steps["timing"].isin(["in tempo", "in ritardo", "scaduto"])]
     n = len(judged)
-    delays = pd.concat([steps.loc[steps["timing"] == "in ritardo", "slip_days"],
-                        steps.loc[steps["timing"] == "scaduto", "overdue_days"]]).dropna().astype(float)
+    basis = steps["slip_basis"] if "slip_basis" in steps else pd.Series(None, index=steps.index, dtype=object)
+    late = steps["timing"] == "in ritardo"
+    late_delay = steps["slip_days"] if "slip_min_days" not in steps else steps["slip_min_days"]
+    delays = pd.concat([late_delay[late], steps.loc[steps["timing"] == "scaduto", "overdue_days"]]).dropna().astype(float)
     share = lambda t: (float((judged["timing"] == t).sum()) / n * 100.0) if n else None  # noqa: E731
+    on_bounds = lambda t: int(((steps["timing"] == t) & (basis == "verifications")).sum())  # noqa: E731
     return {
         "judged": n,
         "on_time": int((judged["timing"] == "in tempo").sum()),
@@ -177,6 +231,9 @@ def slippage_summary(steps: pd.DataFrame) -> dict:
         "on_time_pct": share("in tempo"), "late_pct": share("in ritardo"), "overdue_pct": share("scaduto"),
         "median_delay": float(delays.median()) if len(delays) else None,
         "max_delay": float(delays.max()) if len(delays) else None,
+        "on_time_on_bounds": on_bounds("in tempo"), "late_on_bounds": on_bounds("in ritardo"),
+        "to_verify": int((steps["timing"] == "da verificare").sum()),
+        "basis_unknown": int((basis == "unknown").sum()),
     }
 
 
@@ -323,3 +380,71 @@ def band(value: float | None, settings: Settings = DEFAULT) -> str:
     if value >= settings.yellow_from:
         return BAND_YELLOW
     return BAND_RED
+
+
+# ----------------------------------------------------------------------------- rule 8
+def forecast_steps(steps: pd.DataFrame, as_of: dt.date, expected_rate: float) -> pd.DataFrame:
+    """Previsione a fine anno per step (rule 8): columns ``fc_low``, ``fc_expected``, ``fc_high``.
+
+    Completed and *continuativo* steps keep their achievement; a step past its deadline (and past its
+    revised deadline, if any) keeps what it has (0 when nothing is given); an open step whose deadline
+    (or revised deadline) is still ahead counts, for the *high* bound, 100%, for the *low* bound what
+    it has (0), and for the *expected* value what it has plus ``expected_rate`` of the rest.
+    Needs ``achievement``, ``completed``, ``continuous``, ``deadline``, ``revised_deadline``."""
+    out = steps.copy()
+    ach = out["achievement"].astype("float64").fillna(0.0)
+    as_of_ts = pd.Timestamp(as_of)
+    end = pd.to_datetime(out["revised_deadline"]).fillna(pd.to_datetime(out["deadline"]))
+    open_ahead = ~out["completed"].astype(bool) & ~out["continuous"].astype(bool) & (end.isna() | (end > as_of_ts))
+    out["fc_low"] = ach
+    out["fc_high"] = ach.where(~open_ahead, 100.0)
+    out["fc_expected"] = ach.where(~open_ahead, ach + (100.0 - ach) * expected_rate / 100.0)
+    return out
+
+
+def forecast_rate(steps_due: pd.DataFrame, as_of: dt.date, default_rate: float) -> tuple[float, str]:
+    """Tasso atteso della previsione (rule 8): the plan's own rate so far, i.e. the share of the dated
+    steps due by the as-of date that were completed by their deadline (*in tempo*; a bounded step
+    *da verificare* counts one half); the profile's default when nothing is due yet.
+    Returns (rate, Italian sentence)."""
+    t = steps_due["timing"]
+    due = steps_due[t.isin(["in tempo", "in ritardo", "scaduto", "da verificare"])]
+    if due.empty:
+        return float(default_rate), f"nessuno step ancora scaduto: tasso predefinito del profilo, {default_rate:g}%"
+    on = float((due["timing"] == "in tempo").sum()) + 0.5 * float((due["timing"] == "da verificare").sum())
+    rate = on / len(due) * 100.0
+    return rate, (f"tasso di puntualità finora: {on:g} step in tempo su {len(due)} già scaduti; "
+                  "uno step «da verificare» conta metà").replace(".", ",")
+
+
+# ----------------------------------------------------------------------------- rule 9
+def score(achievement: float | None, profile: Settings = DEFAULT) -> float | None:
+    """Punteggio (rule 9) from achievement, per the profile's scoring function: ``grezzo`` (score =
+    achievement), ``fasce`` (the points of the highest band whose threshold is reached), ``lineare con
+    soglia`` (0 below the threshold, then linear from the threshold's points to 100 at 100%)."""
+    if achievement is None or (isinstance(achievement, float) and math.isnan(achievement)):
+        return None
+    a = float(achievement)
+    if profile.scoring == SCORING_BANDS:
+        pts = 0.0
+        for threshold, points in profile.score_bands:
+            if a >= threshold - 1e-9:
+                pts = float(points)
+        return pts
+    if profile.scoring == SCORING_LINEAR:
+        t, p = float(profile.linear_threshold), float(profile.linear_threshold_points)
+        if a < t - 1e-9:
+            return 0.0
+        if t >= 100.0:
+            return 100.0
+        return p + (min(a, 100.0) - t) / (100.0 - t) * (100.0 - p)
+    return a
+
+
+def plan_score(objective_scores: pd.Series, weights: pd.Series, plan_achievement: float | None,
+               profile: Settings = DEFAULT) -> float | None:
+    """Punteggio del piano (rule 9): the weighted mean of the objectives' scores (rule 3 applied to
+    scores), or the score of the plan's achievement, as the profile says."""
+    if profile.plan_score == PLAN_SCORE_FROM_ACHIEVEMENT:
+        return score(plan_achievement, profile)
+    return weighted_mean(objective_scores.astype("float64"), weights)

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from loaders.parsing import STATUS_ACHIEVED, STATUS_UNKNOWN, STATUS_UNVERIFIED, strip_accents
+from domain.status import STATUS_ACHIEVED, STATUS_UNKNOWN, STATUS_UNVERIFIED
+from loaders.parsing import strip_accents
 from metrics import formulas as F
 from metrics.fmt import fmt_date, fmt_pct
-from metrics.settings import Settings
+from metrics.settings import QualitySettings
 
 if TYPE_CHECKING:
     from metrics.engine import PlanMetrics
@@ -45,7 +46,7 @@ def _codes(df: pd.DataFrame, col: str = "code") -> list[str]:
     return list(dict.fromkeys(str(c) for c in df[col]))
 
 
-def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: Settings) -> list[dict]:
+def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: QualitySettings) -> list[dict]:
     """All checks that find something, in the order of :data:`CHECKS`."""
     ctx = pm.ctx
     steps, objectives = pm.steps, pm.objectives

@@ -6,9 +6,10 @@ from typing import Any
 
 import pandas as pd
 
-from loaders.parsing import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from metrics.engine import PlanMetrics
-from metrics.fmt import fmt_date, fmt_pct
+from metrics.explain import plan_waiting_text
+from metrics.fmt import fmt_date, fmt_num, fmt_pct
 
 
 def _f(x: Any) -> float | None:
@@ -28,10 +29,14 @@ def _d(x: Any) -> str | None:
 def report_dict(pm: PlanMetrics) -> dict:
     """The ``python -m metrics report --format json`` document (keys are a public contract)."""
     ctx = pm.ctx
-    steps_by_obj = {k: g for k, g in pm.steps.groupby("objective_code", sort=False)}
+    cols = ["objective_code", "code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
+            "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days", "slip_max_days", "slip_basis"]
+    narrow = pm.steps[cols]   # itertuples builds a namedtuple class per call: only the columns the report needs
+    steps_by_obj = {k: g for k, g in narrow.groupby("objective_code", sort=False)}
     objectives = []
-    for o in pm.objectives.itertuples():
-        g = steps_by_obj.get(o.code, pm.steps.iloc[0:0])
+    for o in pm.objectives[["code", "title", "type", "weight_pct", "achievement", "neutralized", "status", "score",
+                            "monitored"]].itertuples():
+        g = steps_by_obj.get(o.code, narrow.iloc[0:0])
         steps = [{
             "code": s.code,
             "deadline": _d(s.deadline),
@@ -43,10 +48,14 @@ def report_dict(pm: PlanMetrics) -> dict:
             "completed_on": _d(s.completed_on),
             "slip_days": _i(s.slip_days),
             "overdue_days": _i(s.overdue_days),
+            "slip_min_days": _i(s.slip_min_days),
+            "slip_max_days": _i(s.slip_max_days),
+            "slip_basis": s.slip_basis if isinstance(s.slip_basis, str) else None,
         } for s in g.itertuples()]
         objectives.append({
             "code": o.code, "title": o.title, "type": o.type, "weight": float(o.weight_pct),
             "achievement": _f(o.achievement), "neutralized": bool(o.neutralized), "status": o.status,
+            "score": _f(o.score), "monitored": bool(o.monitored),
             "steps": steps,
         })
     return {
@@ -54,6 +63,11 @@ def report_dict(pm: PlanMetrics) -> dict:
         "year": ctx.year,
         "as_of": ctx.as_of.isoformat(),
         "achievement": _f(pm.achievement),
+        "profile": {"name": pm.profile.name, "version": pm.profile_version},
+        "score": _f(pm.score),
+        "forecast": None if pm.forecast is None else {
+            "low": _f(pm.forecast["low"]), "expected": _f(pm.forecast["expected"]), "high": _f(pm.forecast["high"]),
+            "method": pm.forecast["method"]},
         "objectives": objectives,
         "areas": [{"code": a.code, "name": a.name, "achievement": _f(a.achievement)} for a in pm.areas.itertuples()],
         "strategic_objectives": [{"code": s.code, "name": s.name, "achievement": _f(s.achievement)}
@@ -67,12 +81,18 @@ def report_table(pm: PlanMetrics) -> str:
     ctx = pm.ctx
     lines = [f"{ctx.ente} — {ctx.titolo} (versione {ctx.version})",
              f"Anno {ctx.year}, situazione al {fmt_date(ctx.as_of)}",
-             f"Raggiungimento del piano: {fmt_pct(pm.achievement)}", ""]
+             f"Raggiungimento del piano: {fmt_pct(pm.achievement)}" + _waiting(pm),
+             f"Punteggio: {fmt_num(pm.score)} — sistema di misurazione: {pm.profile_label}"]
+    if pm.forecast is not None:
+        fc = pm.forecast
+        lines.append(f"Previsione a fine anno: {fmt_pct(fc['expected'])} (tra {fmt_pct(fc['low'])} e "
+                     f"{fmt_pct(fc['high'])})")
+    lines.append("")
     width = max([len(str(c)) for c in pm.objectives["code"]] + [6])
-    lines.append(f"{'Codice':<{width}}  {'Peso':>7}  {'Raggiung.':>9}  {'Stato':<15} Titolo")
+    lines.append(f"{'Codice':<{width}}  {'Peso':>7}  {'Raggiung.':>9}  {'Punti':>6}  {'Stato':<15} Titolo")
     for o in pm.objectives.itertuples():
-        lines.append(f"{o.code:<{width}}  {fmt_pct(o.weight_pct):>7}  {fmt_pct(o.achievement):>9}  {o.status:<15} "
-                     f"{o.title[:70]}")
+        lines.append(f"{o.code:<{width}}  {fmt_pct(o.weight_pct):>7}  {fmt_pct(o.achievement):>9}  "
+                     f"{fmt_num(o.score):>6}  {o.status:<15} {o.title[:70]}")
     c = pm.counts
     lines += ["", f"Step dell'anno: {c['steps_due']} — completati {c['completed']}, in ritardo {c['late']}, "
               f"scaduti {c['overdue']}, neutralizzati {c['neutralized']}, continuativi {c['continuous']}"]
@@ -81,3 +101,8 @@ def report_table(pm: PlanMetrics) -> str:
     if pm.quality:
         lines += ["", "Qualità dei dati:"] + [f"  [{q['rule']}] {q['message']}" for q in pm.quality]
     return "\n".join(lines)
+
+
+def _waiting(pm: PlanMetrics) -> str:
+    text = plan_waiting_text(pm)
+    return f" ({text})" if text else ""

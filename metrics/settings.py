@@ -1,19 +1,22 @@
-"""Parameters of the metrics, with their documented defaults. Nothing else in the
-code base hard-codes a threshold: pass a different :class:`Settings` to change them.
+"""Parameters of the metrics. The SMVP thresholds (colour bands, slippage tolerance, scoring, the value of
+continuous/partial/in-progress steps…) are parameters of the measuring-system profile
+(:class:`domain.profile.Profile`): ``Settings`` is kept as its alias and ``DEFAULT`` is the *Predefinito*
+preset. What remains here are technical knobs of the data-quality checks, which are no SMVP choice.
+Nothing else in the code base hard-codes a threshold.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.profile import PREDEFINITO, Profile
+
+#: The measuring-system profile (thresholds are its parameters); old name kept for callers.
+Settings = Profile
+DEFAULT = PREDEFINITO
+
 
 @dataclass(frozen=True)
-class Settings:
-    #: Fascia verde: raggiungimento ≥ 90%.
-    green_from: float = 90.0
-    #: Fascia gialla: 60% ≤ raggiungimento < 90%; sotto è rossa.
-    yellow_from: float = 60.0
-    #: Tolleranza di slittamento: giorni di ritardo oltre il termine ancora considerati «in tempo».
-    slip_tolerance_days: int = 0
+class QualitySettings:
     #: Testi di verifica più corti di così non contano come copia-incolla sospetto.
     min_duplicate_text_len: int = 40
     #: Scarto (punti percentuali) tollerato tra colonna «peso step/anno» stampata e regola 1.
@@ -22,7 +25,7 @@ class Settings:
     weight_sum_tolerance: float = 0.5
 
 
-DEFAULT = Settings()
+QUALITY = QualitySettings()
 
 BAND_GREEN, BAND_YELLOW, BAND_RED, BAND_NONE = "verde", "giallo", "rosso", "n.d."
 BAND_COLORS = {BAND_GREEN: "#2e7d32", BAND_YELLOW: "#f9a825", BAND_RED: "#c62828", BAND_NONE: "#9e9e9e"}

@@ -80,6 +80,7 @@ class Database:
         self._closer: threading.Thread | None = None
         self._closed = False
         self._write_lock = threading.Lock()
+        self._tls = threading.local()       # cursors this thread holds (a nested query never waits)
         self._wait_dir = f"{self.path}.attesa"
         self._marker = os.path.join(self._wait_dir, str(os.getpid()))
         self.opens = 0              # how many times the file was opened (measured in tests and the README)
@@ -158,21 +159,30 @@ class Database:
                     pass
 
     def _acquire(self) -> duckdb.DuckDBPyConnection:
+        depth = getattr(self._tls, "depth", 0)
         with self._cond:
-            if self._root is not None and self._users == 0 and not self._memory and self._others_waiting():
-                self._close_root()                      # hand the file over, then queue behind the waiter
+            if self._root is not None and depth == 0 and not self._memory and self._others_waiting():
+                # another process waits: new queries of this process wait for the running ones to finish
+                # (a busy server is never idle), then the file is handed over and we queue behind it
+                while self._users > 0:
+                    self._cond.wait(0.05)
+                self._close_root()
             if self._root is None:
                 self._root = self._connect()
                 self._start_closer()
             self._users += 1
+            self._tls.depth = depth + 1
             return self._root
 
     def _release(self) -> None:
         with self._cond:
             self._users -= 1
+            self._tls.depth = getattr(self._tls, "depth", 1) - 1
             self._last_use = time.monotonic()
-            if self._users == 0 and not self._memory and self._others_waiting():
-                self._close_root()
+            if self._users == 0:
+                self._cond.notify_all()
+                if not self._memory and self._others_waiting():
+                    self._close_root()
 
     def _close_root(self) -> None:
         if self._root is not None:

@@ -155,6 +155,22 @@ CREATE TABLE IF NOT EXISTS staff (
     row_no         INTEGER
 );
 
+-- The measuring system (SMVP profile, domain/profile.py) per ente and year, versioned: an edit inserts a
+-- new version (nothing is updated in place); figures name the version they used. No row = Predefinito.
+CREATE SEQUENCE IF NOT EXISTS seq_profile START 1;
+CREATE TABLE IF NOT EXISTS measurement_profiles (
+    profile_id  INTEGER PRIMARY KEY,
+    ente        TEXT NOT NULL,       -- plans.ente
+    year        INTEGER NOT NULL,
+    version     INTEGER NOT NULL,    -- 1, 2, … per (ente, year)
+    name        TEXT NOT NULL,       -- preset name, or «… (personalizzato)»
+    params_json TEXT NOT NULL,       -- Profile.to_json()
+    source      TEXT NOT NULL,       -- 'pagina' | 'foglio' | 'riga di comando'
+    saved_at    TIMESTAMP NOT NULL,
+    saved_by    TEXT NOT NULL,
+    UNIQUE (ente, year, version)
+);
+
 -- Accounts (issue 9): local users (argon2 hash) and their grants (user → ente, by the name shown in the
 -- sidebar; store/access.py granted_entes() is the one place that reads them). No accounts = local mode.
 -- Failed logins are counted per account (failed_logins, locked_until: rate limiting, store/users.py).

@@ -81,7 +81,7 @@ def test_sankey_and_sunburst_of_seed_000_count_every_link(demo_db):
     s = cascade_sankey(*frames(pm)).data[0]
     # 6 areas + 10 strategic objectives + 10 objectives; 10 area→strategic + 30 objective links
     assert len(s.node.label) == 26 and len(s.link.source) == 40
-    assert set(s.node.color) == {RED}  # no verification yet: everything at 0%
+    assert set(s.node.color) == {GREY}  # no verification yet: waiting, grey (spec revision 2; was a red 0%)
     h = cascade_hierarchy(*frames(pm), pm.steps)
     assert h["id"].is_unique
     assert h["kind"].value_counts().to_dict() == {"step": 146, "obiettivo": 30, "strategico": 10, "area": 6}

@@ -54,13 +54,21 @@ def test_report_json_contract(tmp_path, dbfile):
     r = run("metrics", "report", "--db", dbfile, "--format", "json", "--as-of", "31/08/2025")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert set(doc) == {"plan", "year", "as_of", "achievement", "objectives", "areas", "strategic_objectives", "quality"}
+    # the contract only grows: issue 8 added profile, score, forecast (objectives: score, monitored; steps: bounds)
+    assert set(doc) == {"plan", "year", "as_of", "achievement", "objectives", "areas", "strategic_objectives", "quality",
+                        "profile", "score", "forecast"}
+    assert doc["profile"] == {"name": "Predefinito", "version": 0} and doc["score"] == doc["achievement"]
+    assert set(doc["forecast"]) == {"low", "expected", "high", "method"}   # 31/08: an intermediate check
+    assert doc["forecast"]["low"] <= doc["forecast"]["expected"] <= doc["forecast"]["high"]
     assert set(doc["plan"]) == {"id", "ente", "titolo"}
     assert doc["as_of"] == "2025-08-31" and doc["year"] == 2025
     o = doc["objectives"][0]
-    assert set(o) == {"code", "title", "type", "weight", "achievement", "neutralized", "status", "steps"}
+    assert set(o) == {"code", "title", "type", "weight", "achievement", "neutralized", "status", "steps", "score",
+                      "monitored"}
     assert set(o["steps"][0]) == {"code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
-                                  "status_raw", "completed_on", "slip_days", "overdue_days"}
+                                  "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days",
+                                  "slip_max_days", "slip_basis"}
+    assert o["monitored"] is True
     assert o["weight"] == 60.0 and o["achievement"] == pytest.approx(70.0)
     assert doc["achievement"] == pytest.approx(42.0)
     assert {a["code"] for a in doc["areas"]} == {"1", "2"}

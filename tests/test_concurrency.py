@@ -80,7 +80,7 @@ def test_cli_import_report_and_history_while_another_process_browses(demo_file, 
 
 
 def test_cli_that_cannot_get_the_file_says_why_in_italian_and_exits_1(demo_file, tmp_path):
-    hog = subprocess.Popen([PY, "-c", HOGGER, str(demo_file), "60"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    hog = subprocess.Popen([PY, "-c", HOGGER, str(demo_file), "900"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert hog.stdout.readline().strip() == "pronto"
         small = tmp_path / "piccolo.xlsx"
@@ -200,3 +200,43 @@ def test_kill_9_at_random_moments_of_a_large_import_leaves_the_old_or_the_new_ve
         f.unlink()
     print(f"\n20 kill -9 (importazione completa {full:.1f} s): {outcomes}")
     assert sum(outcomes.values()) == 20
+
+
+def test_a_busy_server_hands_the_file_over_to_a_cli_import(tmp_path):
+    """20 threads querying without pause (a busy server is never idle) and a CLI import of a large plan:
+    the import gets the file, every query succeeds."""
+    import threading
+
+    from bench import synth
+    from loaders import import_file
+    from store import Database
+
+    big, _ = synth.workbook(synth.Shape(objectives=150, seed=7, ente="Consorzio Concorrente"), tmp_path, "grande")
+    db = Database(tmp_path / "busy.duckdb")
+    assert import_file(db, DEMO / "000_cssm_piao_2025_2027.xlsx").ok
+    stop, errors, counts = threading.Event(), [], [0] * 20
+
+    def reader(i: int) -> None:
+        while not stop.is_set():
+            try:
+                db.version()
+                db.df("SELECT * FROM steps LIMIT 100")
+                counts[i] += 1
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(20)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1)
+        r = run(["-m", "loaders", "import", str(big), "--db", str(db.path)])
+        time.sleep(1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
+    assert r.returncode == 0 and "come versione 1" in r.stdout, r.stdout + r.stderr
+    assert errors == [] and all(counts)
+    assert db.scalar("SELECT count(*) FROM plans") == 2              # the reader sees the CLI's plan
+    db.close()

@@ -16,7 +16,8 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
 from exports import FORMATS, export
-from exports.common import FIXED_SLIDES, build_deck, neutralize
+from exports.common import (ACHIEVEMENT, FIXED_KINDS, FIXED_SLIDES, OBJECTIVE, OBJECTIVES, POWERPOINT, SEGUE, build_deck, export_file_name,
+                            neutralize, split_rows, steps_table, unsplit)
 from exports.docx import to_docx
 from exports.html import to_html
 from exports.pptx import to_pptx
@@ -108,18 +109,60 @@ def test_neutralize_only_formula_prefixes():
     assert neutralize(12.5) == 12.5 and neutralize(None) is None
 
 
-def test_deck_has_fixed_slides_plus_one_per_objective(cssm, cissa):
+@pytest.mark.parametrize("room", ["page", "pptx"])
+def test_deck_has_fixed_slides_then_each_objective_split_with_segue(cssm, cissa, room):
     for m in (cssm, cissa):
-        deck = build_deck(m)
-        assert len(deck) == FIXED_SLIDES + len(m.objectives)
-        assert [s.objective_code for s in deck[FIXED_SLIDES:]] == [str(c) for c in m.objectives["code"]]
+        deck = build_deck(m) if room == "page" else build_deck(m, POWERPOINT)
+        kinds = [s.kind for s in deck]
+        # the fixed kinds in order (a long cascade or table over several slides), then the objectives
+        assert [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k][:FIXED_SLIDES] == list(FIXED_KINDS)
+        objective = [s for s in deck if s.kind == OBJECTIVE]
+        assert deck[-len(objective):] == objective
+        assert list(dict.fromkeys(s.objective_code for s in objective)) == [str(c) for c in m.objectives["code"]]
+        for code in m.objectives["code"].astype(str):
+            parts = [s for s in objective if s.objective_code == code]
+            rows = [r for s in parts for r in s.table.rows]
+            assert rows == steps_table(m, code).rows                       # every step once, in order
+            assert [s.part for s in parts] == list(range(1, len(parts) + 1))
+            assert all(s.title.endswith(SEGUE) == (s.part > 1) for s in parts)
+        for s in deck:
+            if s.parts > 1 and s.part > 1:
+                assert s.title.endswith(SEGUE)
+    # CISSA's objective 4 has 12 steps: more than one slide at 1280×720
+    assert sum(s.objective_code == "4" for s in build_deck(cissa)) >= 2
+
+
+def test_unsplit_joins_the_parts_again(cissa):
+    joined = unsplit(build_deck(cissa))
+    assert [s.objective_code for s in joined if s.kind == OBJECTIVE] == list(cissa.objectives["code"].astype(str))
+    assert all(not s.title.endswith(SEGUE) for s in joined)
+    four = next(s for s in joined if s.objective_code == "4")
+    assert four.table.rows == steps_table(cissa, "4").rows
+
+
+def test_split_rows_respects_the_budgets():
+    assert split_rows([], 5) == []
+    assert split_rows([2, 2, 2, 2], 4.5, 6.5) == [(0, 2), (2, 4)]
+    assert split_rows([2, 2, 2, 2, 2], 4.5, 4.5) == [(0, 2), (2, 4), (4, 5)]
+    assert split_rows([9, 1], 4, 4) == [(0, 1), (1, 2)]        # a row taller than a slide gets its own
+
+
+def test_export_file_name_keeps_accents_and_whole_words(demo_db):
+    m = plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))
+    name = export_file_name(m, "docx")
+    assert name.startswith("performance_COeSO_Società_della_Salute_delle_zone_Amiata")
+    assert name.endswith("_2021_20211231.docx")
+    ente = name.removeprefix("performance_").removesuffix("_2021_20211231.docx")
+    words = " ".join(m.ctx.ente.replace(",", " ").split()).split()
+    assert ente.split("_") == words[:len(ente.split("_"))]      # whole words, none cut
+    assert len(ente) <= 60
 
 
 # ----------------------------------------------------------------------------- pptx
 def test_pptx_slides_charts_and_tables_match_metrics(pm):
     prs = Presentation(io.BytesIO(to_pptx(pm)))
     slides = list(prs.slides)
-    assert len(slides) == FIXED_SLIDES + len(pm.objectives)
+    assert len(slides) == len(build_deck(pm, POWERPOINT)) == FIXED_SLIDES + len(pm.objectives)   # a small plan: no split
     assert slides[0].shapes.title.text == pm.ctx.titolo
     title_text = " ".join(sh.text_frame.text for sh in slides[0].shapes if sh.has_text_frame)
     assert pm.ctx.ente in title_text and fmt_date(pm.ctx.as_of) in title_text
@@ -154,6 +197,7 @@ def test_pptx_slides_charts_and_tables_match_metrics(pm):
     assert ch.chart_type == XL_CHART_TYPE.DOUGHNUT
     values = dict(zip(ch.plots[0].categories, ch.plots[0].series[0].values))
     assert values["In ritardo"] == pm.counts["late"] == 2 and values["Scaduti"] == pm.counts["overdue"] == 1
+    assert 0 not in values.values()          # no «0» label for a timing that does not occur
     late_rows = _table_rows(_tables(slides[5])[0])[1:]
     assert {r[1] for r in late_rows} == {"A.1", "A.2", "B.1"}
 
@@ -184,16 +228,34 @@ def test_pptx_chart_categories_are_neutralised_in_the_embedded_workbook(pm):
 def test_pptx_of_demo_plans(cssm, cissa, demo_db):
     for m in (cssm, cissa):
         prs = Presentation(io.BytesIO(to_pptx(m)))
-        assert len(prs.slides) == FIXED_SLIDES + len(m.objectives)
-        (ch,) = _charts(prs.slides[4])
-        assert ch.plots[0].series[0].values == pytest.approx(tuple(_pct(a) for a in m.objectives["achievement"]))
-    # 003: indicators only, no step → nothing evaluable: the table alone, and a message per objective
+        deck = build_deck(m, POWERPOINT)
+        assert len(prs.slides) == len(deck) < len(build_deck(m))      # more room than the page: fewer slides
+        for sl, s in list(zip(prs.slides, deck))[1:]:     # long titles clipped, «(segue)» kept
+            assert sl.shapes.title.text[:60] == s.title[:60] and sl.shapes.title.text.endswith(SEGUE) == (s.part > 1)
+    prs, deck = Presentation(io.BytesIO(to_pptx(cissa))), build_deck(cissa, POWERPOINT)
+    (ch,) = _charts(prs.slides[[s.kind for s in deck].index(OBJECTIVES)])
+    assert ch.plots[0].series[0].values == pytest.approx(tuple(_pct(a) for a in cissa.objectives["achievement"]))
+    # 000: never verified (spec revision 2) → no value, never a 0% bar: the table says it is waiting
+    prs, deck = Presentation(io.BytesIO(to_pptx(cssm))), build_deck(cssm, POWERPOINT)
+    tables = [i for i, s in enumerate(deck) if s.kind == OBJECTIVES]
+    assert tables and all(not _charts(prs.slides[i]) for i in tables)
+    assert {r[3] for i in tables for r in _table_rows(_tables(prs.slides[i])[0])[1:]} == {
+        "in attesa del primo monitoraggio"}
+    ach = [s.kind for s in deck].index(ACHIEVEMENT)
+    assert not _charts(prs.slides[ach])   # no 0% doughnut either
+    assert "in attesa del primo monitoraggio" in " ".join(
+        sh.text_frame.text for sh in prs.slides[ach].shapes if sh.has_text_frame)
+    # 003: indicators only, no step, no value yet → «valori non ancora rilevati» (was «non valutabile»)
     m = plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))
     prs = Presentation(io.BytesIO(to_pptx(m)))
-    assert len(prs.slides) == FIXED_SLIDES + len(m.objectives)
-    assert not _charts(prs.slides[4]) and {r[3] for r in _table_rows(_tables(prs.slides[4])[0])[1:]} == {
-        "non valutabile"}
-    texts = " ".join(sh.text_frame.text for sh in prs.slides[FIXED_SLIDES].shapes if sh.has_text_frame)
+    deck = build_deck(m, POWERPOINT)
+    assert len(prs.slides) == len(deck)
+    tables = [i for i, s in enumerate(deck) if s.kind == OBJECTIVES]   # 18 objectives: over several slides
+    assert len(tables) >= 2 and all(not _charts(prs.slides[i]) for i in tables)
+    assert {r[3] for i in tables for r in _table_rows(_tables(prs.slides[i])[0])[1:]} == {"valori non ancora rilevati"}
+    assert sum(len(_table_rows(_tables(prs.slides[i])[0])) - 1 for i in tables) == len(m.objectives)
+    first = [s.kind for s in deck].index(OBJECTIVE)
+    texts = " ".join(sh.text_frame.text for sh in prs.slides[first].shapes if sh.has_text_frame)
     assert "non ha step" in texts and "indicatori" in texts
 
 
@@ -312,7 +374,7 @@ def test_html_is_self_contained_and_escaped(pm):
     assert html.count("Plotly.newPlot") >= 5
     assert fmt_pct(pm.achievement) in html and "Obiettivo A &lt;b&gt;grassetto&lt;/b&gt;" in html
     assert "<b>grassetto</b>" not in html
-    assert html.count("<section") == len(build_deck(pm)) - 1
+    assert html.count("<section") == len(unsplit(build_deck(pm))) - 1
 
 
 # ----------------------------------------------------------------------------- timings and CLI
@@ -360,3 +422,20 @@ def test_cli_export_writes_each_format(tmp_path):
 def test_cli_export_bad_arguments_exit_2_in_italian(tmp_path, args, message):
     r = _cli("export", *args, "--db", str(tmp_path / "vuoto.duckdb"))
     assert r.returncode == 2 and r.stderr.startswith("Errore:") and message in r.stderr, r.stderr
+
+
+def test_docx_without_a_browser_says_where_the_charts_are(pm, monkeypatch):
+    """No Chromium (or a broken $BROWSER_PATH): the Relazione is still produced, quickly, with a note
+    in place of each chart (kaleido would otherwise fail in its own thread and never answer)."""
+    import exports.docx as D
+
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    t = time.perf_counter()
+    doc = Document(io.BytesIO(to_docx(pm)))
+    assert time.perf_counter() - t < 30
+    assert not doc.inline_shapes
+    assert sum(p.text == D.NO_CHART for p in doc.paragraphs) >= 2
+    sec = doc.sections[0]
+    assert sec.page_width < sec.page_height                         # A4 portrait
+    footer = sec.footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer and 'w:instr="NUMPAGES"' in footer

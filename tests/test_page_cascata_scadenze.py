@@ -58,7 +58,9 @@ def test_cascata_seed_000_shows_the_cascade_of_the_metrics(monkeypatch, demo_db)
     at.selectbox(key="cascade_detail").set_value("a=5|s=5A").run()
     assert not at.exception
     s5a = pm.strategic.set_index("code").loc["5A"]
-    assert metrics_of(at)["Raggiungimento"] == fmt_pct(s5a["achievement"])
+    # spec revision 2: never verified → no value («in attesa del primo monitoraggio»), not 0%
+    assert s5a["achievement"] is None or s5a["achievement"] != s5a["achievement"]
+    assert metrics_of(at)["Raggiungimento"] == "in attesa del primo monitoraggio"
     assert sorted(df_by_key(at, "cascade_objs")["Codice"]) == sorted(s5a["objectives"])
 
 
@@ -78,7 +80,7 @@ def test_cascata_seed_003_objectives_non_valutabili(monkeypatch, demo_db):
     at = open_app(monkeypatch, demo_db.path, CASCATA, piano=pid)
     m = metrics_of(at)
     assert m["Aree strategiche"] == "5" and m["Obiettivi strategici"] == "12" and m["Obiettivi collegati"] == "18"
-    assert m["Raggiungimento"] == "non valutabile"
+    assert m["Raggiungimento"] == "valori non ancora rilevati"   # spec revision 2 (was «non valutabile»)
     assert "non contiene step" in texts(at) and "3.2, 5.1" in texts(at)
 
 
@@ -89,11 +91,14 @@ def test_scadenze_shows_the_slippage_of_the_metrics(monkeypatch, demo_db):
     s = pm.slippage
     at = open_app(monkeypatch, demo_db.path, SCADENZE, piano=pid, anno=2023, data="2023-12-31")
     m = metrics_of(at)
-    assert m["Step valutati"] == fmt_int(s["judged"]) == "4"
-    assert m["In tempo"] == fmt_pct(s["on_time_pct"]) == "75,0%"
-    assert m["In ritardo"] == fmt_pct(s["late_pct"])
-    assert m["Scaduti"] == fmt_pct(s["overdue_pct"]) == "25,0%"
-    assert m["Ritardo mediano"] == fmt_days(s["median_delay"]) == "92 giorni"
+    # spec revision 2: the verification history bounds the steps completed without a date (was 4 judged, 75%
+    # on time): 8 on time (5 of them on bounds), 2 late on bounds (4.3: 31–153 days, 4.5: 0–122), 1 overdue
+    assert m["Step valutati"] == fmt_int(s["judged"]) == "11"
+    assert s["on_time_on_bounds"] == 5 and s["late_on_bounds"] == 2 and s["to_verify"] == 12
+    assert m["In tempo"] == fmt_pct(s["on_time_pct"]) == "72,7%"
+    assert m["In ritardo"] == fmt_pct(s["late_pct"]) == "18,2%"
+    assert m["Scaduti"] == fmt_pct(s["overdue_pct"]) == "9,1%"
+    assert m["Ritardo mediano"] == fmt_days(s["median_delay"]) == "31 giorni"   # 0, 31 (lower bounds), 92
     assert m["Ritardo massimo"] == fmt_days(s["max_delay"])
     overdue = df_by_key(at, "dl_overdue")
     assert overdue["Step"].tolist() == list(D.overdue_steps(D.scope(pm.steps))["code"])

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from exports.common import FIXED_SLIDES
+from exports.common import FIXED_SLIDES, OBJECTIVE, SEGUE, build_deck
 from metrics import plan_metrics
 from metrics.fmt import fmt_pct
 from tests.apptest import open_app
@@ -33,7 +33,7 @@ def cissa(demo_db):
 
 def test_title_slide_then_buttons_move_and_update_the_url(monkeypatch, demo_db, cissa):
     pid, pm = cissa
-    n = FIXED_SLIDES + len(pm.objectives)
+    n = len(build_deck(pm))
     at = open_page(monkeypatch, demo_db.path, piano=pid)
     assert at.title[0].value == pm.ctx.titolo
     assert at.caption[0].value.startswith(f"Diapositiva 1 di {n}")
@@ -55,17 +55,37 @@ def test_title_slide_then_buttons_move_and_update_the_url(monkeypatch, demo_db, 
 def test_url_opens_an_objective_slide(monkeypatch, demo_db, cissa):
     pid, pm = cissa
     o = pm.objectives.iloc[2]
-    at = open_page(monkeypatch, demo_db.path, piano=pid, slide=FIXED_SLIDES + 3)
-    heads = [h.value for h in at.header] + [h.value for h in at.subheader]
-    assert f"{o['code']} · {o['title']}" in heads
-    assert fmt_pct(o["achievement"]) in [m.value for m in at.metric]
-    table = at.table[0].value
-    assert list(table["Step"]) == list(pm.steps.loc[pm.steps["objective_code"] == o["code"], "code"])
+    deck = build_deck(pm)
+    slides = [i for i, s in enumerate(deck, start=1) if s.objective_code == o["code"]]
+    steps = list(pm.steps.loc[pm.steps["objective_code"] == o["code"], "code"])
+    shown = []
+    for part, slide in enumerate(slides, start=1):
+        at = open_page(monkeypatch, demo_db.path, piano=pid, slide=slide)
+        heads = [h.value for h in at.header] + [h.value for h in at.subheader]
+        assert f"{o['code']} · {o['title']}" + (SEGUE if part > 1 else "") in heads
+        if part == 1:
+            assert fmt_pct(o["achievement"]) in [m.value for m in at.metric]
+        shown += list(at.table[0].value["Step"])
+    assert shown == steps      # every step once, in order, over the objective's slides
+
+
+def test_long_objective_is_split_over_slides_with_segue(cissa):
+    _, pm = cissa
+    deck = build_deck(pm)
+    objective = [s for s in deck if s.kind == OBJECTIVE]
+    assert [c for i, c in enumerate(s.objective_code for s in objective)
+            if i == 0 or objective[i - 1].objective_code != c] == list(pm.objectives["code"].astype(str))
+    long = [s for s in objective if s.objective_code == "4"]      # 12 steps
+    assert len(long) >= 2 and not long[0].title.endswith(SEGUE)
+    assert all(s.title.endswith(SEGUE) and s.parts == len(long) for s in long[1:])
+    assert sum(len(s.table.rows) for s in long) == 12
+    assert [s.step_range for s in long] == [(a, b) for a, b in zip([0] + [s.step_range[1] for s in long[:-1]],
+                                                                   [s.step_range[1] for s in long])]
 
 
 def test_slide_number_out_of_range_is_clamped(monkeypatch, demo_db, cissa):
     pid, pm = cissa
-    n = FIXED_SLIDES + len(pm.objectives)
+    n = len(build_deck(pm))
     at = open_page(monkeypatch, demo_db.path, piano=pid, slide=999)
     assert at.caption[0].value.startswith(f"Diapositiva {n} di {n}")
     assert button(at, "Successiva ▶").disabled
@@ -102,3 +122,8 @@ def test_room_mode_hides_the_sidebar_and_keeps_the_slide(monkeypatch, demo_db, c
     assert not at.exception
     assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
     assert at.caption[0].value.startswith("Diapositiva 4 di")
+    # the room sees the slide only: no export block
+    assert not at.get("download_button") and "Esporta" not in [h.value for h in at.subheader]
+    button(at, "Modalità sala").click()
+    at.run()
+    assert [d.proto.label for d in at.get("download_button")] == LABELS

@@ -104,7 +104,14 @@ def test_negative_weight_is_error():
     ("IN FASE DI REALIZZAZIONE", "in corso"),
     ("Obiettivo realizzato.", "raggiunto"),
     ("Obiettivo con realizzazione in itinere", "in corso"),
-    ("Obiettivo raggiunto e con realizzazione in itinere", "in corso"),   # first matching rule wins
+    # spec revision 2: the earliest expression decides (was «in corso»: first matching rule won)
+    ("Obiettivo raggiunto e con realizzazione in itinere", "raggiunto"),
+    ("Obiettivo con realizzazione in itinere … si è conclusa l'attività per le prime 10 famiglie", "in corso"),
+    ("IN FASE DI REALIZZAZIONE … è stato attivato", "in corso"),
+    ("Parzialmente realizzato", "parziale"),
+    ("Obiettivo non realizzato", "non raggiunto"),
+    ("Non avviato: realizzato solo lo studio", "non raggiunto"),   # a negated expression is one expression
+    ("Realizzato in parte, dilazione richiesta", "rinviato"),      # rinviato wins wherever it appears
     ("Obiettivo in fase di realizzazione", "in corso"),
     ("Obiettivo per cui si chiede la dilazione temporale.", "rinviato"),
     ("Obiettivo per il quale si chiede una dilazione temporale", "rinviato"),

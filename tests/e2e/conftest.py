@@ -97,7 +97,7 @@ def fresh_db(e2e_db) -> Path:
 @pytest.fixture(scope="session")
 def expected(e2e_db) -> Expected:
     from metrics import list_plans, make_context, plan_metrics
-    from metrics.fmt import fmt_pct
+    from metrics.explain import metric_value_text, plan_waiting_text
     from store import get_db
 
     db = get_db(e2e_db)
@@ -110,7 +110,8 @@ def expected(e2e_db) -> Expected:
         for pid in map(int, plans["plan_id"]):
             year = make_context(db, pid).year        # the sidebar's default year for the plan
             pm = plan_metrics(db, pid, year=year)
-            ach[pid] = fmt_pct(pm.achievement)
+            # the KPI tile: a percentage, or «in attesa» for a plan with nothing measured yet (spec revision 2)
+            ach[pid] = metric_value_text(pm.achievement, plan_waiting_text(pm))[0]
             titles[pid] = {str(c): str(t) for c, t in zip(pm.objectives["code"], pm.objectives["title"])}
             names[pid] = (pm.ctx.ente, pm.ctx.titolo)
         small = int(db.scalar("SELECT plan_id FROM imports WHERE file_name = ?", [SMALL_PLAN_FILE]))

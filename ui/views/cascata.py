@@ -2,8 +2,8 @@
 import streamlit as st
 
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
+from metrics.explain import group_waiting_text
 from metrics.fmt import fmt_int, fmt_pct
-from metrics.settings import DEFAULT
 from ui.common import (PLACEHOLDER, PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plain, plan_page, plotly,
                        serialised_once, show_table)
 
@@ -24,20 +24,21 @@ NO_DATA = ("Il piano non contiene obiettivi: non c'è nessuna cascata da mostrar
 
 def cascade_view(pm) -> dict:
     """Groups, counts and figures of the page, once per PlanMetrics."""
-    groups = cascade_groups(pm.objectives, pm.links, pm.strategic, pm.areas)
+    groups = cascade_groups(pm.objectives, pm.links, pm.strategic, pm.areas, pm.profile)
     linked = pm.objectives["code"].isin(pm.links["objective_code"])
     return {
         "groups": groups, "keys": list(groups["key"]), "labels": dict(zip(groups["key"], groups["label"])),
         "table": groups.assign(n=groups["objectives"].map(len)),
         "linked": int(linked.sum()), "unlinked": int((~linked).sum()),
-        "sankey": cascade_sankey(pm.objectives, pm.links, pm.strategic, pm.areas),
+        "sankey": cascade_sankey(pm.objectives, pm.links, pm.strategic, pm.areas, settings=pm.profile),
         "empty_strategic": [str(c) for c, objs in zip(pm.strategic["code"], pm.strategic["objectives"])
                             if len(objs) == 0],
     }
 
 
 def tree_figure(pm, kind: str):
-    return serialised_once(cascade_tree(pm.objectives, pm.links, pm.strategic, pm.areas, pm.steps, kind))
+    return serialised_once(cascade_tree(pm.objectives, pm.links, pm.strategic, pm.areas, pm.steps, kind,
+                                        settings=pm.profile))
 
 
 def group_detail(pm, key: str) -> tuple:
@@ -56,10 +57,10 @@ def notices(pm) -> None:
         st.info("Il piano non contiene step: gli obiettivi non sono valutabili (grigio) e la gerarchia si ferma agli "
                 "obiettivi.", icon="ℹ️")
     elif pm.counts["verifications"] == 0:
-        st.info("Questo piano non ha ancora verifiche: i raggiungimenti sono a 0% (rosso) finché non si carica un "
-                "foglio con il monitoraggio.", icon="ℹ️")
-    st.caption(f"Colore = raggiungimento: verde da {fmt_pct(DEFAULT.green_from, 0)}, giallo da "
-               f"{fmt_pct(DEFAULT.yellow_from, 0)}, rosso sotto, grigio = non valutabile nell'anno (n.v.). Un "
+        st.info("Questo piano non ha ancora verifiche: gli obiettivi sono «in attesa del primo monitoraggio» (grigio, "
+                "non 0%) finché non si carica un foglio con il monitoraggio.", icon="ℹ️")
+    st.caption(f"Colore = raggiungimento: verde da {fmt_pct(pm.profile.green_from, 0)}, giallo da "
+               f"{fmt_pct(pm.profile.yellow_from, 0)}, rosso sotto, grigio = non valutabile nell'anno (n.v.). Un "
                "obiettivo collegato a più obiettivi strategici compare sotto ciascuno e conta per intero in ognuno "
                "(regola 4).")
 
@@ -120,7 +121,7 @@ def render() -> None:
                        format_func=v["labels"].get)
     g, objs = pm.derived(group_detail, pm, key)
     metric_row([
-        ("Raggiungimento", fmt_pct(g["achievement"], empty="non valutabile"),
+        ("Raggiungimento", fmt_pct(g["achievement"], empty=group_waiting_text(objs) or "non valutabile"),
          "Media dei raggiungimenti degli obiettivi collegati pesata sui loro pesi (regola 4)"),
         ("Obiettivi", fmt_int(len(objs)), None),
     ])

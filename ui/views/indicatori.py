@@ -52,9 +52,10 @@ def prepared(pm) -> dict:
         "by_area": {str(a): f"{a} — {_count(len(g), 'indicatore', 'indicatori')}, "
                             f"{int(g['achievement'].notna().sum())} valutabili"
                     for a, g in areas.groupby("org_area", sort=True)},
-        "bullets": indicator_bullets(ind) if not bullet_frame(ind).empty else None,
-        "fig_objective": indicators_by_group(ind, "objective_code", labels=short, title="Indicatori per obiettivo"),
-        "fig_area": indicators_by_group(ind, "org_area", title="Indicatori per area organizzativa"),
+        "bullets": indicator_bullets(ind, pm.profile) if not bullet_frame(ind).empty else None,
+        "fig_objective": indicators_by_group(ind, "objective_code", labels=short, settings=pm.profile,
+                                             title="Indicatori per obiettivo"),
+        "fig_area": indicators_by_group(ind, "org_area", settings=pm.profile, title="Indicatori per area organizzativa"),
     }
 
 

@@ -4,9 +4,11 @@ import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
 from metrics.access import is_redacted
-from metrics.fmt import fmt_pct
+from metrics.explain import metric_value_text, objective_value_text, waiting_text
+from metrics.fmt import fmt_num, fmt_pct
 from ui.common import PLACEHOLDER, metric_row, plain, plan_page, plotly, show_table
 from ui.state import Q_OBJECTIVE
+from ui.views import measure
 
 STEP_COLS = {
     "code": ("Step", None), "description": ("Descrizione", None), "deadline_raw": ("Termine (come scritto)", None),
@@ -59,6 +61,13 @@ def objective_view(pm, code: str) -> dict:
     }
 
 
+def _value(o) -> tuple[str, str]:
+    value, waiting = metric_value_text(o["achievement"], o["status"])
+    if waiting is None and (pd.isna(o["achievement"]) or not o["evaluable"]):
+        value = objective_value_text(o)
+    return value, "Σ peso anno × raggiungimento degli step dell'anno (regola 2)" + (f". Ora: {waiting}." if waiting else "")
+
+
 def objective_choices(pm) -> tuple[list[str], dict[str, str]]:
     codes = [str(c) for c in pm.objectives["code"]]
     return codes, dict(zip(codes, pm.objectives["title"]))
@@ -91,15 +100,18 @@ def render() -> None:
     o = v["o"]
     st.header(f"{plain(code)} · {plain(o['title'])}")
     metric_row([
-        ("Raggiungimento", fmt_pct(o["achievement"]) if o["evaluable"] and not o["neutralized"] else o["status"],
-         "Σ peso anno × raggiungimento degli step dell'anno (regola 2)"),
+        ("Raggiungimento", *_value(o)),
+        ("Punteggio", fmt_num(o["score"]), f"Regola 9, sistema di misurazione {pm.profile_label}"),
         ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
         ("Stato", plain(o["status"]), None),
         ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
     ])
+    if waiting := waiting_text(o["status"]):
+        st.caption(f":gray[**Raggiungimento: {waiting}** (nessun valore, non 0%)]")
     with st.expander("Scheda dell'obiettivo", expanded=True):
         st.markdown(v["details"])
 
+    measure.objective_why(pm, code)
     st.subheader("Step")
     show_table(v["steps"], STEP_COLS, key=f"steps_table_{code}", memo=pm)
     left, right = st.columns(2)

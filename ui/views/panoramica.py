@@ -2,13 +2,15 @@
 import streamlit as st
 
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
-from metrics.fmt import fmt_int, fmt_pct
-from metrics.settings import DEFAULT
+from metrics.fmt import fmt_int
+from metrics.explain import metric_value_text, plan_waiting_text
 from ui.common import ensure_app_navigation, metric_row, plan_page, plotly, show_table
+from ui.views import measure
 
 OBJ_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
-    "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None), "band": ("Fascia", None),
+    "achievement": ("Raggiungimento", "pct"), "score": ("Punteggio", "num"), "status": ("Stato", None),
+    "band": ("Fascia", None),
     "late": ("In ritardo", "int"), "overdue": ("Scaduti", "int"),
 }
 RISK_COLS = {
@@ -30,9 +32,12 @@ def render() -> None:
     c = pm.counts
     left, right = st.columns([1, 2])
     with left:
-        st.metric("Raggiungimento del piano", fmt_pct(pm.achievement),
-                  help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3).")
-        plotly(pm.derived(achievement_gauge, pm.achievement, DEFAULT, "", 220), "gauge")
+        value, waiting = metric_value_text(pm.achievement, plan_waiting_text(pm))
+        st.metric("Raggiungimento del piano", value,
+                  help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3)."
+                  + (f" Ora: {waiting} (nessun valore, non 0%)." if waiting else ""))
+        plotly(measure.plan_gauge(pm, achievement_gauge, "", 220), "gauge")
+        measure.score_and_profile(pm)
     with right:
         metric_row([
             ("Obiettivi", fmt_int(c["objectives"]), f"{c['objectives_evaluable']} valutabili nell'anno"),
@@ -47,17 +52,23 @@ def render() -> None:
             ("Verifiche", fmt_int(c["verifications"]), None),
         ])
         if c["verifications"] == 0:
-            st.info("Questo piano non ha ancora verifiche: i raggiungimenti sono a 0% finché non si carica un "
-                    "foglio con il monitoraggio (foglio «Verifiche»).", icon="ℹ️")
+            st.info("Questo piano non ha ancora verifiche: gli obiettivi sono «in attesa del primo monitoraggio» "
+                    "(nessun valore, non 0%) finché non si carica un foglio con il monitoraggio (foglio «Verifiche»).",
+                    icon="ℹ️")
+    measure.forecast_block(pm)
+    measure.plan_why(pm)
 
     st.header("Obiettivi")
     st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
-    plotly(pm.derived(objectives_ranking, pm.objectives), "ranking", sel, clickable=True)
+    plotly(measure.plan_ranking(pm, objectives_ranking), "ranking", sel, clickable=True)
     show_table(f["objs"], OBJ_COLS, key="obj_table", objective_col="code", sel=sel, memo=pm)
 
     st.header("Punti a rischio")
     st.caption("Step aperti o in ritardo ordinati per i punti che costano al piano: peso anno × peso obiettivo × "
                "quota mancante. La somma è ciò che manca al 100% del piano.")
+    if waiting := plan_waiting_text(pm):   # nothing measured yet: nothing is «at risk» nor «all achieved»
+        st.info(f"Punti a rischio: {waiting}.", icon="ℹ️")
+        return
     plotly(pm.derived(risk_points, pm.steps), "risk", sel, clickable=True)
     show_table(f["risk"], RISK_COLS, key="risk_table", objective_col="objective_code", sel=sel, memo=pm)
 

@@ -10,9 +10,10 @@ from charts.objective import steps_timeline
 from charts.overview import achievement_gauge, objectives_ranking
 from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
-                            export_file_name, group_frames, verification_notes)
-from metrics.settings import DEFAULT
+                            clip, export_file_name, group_frames, verification_notes)
+from exports.criteria import FORECAST
 from ui.common import download_button, lazy_expander, metric_row, plain, plotly, require_selection
+from ui.views import measure
 
 Q_SLIDE = "slide"
 DOWNLOADS = {"pptx": "Scarica PowerPoint", "xlsx": "Scarica Excel", "docx": "Scarica Relazione (Word)",
@@ -28,10 +29,25 @@ BIG_CSS = """<style>
 [data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th { font-size: 1rem; }
 </style>"""
 ROOM_CSS = """<style>
+html { font-size: clamp(16px, 1.15vw, 22px); }   /* larger type on a larger projector (16 px at 1280) */
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"] { display: none !important; }
-[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
+[data-testid="stMainBlockContainer"] { padding: 0.6rem 2rem 0.4rem 2rem; max-width: none; }
+[data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.6rem; }
+[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3 { padding-top: 0.1rem;
+  padding-bottom: 0.2rem; }
 </style>"""
+# Tables of the slides: compact cells, so that a slide fits a 1280×720 projector.
+SLIDE_CSS = """<style>
+[data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
+  padding: 0.2rem 0.45rem; line-height: 1.3; }
+[data-testid="stMain"] [data-testid="stMetric"] { padding: 0; }
+</style>"""
+#: Heights (px) of the slide charts: they fit the 1280×720 room layout (see tests/e2e/test_slides.py).
+GAUGE_H, RANKING_H, GROUP_H, DOUGHNUT_H, TIMELINE_MAX_H = 300, 470, 440, 330, 330
+LATE_ROWS = 7
+# columns of the steps table on the objective slide: Step, Descrizione, Termine, Stato, Raggiung., Tempi
+OBJECTIVE_COLS = [0, 1, 2, 5, 6, 7]
 
 
 def _md(s: str) -> str:
@@ -43,10 +59,12 @@ def _md(s: str) -> str:
 
 
 def _frame(t: Table, max_rows: int | None = None, cols: list[int] | None = None) -> pd.DataFrame:
-    """The table's text, escaped: st.table renders markdown in its cells."""
+    """The table's text, escaped (st.table renders markdown in its cells), long texts clipped on a
+    word as in the PowerPoint (the full text is in the Relazione and the Excel)."""
     cols = list(range(len(t.columns))) if cols is None else cols
     rows = t.rows[:max_rows] if max_rows else t.rows
-    return pd.DataFrame([[_md(r[c]) for c in cols] for r in rows], columns=[t.columns[c] for c in cols])
+    return pd.DataFrame([[_md(clip(r[c], t.clip[c]) if c in t.clip else r[c]) for c in cols] for r in rows],
+                        columns=[t.columns[c] for c in cols])
 
 
 def _table(t: Table | None, max_rows: int | None = None, cols: list[int] | None = None) -> None:
@@ -70,14 +88,6 @@ def _table(t: Table | None, max_rows: int | None = None, cols: list[int] | None 
 def _figures(figs: list[tuple[str, str]], per_row: int = 4) -> None:
     for i in range(0, len(figs), per_row):
         metric_row([(k, v, None) for k, v in figs[i:i + per_row]])
-
-
-def objective_timeline(pm, code: str):
-    return steps_timeline(pm.steps[pm.steps["objective_code"] == code], pm.ctx.as_of)
-
-
-def group_figures(pm) -> list:
-    return [(title, group_bars(df, title)) for title, df in group_frames(pm)]
 
 
 def current_slide(n: int) -> int:
@@ -104,93 +114,152 @@ def _toggle_room() -> None:
     st.session_state["pres_room"] = not st.session_state.get("pres_room", False)
 
 
+def room_mode() -> bool:
+    return bool(st.session_state.get("pres_room", False))
+
+
 def navigation(sel, i: int, n: int) -> None:
-    st.markdown(BIG_CSS, unsafe_allow_html=True)
+    st.markdown(BIG_CSS + SLIDE_CSS, unsafe_allow_html=True)
+    room = room_mode()
     nav = st.columns([1.2, 3, 1.4, 1.2], vertical_alignment="center")
     nav[0].button("◀ Precedente", on_click=_go, args=(-1, n), disabled=i <= 1, shortcut="Left", width="stretch")
-    nav[1].caption(f"Diapositiva {i} di {n} · tasti ← → per scorrere · {plain(sel.ente)} — anno {sel.year}")
+    nav[1].caption(f"Diapositiva {i} di {n}" if room else
+                   f"Diapositiva {i} di {n} · tasti ← → per scorrere · {plain(sel.ente)} — anno {sel.year}")
     # a button, not a toggle: a focused checkbox would swallow the ← → keys
-    room = st.session_state.get("pres_room", False)
     nav[2].button("Modalità sala", key="pres_room_btn", width="stretch", type="primary" if room else "secondary",
                   on_click=_toggle_room)
     nav[3].button("Successiva ▶", on_click=_go, args=(1, n), disabled=i >= n, shortcut="Right", width="stretch")
     if room:
         st.markdown(ROOM_CSS, unsafe_allow_html=True)
     else:
-        st.caption("Suggerimento: per il proiettore attivare «Modalità sala» (nasconde la barra laterale e "
-                   "l'intestazione) e premere F11 per lo schermo intero.")
+        st.caption("Suggerimento: per il proiettore attivare «Modalità sala» (nasconde la barra laterale, "
+                   "l'intestazione e l'esportazione) e premere F11 per lo schermo intero.")
+
+
+def _heading(title: str) -> None:
+    """The slide title, without the link icon Streamlit adds to headings."""
+    if len(title) > 70:
+        st.subheader(plain(title), anchor=False)
+    else:
+        st.header(plain(title), anchor=False)
+
+
+def _title_slide(s) -> None:
+    st.title(plain(s.title), anchor=False)
+    st.header(plain(s.subtitle), anchor=False)   # h2 after the h1 (accessibility: no h1 followed by h3)
+    st.markdown("Monitoraggio del piano della performance — Consiglio di Amministrazione / Assemblea")
+    _figures(s.figures, per_row=3)
+
+
+def _achievement_slide(pm, sel, s, i: int) -> None:
+    left, right = st.columns([1, 1.4])
+    with left:
+        plotly(measure.plan_gauge(pm, achievement_gauge, "Raggiungimento del piano", GAUGE_H), "pres_gauge")
+    with right:
+        _figures(s.figures[1:], per_row=4)
+        for b in s.bullets:
+            st.info(plain(b), icon="ℹ️")
+
+
+def _cascade_slide(pm, sel, s, i: int) -> None:
+    if s.message:
+        st.info(plain(s.message), icon="ℹ️")
+    _table(s.table)
+
+
+def group_figures(pm) -> list:
+    return [(title, group_bars(df, title, GROUP_H)) for title, df in group_frames(pm)]
+
+
+def _groups_slide(pm, sel, s, i: int) -> None:
+    if s.message:
+        st.info(plain(s.message), icon="ℹ️")
+        return
+    figures = pm.derived(group_figures, pm)
+    for col, (title, fig) in zip(st.columns(len(figures)), figures):
+        with col:
+            plotly(fig, f"pres_group_{title}")
+
+
+def _objectives_slide(pm, sel, s, i: int) -> None:
+    if s.message:
+        st.info(plain(s.message), icon="ℹ️")
+    elif not s.charts:
+        _table(s.table)
+    else:
+        st.caption("Clic su una barra per aprire l'obiettivo.")
+        plotly(measure.plan_ranking(pm, objectives_ranking, RANKING_H), "pres_ranking", sel, clickable=True)
+
+
+def _late_slide(pm, sel, s, i: int) -> None:
+    _figures(s.figures)
+    left, right = st.columns([1, 2])
+    with left:
+        plotly(pm.derived(timing_doughnut, pm.steps, height=DOUGHNUT_H), "pres_timing")
+    with right:
+        if s.message:
+            st.success(plain(s.message))
+        _table(s.table, max_rows=LATE_ROWS, cols=[0, 1, 2, 3, 6])
+
+
+#: How each kind of slide is drawn on the page: new kinds plug in here (and in exports.pptx.RENDER).
+def _forecast_slide(pm, sel, s, i: int) -> None:
+    measure.forecast_slide(pm, s)   # «Previsione a fine anno» (issue 8)
+
+
+SLIDE_VIEWS = {ACHIEVEMENT: _achievement_slide, CASCADE: _cascade_slide, GROUPS: _groups_slide,
+               OBJECTIVES: _objectives_slide, LATE: _late_slide, FORECAST: _forecast_slide}
 
 
 def slide_body(pm, sel, s, i: int) -> None:
     if s.kind == TITLE:
-        st.title(plain(s.title))
-        st.header(plain(s.subtitle))   # h2 after the h1 title (accessibility: no h1 followed by h3)
-        st.markdown("Monitoraggio del piano della performance — Consiglio di Amministrazione / Assemblea")
-        _figures(s.figures, per_row=3)
+        _title_slide(s)
         return
-    if len(s.title) > 90:
-        st.subheader(plain(s.title))
-    else:
-        st.header(plain(s.title))
+    _heading(s.title)
     if s.subtitle and s.kind != OBJECTIVE:
         st.caption(plain(s.subtitle))
-    if s.kind == ACHIEVEMENT:
-        left, right = st.columns([1, 1.4])
-        with left:
-            plotly(pm.derived(achievement_gauge, pm.achievement, DEFAULT, "Raggiungimento del piano", 360),
-                   "pres_gauge")
-        with right:
-            _figures(s.figures[1:], per_row=3)
-            for b in s.bullets:
-                st.info(plain(b), icon="ℹ️")
-    elif s.kind == CASCADE:
-        if s.message:
-            st.info(plain(s.message), icon="ℹ️")
-        _table(s.table)
-    elif s.kind == GROUPS:
-        if s.message:
-            st.info(plain(s.message), icon="ℹ️")
-        else:
-            figures = pm.derived(group_figures, pm)
-            for col, (title, fig) in zip(st.columns(len(figures)), figures):
-                with col:
-                    plotly(fig, f"pres_group_{title}")
-    elif s.kind == OBJECTIVES:
-        if s.message:
-            st.info(plain(s.message), icon="ℹ️")
-        elif not s.charts:
-            _table(s.table)
-        else:
-            st.caption("Clic su una barra per aprire l'obiettivo.")
-            plotly(pm.derived(objectives_ranking, pm.objectives), "pres_ranking", sel, clickable=True)
-    elif s.kind == LATE:
-        _figures(s.figures)
-        left, right = st.columns([1, 2])
-        with left:
-            plotly(pm.derived(timing_doughnut, pm.steps), "pres_timing")
-        with right:
-            if s.message:
-                st.success(plain(s.message))
-            _table(s.table, max_rows=12, cols=[0, 1, 2, 3, 6])
-    elif s.kind == OBJECTIVE:
+    if s.kind == OBJECTIVE:
         objective_slide(pm, s, i)
+    elif s.kind in SLIDE_VIEWS:
+        SLIDE_VIEWS[s.kind](pm, sel, s, i)
+
+
+def objective_timeline(pm, code: str, step_range: tuple[int, int] | None = None):
+    """The timeline of the objective's steps on the slide, as tall as they need (at most TIMELINE_MAX_H)."""
+    steps = pm.steps[pm.steps["objective_code"] == code]
+    if step_range is not None:
+        steps = steps.iloc[step_range[0]:step_range[1]]
+    n = int(steps["deadline"].notna().sum())
+    return steps_timeline(steps, pm.ctx.as_of, height=min(TIMELINE_MAX_H, 40 * n + 110), title=None)
+
+
+def slide_notes(pm, code: str, step_range: tuple[int, int] | None) -> list[str]:
+    steps = pm.steps[pm.steps["objective_code"] == code]
+    return verification_notes(pm, code, steps.iloc[step_range[0]:step_range[1]] if step_range else steps)
 
 
 def objective_slide(pm, s, i: int) -> None:
-    if s.subtitle:
-        st.caption(f"Tipo: {plain(s.subtitle)}")
-    _figures(s.figures, per_row=len(s.figures))
+    if s.part == 1:
+        if s.subtitle:
+            st.caption(f"Tipo: {plain(s.subtitle)}")
+        _figures(s.figures, per_row=len(s.figures))
+    else:
+        st.caption(plain(" · ".join(f"{k}: {v}" for k, v in s.figures) + f" · parte {s.part} di {s.parts}"))
     if s.message:
         st.info(plain(s.message), icon="ℹ️")
         return
-    _table(s.table)
-    left, right = st.columns([1, 1.6])
+    left, right = st.columns([1.7, 1])
     with left:
-        st.markdown("**Note chiave**")
-        st.markdown("\n".join(f"- {_md(b)}" for b in s.bullets))
+        _table(s.table, cols=OBJECTIVE_COLS)
+        if s.bullets:
+            st.markdown("**Note chiave**")
+            st.markdown("\n".join(f"- {_md(b)}" for b in s.bullets))
     with right:
-        plotly(pm.derived(objective_timeline, pm, s.objective_code), f"pres_timeline_{i}")
-    notes = pm.derived(verification_notes, pm, s.objective_code)
+        st.markdown("**Cronoprogramma**")
+        plotly(pm.derived(objective_timeline, pm, s.objective_code, s.step_range), f"pres_timeline_{i}")
+    if room_mode():
+        return    # the speaker's notes are not for the room
+    notes = pm.derived(slide_notes, pm, s.objective_code, s.step_range)
     if notes:
         box = lazy_expander("Testi di verifica (note del relatore)", key="pres_notes")
         if box.open:
@@ -218,4 +287,5 @@ def render() -> None:
     navigation(sel, i, len(deck))
     with st.container(border=True):
         slide_body(pm, sel, deck[i - 1], i)
-    downloads(pm)
+    if not room_mode():   # «Modalità sala» shows the slide only
+        downloads(pm)

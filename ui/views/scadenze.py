@@ -56,11 +56,19 @@ def responsible_frames(pm, source: str, all_years: bool):
     return resp, timing_bars(resp, "responsible", "Step per responsabile", horizontal=True)
 
 
+def bounds_caption(s: dict) -> str:
+    """How many slippage figures rest on the verification history instead of a completion date (rule 5)."""
+    return (f"Senza «Data completamento» il ritardo è limitato dalle verifiche: in tempo {fmt_int(s['on_time_on_bounds'])} e "
+            f"in ritardo {fmt_int(s['late_on_bounds'])} step su questa base; da verificare "
+            f"{fmt_int(s['to_verify'])} (completati, ritardo possibile solo limitato: il dettaglio per step è nella "
+            "pagina Obiettivo, «Perché questo valore»).")
+
+
 def summary(pm, sel, frames: dict) -> None:
     s, n, as_of = frames["summary"], frames["timing_counts"], fmt_date(sel.as_of)
     metric_row([
-        ("Step valutati", fmt_int(s["judged"]), "Step con termine datato completati con data, oppure scaduti "
-                                                "(regola 5)"),
+        ("Step valutati", fmt_int(s["judged"]), "Step con termine datato completati (con data di completamento o "
+                                                "con i limiti delle verifiche), oppure scaduti (regola 5)"),
         ("In tempo", fmt_pct(s["on_time_pct"]), f"{s['on_time']} step completati entro il termine"),
         ("In ritardo", fmt_pct(s["late_pct"]), f"{s['late']} step completati dopo il termine"),
         ("Scaduti", fmt_pct(s["overdue_pct"]), f"{s['overdue']} step non completati e oltre il termine al {as_of}"),
@@ -71,6 +79,7 @@ def summary(pm, sel, frames: dict) -> None:
                f"in ritardo {fmt_int(n['in ritardo'])} · scaduti {fmt_int(n['scaduto'])} · termine non ancora "
                f"raggiunto {fmt_int(n['in scadenza'])} · non determinabili {fmt_int(n['n.d.'])}); attività "
                f"continuative: {fmt_int(len(frames['continuous']))}.")
+    st.caption(bounds_caption(s))   # spec revision 2: what the figures rest on
     if pm.counts["verifications"] == 0:
         st.info("Questo piano non ha ancora verifiche: ogni step oltre il termine alla data di monitoraggio risulta "
                 "scaduto.", icon="ℹ️")

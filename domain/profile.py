@@ -1,0 +1,306 @@
+"""The measuring system (*Sistema di misurazione e valutazione della performance*, SMVP) as a profile.
+
+Every choice the spec leaves to the consortium's SMVP is a parameter of :class:`Profile`, never a
+literal in code: what a *continuativo* step verified *in corso* is worth, what ``parziale`` without a
+percentage, ``in corso`` and ``rinviato`` count, whether neutralised steps are excluded or counted as
+achieved, the colour bands, the scoring function (rule 9) and its table, the slippage tolerance and
+the forecast's default rate (rule 8). Three presets: *Predefinito*, *Fasce 0/50/75/100*, *Lineare con
+soglia 60%*.
+
+Pure Python (no pandas, no Streamlit): used by the importer (optional sheet «Sistema di misurazione»),
+the metrics and the exports.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+NEUTRALIZED_EXCLUDE, NEUTRALIZED_ACHIEVED = "escludi", "raggiunto"
+SCORING_RAW, SCORING_BANDS, SCORING_LINEAR = "grezzo", "fasce", "lineare"
+PLAN_SCORE_MEAN, PLAN_SCORE_FROM_ACHIEVEMENT = "media", "piano"
+
+SCORING_LABELS = {SCORING_RAW: "grezzo (punteggio = raggiungimento)", SCORING_BANDS: "a fasce",
+                  SCORING_LINEAR: "lineare con soglia"}
+NEUTRALIZED_LABELS = {NEUTRALIZED_EXCLUDE: "esclusi dal calcolo", NEUTRALIZED_ACHIEVED: "contati come raggiunti"}
+PLAN_SCORE_LABELS = {PLAN_SCORE_MEAN: "media pesata dei punteggi degli obiettivi",
+                     PLAN_SCORE_FROM_ACHIEVEMENT: "punteggio del raggiungimento del piano"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One measuring system. Percentages are on the 0–100 scale."""
+    key: str = "predefinito"
+    name: str = "Predefinito"
+    #: Valore di uno step continuativo verificato «in corso» (l'attività ricorrente è svolta).
+    continuous_in_progress: float = 100.0
+    #: Valore di «parziale» senza percentuale indicata.
+    partial_default: float = 0.0
+    #: Valore di «in corso» (step con termine) senza percentuale indicata.
+    in_progress_value: float = 0.0
+    #: Valore di «rinviato» senza percentuale indicata.
+    postponed_value: float = 0.0
+    #: Step neutralizzati: esclusi dal calcolo (predefinito) o contati come raggiunti.
+    neutralized: str = NEUTRALIZED_EXCLUDE
+    #: Fascia verde da (raggiungimento ≥).
+    green_from: float = 90.0
+    #: Fascia gialla da (raggiungimento ≥); sotto è rossa.
+    yellow_from: float = 60.0
+    #: Funzione di punteggio (regola 9).
+    scoring: str = SCORING_RAW
+    #: Tabella delle fasce: (raggiungimento da, punti), crescente.
+    score_bands: tuple[tuple[float, float], ...] = ((0.0, 0.0), (50.0, 50.0), (75.0, 75.0), (100.0, 100.0))
+    #: Soglia della funzione lineare: sotto vale 0 punti.
+    linear_threshold: float = 60.0
+    #: Punti alla soglia (da lì lineare fino a 100 punti al 100%).
+    linear_threshold_points: float = 60.0
+    #: Punteggio del piano: media pesata dei punteggi degli obiettivi, o punteggio del raggiungimento del piano.
+    plan_score: str = PLAN_SCORE_MEAN
+    #: Tolleranza di slittamento: giorni oltre il termine ancora «in tempo».
+    slip_tolerance_days: int = 0
+    #: Previsione: tasso atteso per gli step aperti quando nessuno step è ancora scaduto.
+    forecast_default_rate: float = 50.0
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["score_bands"] = [list(b) for b in self.score_bands]
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Profile":
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in known}
+        if "score_bands" in kw:
+            kw["score_bands"] = tuple((float(a), float(b)) for a, b in kw["score_bands"])
+        return validate(cls(**kw))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Profile":
+        return cls.from_dict(json.loads(text))
+
+    def params(self) -> dict[str, Any]:
+        """The parameters only (no key/name): two profiles with equal params compute the same figures."""
+        d = self.to_dict()
+        d.pop("key"), d.pop("name")
+        return d
+
+    def same_params(self, other: "Profile") -> bool:
+        return self.params() == other.params()
+
+
+PREDEFINITO = Profile()
+FASCE = Profile(key="fasce", name="Fasce 0/50/75/100", scoring=SCORING_BANDS)
+LINEARE = Profile(key="lineare", name="Lineare con soglia 60%", scoring=SCORING_LINEAR,
+                  linear_threshold=60.0, linear_threshold_points=60.0)
+PRESETS: dict[str, Profile] = {p.key: p for p in (PREDEFINITO, FASCE, LINEARE)}
+PRESET_DESCRIPTIONS = {
+    "predefinito": "Il punteggio è il raggiungimento stesso; continuativi in corso al 100%; neutralizzati esclusi.",
+    "fasce": "Punteggio a fasce: sotto 50% → 0, da 50% → 50, da 75% → 75, 100% → 100.",
+    "lineare": "Sotto il 60% il punteggio è 0; dal 60% (60 punti) al 100% (100 punti) cresce in modo lineare.",
+}
+
+
+def preset(key: str) -> Profile:
+    """A preset by key (``predefinito``, ``fasce``, ``lineare``) or by its Italian name."""
+    k = _key(key)
+    for p in PRESETS.values():
+        if k in (_key(p.key), _key(p.name)):
+            return p
+    raise KeyError(f"profilo «{key}» sconosciuto: usare predefinito, fasce o lineare")
+
+
+# ---------------------------------------------------------------------- labels (Italian)
+#: (field, Italian label (= «Campo» of the workbook sheet), description, kind)
+PARAMS: tuple[tuple[str, str, str, str], ...] = (
+    ("continuous_in_progress", "Continuativo in corso",
+     "Quanto vale uno step continuativo («Al bisogno», «Cadenza mensile») verificato «in corso».", "pct"),
+    ("partial_default", "Parziale senza percentuale",
+     "Quanto vale uno step «parziale» quando la verifica non indica la percentuale.", "pct"),
+    ("in_progress_value", "In corso",
+     "Quanto vale uno step con termine verificato «in corso» senza percentuale.", "pct"),
+    ("postponed_value", "Rinviato",
+     "Quanto vale uno step «rinviato» (dilazione, proroga) senza percentuale.", "pct"),
+    ("neutralized", "Neutralizzati",
+     "Step neutralizzati per cause non imputabili: esclusi dal calcolo o contati come raggiunti.", "neutralized"),
+    ("green_from", "Fascia verde da", "Raggiungimento minimo della fascia verde.", "pct"),
+    ("yellow_from", "Fascia gialla da", "Raggiungimento minimo della fascia gialla (sotto è rossa).", "pct"),
+    ("scoring", "Funzione di punteggio",
+     "Come il raggiungimento diventa punteggio: grezzo, a fasce, lineare con soglia.", "scoring"),
+    ("score_bands", "Fasce di punteggio",
+     "Per il punteggio a fasce: raggiungimento minimo → punti (es. 0→0; 50→50; 75→75; 100→100).", "bands"),
+    ("linear_threshold", "Soglia lineare", "Per il punteggio lineare: sotto la soglia il punteggio è 0.", "pct"),
+    ("linear_threshold_points", "Punti alla soglia",
+     "Per il punteggio lineare: punti alla soglia; da lì lineare fino a 100 punti al 100%.", "num"),
+    ("plan_score", "Punteggio del piano",
+     "Media pesata dei punteggi degli obiettivi, oppure punteggio del raggiungimento del piano.", "plan_score"),
+    ("slip_tolerance_days", "Tolleranza di slittamento (giorni)",
+     "Giorni di ritardo oltre il termine ancora considerati «in tempo».", "int"),
+    ("forecast_default_rate", "Tasso di previsione predefinito",
+     "Previsione a fine anno: quota attesa degli step aperti quando nessuno step è ancora scaduto.", "pct"),
+)
+LABELS = {f: label for f, label, _, _ in PARAMS}
+DESCRIPTIONS = {f: desc for f, _, desc, _ in PARAMS}
+
+
+def _num(x: float) -> str:
+    return (f"{x:.1f}".rstrip("0").rstrip(".")).replace(".", ",")
+
+
+def fmt_bands(bands: tuple[tuple[float, float], ...]) -> str:
+    return "; ".join(f"{_num(a)}→{_num(b)}" for a, b in bands)
+
+
+def param_text(p: Profile, fname: str) -> str:
+    """One parameter's value, in Italian (as the workbook sheet accepts it back)."""
+    kind = next(k for f, _, _, k in PARAMS if f == fname)
+    v = getattr(p, fname)
+    if kind == "pct":
+        return f"{_num(v)}%"
+    if kind == "bands":
+        return fmt_bands(v)
+    if kind == "scoring":
+        return SCORING_LABELS[v]
+    if kind == "neutralized":
+        return NEUTRALIZED_LABELS[v]
+    if kind == "plan_score":
+        return PLAN_SCORE_LABELS[v]
+    return _num(v)
+
+
+def describe(p: Profile) -> list[tuple[str, str, str]]:
+    """(label, value, description) of every parameter, in Italian."""
+    return [(label, param_text(p, f), desc) for f, label, desc, _ in PARAMS]
+
+
+def scoring_sentence(p: Profile) -> str:
+    """The scoring function in one Italian sentence."""
+    if p.scoring == SCORING_BANDS:
+        return "punteggio a fasce: " + ", ".join(f"da {_num(a)}% → {_num(b)} punti" for a, b in p.score_bands)
+    if p.scoring == SCORING_LINEAR:
+        return (f"punteggio lineare con soglia: sotto {_num(p.linear_threshold)}% → 0 punti, da "
+                f"{_num(p.linear_threshold)}% ({_num(p.linear_threshold_points)} punti) a 100% (100 punti) lineare")
+    return "punteggio grezzo: il punteggio è il raggiungimento"
+
+
+# ---------------------------------------------------------------------- validation, sheet
+class ProfileError(ValueError):
+    """An invalid profile value; the message is Italian."""
+
+
+def validate(p: Profile) -> Profile:
+    for f, label, _, kind in PARAMS:
+        v = getattr(p, f)
+        if kind == "pct" and not (0.0 <= float(v) <= 100.0):
+            raise ProfileError(f"«{label}»: {v} fuori dall'intervallo 0–100%")
+    if p.yellow_from > p.green_from:
+        raise ProfileError("«Fascia gialla da» non può superare «Fascia verde da»")
+    if p.neutralized not in NEUTRALIZED_LABELS:
+        raise ProfileError(f"«Neutralizzati»: «{p.neutralized}» non valido (escludi o raggiunto)")
+    if p.scoring not in SCORING_LABELS:
+        raise ProfileError(f"«Funzione di punteggio»: «{p.scoring}» non valida (grezzo, fasce o lineare)")
+    if p.plan_score not in PLAN_SCORE_LABELS:
+        raise ProfileError(f"«Punteggio del piano»: «{p.plan_score}» non valido (media o piano)")
+    b = p.score_bands
+    if not b or any(b[i][0] >= b[i + 1][0] for i in range(len(b) - 1)):
+        raise ProfileError("«Fasce di punteggio»: soglie crescenti, es. 0→0; 50→50; 75→75; 100→100")
+    if p.slip_tolerance_days < 0:
+        raise ProfileError("«Tolleranza di slittamento»: i giorni non possono essere negativi")
+    return p
+
+
+def _key(text: Any) -> str:
+    s = "".join(c for c in unicodedata.normalize("NFKD", str(text or "")) if not unicodedata.combining(c))
+    return re.sub(r"[\s_.()%/]+", "", s.lower())
+
+
+def _pct(text: str) -> float:
+    s = str(text).strip().rstrip("%").strip().replace(",", ".")
+    v = float(s)
+    return v * 100.0 if 0 < v <= 1 and "%" not in str(text) and "." in s else v
+
+
+_CHOICES = {
+    "neutralized": {"escludi": NEUTRALIZED_EXCLUDE, "esclusi": NEUTRALIZED_EXCLUDE, "raggiunto": NEUTRALIZED_ACHIEVED,
+                    "raggiunti": NEUTRALIZED_ACHIEVED, "contati": NEUTRALIZED_ACHIEVED},
+    "scoring": {"grezzo": SCORING_RAW, "fasce": SCORING_BANDS, "afasce": SCORING_BANDS, "lineare": SCORING_LINEAR,
+                "lineareconsoglia": SCORING_LINEAR},
+    "plan_score": {"media": PLAN_SCORE_MEAN, "piano": PLAN_SCORE_FROM_ACHIEVEMENT,
+                   "punteggiodelraggiungimento": PLAN_SCORE_FROM_ACHIEVEMENT},
+}
+
+
+def parse_value(fname: str, kind: str, raw: Any) -> Any:
+    if kind == "pct":
+        return _pct(raw) if not isinstance(raw, (int, float)) else (float(raw) * 100.0 if 0 < raw < 1 else float(raw))
+    if kind == "num":
+        return float(str(raw).replace(",", "."))
+    if kind == "int":
+        return int(float(str(raw).replace(",", ".")))
+    if kind == "bands":
+        pairs = re.findall(r"(\d+(?:[.,]\d+)?)\s*%?\s*(?:→|->|=|:)\s*(\d+(?:[.,]\d+)?)", str(raw))
+        if not pairs:
+            nums = re.findall(r"\d+(?:[.,]\d+)?", str(raw))   # «0/50/75/100»: thresholds = points
+            pairs = [(n, n) for n in nums]
+        if not pairs:
+            raise ValueError
+        return tuple((float(a.replace(",", ".")), float(b.replace(",", "."))) for a, b in pairs)
+    k = _key(raw)
+    for word, value in _CHOICES[kind].items():
+        if k.startswith(word):
+            return value
+    raise ValueError
+
+
+def from_fields(rows: list[tuple[Any, Any]]) -> tuple[Profile | None, list[str]]:
+    """A profile from the workbook sheet «Sistema di misurazione» (``Campo``/``Valore`` rows).
+
+    A ``Profilo`` row names the preset to start from (default *Predefinito*); every other row sets the
+    parameter with that Italian label. Returns (profile, Italian error messages)."""
+    errors: list[str] = []
+    base = PREDEFINITO
+    by_label = {_key(label): (f, label, kind) for f, label, _, kind in PARAMS}
+    changes: dict[str, Any] = {}
+    for campo, valore in rows:
+        if campo is None or str(campo).strip() == "":
+            continue
+        k = _key(campo)
+        if valore is None or str(valore).strip() == "":
+            continue
+        if k in ("profilo", "preset", "nome"):
+            try:
+                base = preset(str(valore))
+            except KeyError as exc:
+                errors.append(str(exc.args[0]))
+            continue
+        hit = by_label.get(k)
+        if hit is None:
+            errors.append(f"campo «{campo}» sconosciuto (campi ammessi: Profilo, "
+                          + ", ".join(label for _, label, _, _ in PARAMS) + ")")
+            continue
+        f, label, kind = hit
+        try:
+            changes[f] = parse_value(f, kind, valore)
+        except (ValueError, TypeError):
+            errors.append(f"«{label}»: valore «{valore}» non valido")
+    if errors:
+        return None, errors
+    p = replace(base, **changes) if changes else base
+    if changes and not p.same_params(base):
+        same = next((q for q in PRESETS.values() if p.same_params(q)), None)
+        p = same or replace(p, key="personalizzato", name=f"{base.name} (personalizzato)")
+    try:
+        return validate(p), []
+    except ProfileError as exc:
+        return None, [str(exc)]
+
+
+def sheet_rows(p: Profile) -> list[tuple[str, str]]:
+    """The Campo/Valore rows that write ``p`` back (template and exports)."""
+    return [("Profilo", p.name if p.key in PRESETS else PREDEFINITO.name)] + \
+        [(label, param_text(p, f)) for f, label, _, _ in PARAMS]

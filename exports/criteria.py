@@ -1,0 +1,156 @@
+"""What the exports say about the measuring system: the profile and version used, the «Criteri di
+misurazione» section of the Relazione, «Perché questo valore» and the «Previsione a fine anno» slide.
+
+New content lives here; the existing exports call these functions from one place each."""
+from __future__ import annotations
+
+from typing import Any
+
+from domain.profile import describe, scoring_sentence
+from exports.common import Slide, Table, missing, objective_label, text
+from metrics.engine import PlanMetrics
+from metrics.explain import forecast_text, objective_explanation, plan_explanation, plan_waiting_text  # noqa: F401
+from metrics.fmt import fmt_date, fmt_num, fmt_pct
+
+FORECAST = "forecast"   # slide kind (after the fixed slides, only at an intermediate check)
+
+
+def profile_line(pm: PlanMetrics) -> str:
+    """«Sistema di misurazione: Fasce 0/50/75/100, versione 2»."""
+    return f"Sistema di misurazione: {pm.profile_label}"
+
+
+def score_text(pm: PlanMetrics) -> str:
+    return fmt_num(pm.score) if pm.score is not None else "—"
+
+
+def achievement_bullet(pm: PlanMetrics) -> str:
+    """The achievement slide's line about score and profile."""
+    return f"Punteggio del piano {score_text(pm)} · {profile_line(pm)}"
+
+
+# ----------------------------------------------------------------------------- forecast slide
+def forecast_table(pm: PlanMetrics) -> Table:
+    rows = [["Piano", fmt_pct(pm.achievement), fmt_pct(pm.forecast["low"]), fmt_pct(pm.forecast["expected"]),
+             fmt_pct(pm.forecast["high"])]]
+    for _, o in pm.objectives.iterrows():
+        if missing(o.get("fc_expected")):
+            continue
+        rows.append([objective_label(o["code"], o["title"], 60), fmt_pct(o["achievement"]), fmt_pct(o["fc_low"]),
+                     fmt_pct(o["fc_expected"]), fmt_pct(o["fc_high"])])
+    return Table(["Obiettivo", "Oggi", "Minima", "Attesa", "Massima"], rows, widths=[6, 1.2, 1.2, 1.2, 1.2],
+                 clip={0: 70}, numeric=(1, 2, 3, 4))
+
+
+def forecast_slide(pm: PlanMetrics) -> Slide | None:
+    """«Previsione a fine anno» (rule 8): only when the as-of date is before the year end."""
+    fc = pm.forecast
+    if fc is None or fc.get("expected") is None:
+        return None
+    return Slide(FORECAST, "Previsione a fine anno",
+                 subtitle=f"Dalla situazione al {fmt_date(pm.ctx.as_of)} al 31/12/{pm.ctx.year}",
+                 figures=[("Previsione attesa", fmt_pct(fc["expected"])), ("Ipotesi minima", fmt_pct(fc["low"])),
+                          ("Ipotesi massima", fmt_pct(fc["high"])), ("Raggiungimento oggi", fmt_pct(pm.achievement))],
+                 table=forecast_table(pm), bullets=[fc["method"]], notes=fc["method"])
+
+
+def render_forecast_pptx(slide: Any, s: Slide, pm: PlanMetrics, by_objective: Any) -> None:
+    """PowerPoint layout of the forecast slide: figures, the table, the method."""
+    from exports.pptx import MARGIN, W, _figures, _fit, _table, _text, GREY  # lazy: pptx imports this module
+
+    _figures(slide, s.figures, MARGIN, 1.45, W - 2 * MARGIN, cols=4, value_size=28, row_h=1.0)
+    size, scale = _fit(s.table, None, W - 2 * MARGIN, 3.3, sizes=(14, 13, 12, 11, 10), max_rows=12)
+    _table(slide, s.table, MARGIN, 2.6, W - 2 * MARGIN, size=size, max_rows=12, clip_scale=scale)
+    _text(slide, MARGIN, 6.1, W - 2 * MARGIN, 0.9, s.bullets[0], 11, color=GREY)
+
+
+# ----------------------------------------------------------------------------- Word
+def summary_rows(pm: PlanMetrics) -> list[list[str]]:
+    """Rows the Relazione's summary table adds: score and measuring system."""
+    return [["Punteggio del piano", score_text(pm)], ["Sistema di misurazione", pm.profile_label]]
+
+
+def plan_value(pm: PlanMetrics) -> str:
+    return plan_waiting_text(pm) or fmt_pct(pm.achievement)
+
+
+def why_plan_paragraphs(pm: PlanMetrics) -> list[str]:
+    """«Perché questo valore» of the plan and the forecast, as paragraphs."""
+    _, sentence = plan_explanation(pm)
+    out = [sentence]
+    if (fc := forecast_text(pm)) is not None:
+        out.append(fc)
+    return out
+
+
+def why_plan_table(pm: PlanMetrics) -> list[list[str]]:
+    df, _ = plan_explanation(pm)
+    rows = [["Codice", "Obiettivo", "Peso", "Raggiungimento", "Contributo", "Punteggio"]]
+    for _, r in df.iterrows():
+        rows.append([text(r["Codice"]), text(r["Obiettivo"])[:90], fmt_pct(r["Peso"]),
+                     fmt_pct(r["Raggiungimento"]) if not missing(r["Raggiungimento"]) else (r["Nota"] or "—"),
+                     fmt_num(r["Contributo"]), fmt_num(r["Punteggio"])])
+    return rows
+
+
+def why_objective_paragraph(pm: PlanMetrics, code: str) -> str:
+    """«Perché questo valore» of one objective: each step's year weight × achievement and its rule."""
+    df, sentence = objective_explanation(pm, code)
+    parts = [f"{r['Step']}: {fmt_pct(r['Peso anno'])} × {fmt_pct(r['Raggiungimento'])} ({r['Perché']})"
+             for _, r in df.iterrows() if not missing(r["Contributo"])]
+    return sentence + (" Step: " + "; ".join(parts) + "." if parts else "")
+
+
+def criteria_rows(pm: PlanMetrics) -> list[list[str]]:
+    return [["Parametro", "Valore", "Significato"]] + [list(r) for r in describe(pm.profile)]
+
+
+def criteria_paragraphs(pm: PlanMetrics) -> list[str]:
+    """The «Criteri di misurazione» text generated from the profile."""
+    p = pm.profile
+    return [
+        f"I valori di questa relazione sono calcolati con il sistema di misurazione «{pm.profile_label}». "
+        "Il raggiungimento di un obiettivo è la somma, sugli step con termine nell'anno, del peso dello step "
+        "nell'anno per il suo raggiungimento; quello del piano è la media dei raggiungimenti degli obiettivi, "
+        "pesata sui pesi degli obiettivi.",
+        f"Uno step continuativo verificato «in corso» conta {fmt_pct(p.continuous_in_progress)}; uno step «in "
+        f"corso» con termine senza percentuale {fmt_pct(p.in_progress_value)}, «rinviato» "
+        f"{fmt_pct(p.postponed_value)}, «parziale» senza percentuale {fmt_pct(p.partial_default)}. Gli step "
+        f"neutralizzati per cause non imputabili sono "
+        f"{'esclusi dal calcolo' if p.neutralized == 'escludi' else 'contati come raggiunti'}. Un obiettivo "
+        "mai verificato alla data è «in attesa del primo monitoraggio» e resta fuori dalla media (non vale 0%).",
+        f"Fasce di colore: verde da {fmt_pct(p.green_from)}, gialla da {fmt_pct(p.yellow_from)}, rossa sotto. "
+        f"Il punteggio segue la regola: {scoring_sentence(p)}. Uno step è in ritardo oltre "
+        f"{p.slip_tolerance_days} giorni dal termine; senza data di completamento, il ritardo è limitato dalle "
+        "verifiche (completato dopo l'ultima verifica che lo vedeva aperto ed entro la prima che lo vedeva "
+        "completato).",
+    ]
+
+
+def add_criteria_section(doc: Any, pm: PlanMetrics, table_fn: Any, number: int) -> None:
+    """The Relazione's «Criteri di misurazione» section (``table_fn`` = the Word table builder)."""
+    doc.add_heading(f"{number}. Criteri di misurazione", level=1)
+    for para in criteria_paragraphs(pm):
+        doc.add_paragraph(para)
+    table_fn(doc, criteria_rows(pm), size=8)
+
+
+# ----------------------------------------------------------------------------- figures (HTML report)
+def gauge(pm: PlanMetrics, gauge_builder: Any, height: int):
+    """The plan gauge, or the grey «in attesa» gauge when nothing has a value yet."""
+    from charts.measure import waiting_gauge
+
+    waiting = plan_waiting_text(pm)
+    return waiting_gauge(waiting, height) if waiting else gauge_builder(pm.achievement, pm.profile, height=height)
+
+
+def ranking(pm: PlanMetrics, ranking_builder: Any):
+    from charts.measure import ranking_with_waiting
+
+    return ranking_with_waiting(ranking_builder(pm.objectives), pm.objectives)
+
+
+def forecast_chart(pm: PlanMetrics):
+    from charts.measure import forecast_figure
+
+    return forecast_figure(pm.achievement, pm.forecast, pm.objectives)

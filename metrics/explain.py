@@ -1,0 +1,201 @@
+"""«Perché questo valore»: every figure traced to its parts, in Italian (DataFrames and sentences).
+
+Used by the pages (Obiettivo, Panoramica, Scadenze), the CLI table and the Word Relazione. No Streamlit.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from domain.profile import NEUTRALIZED_ACHIEVED, scoring_sentence
+from domain.status import (OBJ_NOT_MONITORED, OBJ_WAITING_VALUES, STATUS_ACHIEVED, STATUS_IN_PROGRESS,
+                           STATUS_NOT_ACHIEVED, STATUS_PARTIAL, STATUS_POSTPONED, WAITING_FIRST_MONITORING,
+                           WAITING_VALUES)
+from metrics.fmt import fmt_date, fmt_num, fmt_pct
+
+
+def _missing(x: Any) -> bool:
+    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
+
+
+# ----------------------------------------------------------------------------- values
+def waiting_text(status: str) -> str | None:
+    """What to show instead of a percentage: «in attesa del primo monitoraggio» / «valori non ancora rilevati»."""
+    return {OBJ_NOT_MONITORED: WAITING_FIRST_MONITORING, OBJ_WAITING_VALUES: WAITING_VALUES}.get(status)
+
+
+#: The short form for a KPI tile (the long one goes in its help and next to it).
+WAITING_SHORT = "in attesa"
+
+
+def metric_value_text(value: Any, status_or_waiting: str | None) -> tuple[str, str | None]:
+    """(value for a KPI tile, help addition): a percentage, or «in attesa» with the full reason."""
+    w = waiting_text(status_or_waiting) or (status_or_waiting if status_or_waiting in (
+        WAITING_FIRST_MONITORING, WAITING_VALUES) else None)
+    if w:
+        return WAITING_SHORT, w
+    return fmt_pct(value), None
+
+
+def objective_value_text(o: Any) -> str:
+    """An objective's achievement as shown: «83,5%», or why there is no percentage."""
+    w = waiting_text(o["status"])
+    if w:
+        return w
+    return fmt_pct(o["achievement"]) if not _missing(o["achievement"]) else str(o["status"])
+
+
+def plan_waiting_text(pm: Any) -> str | None:
+    """Why the plan has no achievement: no objective monitored yet (or no indicator value yet)."""
+    if pm.achievement is not None:
+        return None
+    st = set(pm.objectives["status"])
+    if st and st <= {OBJ_WAITING_VALUES, OBJ_NOT_MONITORED, "non valutabile", "neutralizzato"}:
+        return WAITING_VALUES if OBJ_WAITING_VALUES in st and OBJ_NOT_MONITORED not in st else WAITING_FIRST_MONITORING
+    return None
+
+
+def group_waiting_text(objectives: pd.DataFrame) -> str | None:
+    """Why a group (area, strategic objective) has no value: its objectives all wait for their first value."""
+    st = set(objectives["status"]) if len(objectives) else set()
+    if st and st <= {OBJ_WAITING_VALUES, OBJ_NOT_MONITORED}:
+        return WAITING_VALUES if OBJ_NOT_MONITORED not in st else WAITING_FIRST_MONITORING
+    return None
+
+
+def plan_value_text(pm: Any) -> str:
+    return plan_waiting_text(pm) or fmt_pct(pm.achievement)
+
+
+# ----------------------------------------------------------------------------- steps
+def step_rule_text(s: Any, profile: Any, year: int) -> str:
+    """The rule or profile parameter that decided a step's achievement, in Italian."""
+    rule, status, name = s["rule"], s["status"], f"profilo {profile.name}"
+    if rule == "non dovuto":
+        return f"termine in un altro anno: non conta nel {year}"
+    if rule == "neutralizzato":
+        return "neutralizzato (cause non imputabili): escluso dal calcolo"
+    if rule == "neutralizzato raggiunto":
+        return f"neutralizzato: contato come raggiunto → 100% ({name})"
+    if rule == "indicato":
+        return f"raggiungimento indicato nella verifica: {fmt_pct(s['achievement'])}"
+    if rule == "continuativo":
+        return f"continuativo, in corso → {fmt_pct(profile.continuous_in_progress)} ({name})"
+    if rule == "non verificato":
+        return "nessuna verifica alla data → 0%"
+    if status == STATUS_ACHIEVED:
+        return "raggiunto → 100%"
+    if status == STATUS_NOT_ACHIEVED:
+        return "non raggiunto → 0%"
+    if status == STATUS_IN_PROGRESS:
+        return f"in corso, senza percentuale → {fmt_pct(profile.in_progress_value)} ({name})"
+    if status == STATUS_POSTPONED:
+        return f"rinviato, senza percentuale → {fmt_pct(profile.postponed_value)} ({name})"
+    if status == STATUS_PARTIAL:
+        return f"parziale, senza percentuale → {fmt_pct(profile.partial_default)} ({name})"
+    return f"stato non riconosciuto → {fmt_pct(s['achievement'])}"
+
+
+def slip_text(s: Any) -> str:
+    """What a step's slippage rests on: the completion date, the verification bounds, or nothing."""
+    basis, t = s.get("slip_basis"), s.get("timing")
+    if _missing(basis) or basis is None:
+        if t == "in scadenza":
+            return f"termine {fmt_date(s['deadline'])} non ancora scaduto"
+        return "slittamento non applicabile (continuativo, neutralizzato o senza termine)"
+    if t == "scaduto":
+        return (f"non completato al {fmt_date(s.get('as_of'))}: scaduto da {fmt_num(s['overdue_days'], 0)} giorni"
+                if not _missing(s.get("as_of")) else f"non completato: scaduto da {fmt_num(s['overdue_days'], 0)} giorni")
+    if basis == "completion_date":
+        d = int(s["slip_days"])
+        what = f"ritardo di {d} giorni" if d > 0 else "in tempo" if d == 0 else f"in anticipo di {-d} giorni"
+        return f"completato il {fmt_date(s['completed_on'])} (data completamento), termine {fmt_date(s['deadline'])}: {what}"
+    if basis == "verifications":
+        v0, v1 = s.get("done_after"), s.get("done_by")
+        lo = 0 if _missing(s["slip_min_days"]) else max(0, int(s["slip_min_days"]))
+        hi = int(s["slip_max_days"])
+        when = (f"completato tra il {fmt_date(v0)} e il {fmt_date(v1)}" if not _missing(v0)
+                else f"completato entro il {fmt_date(v1)}")
+        if t == "in tempo":
+            return f"{when} (verifiche), termine {fmt_date(s['deadline'])}: in tempo"
+        if lo == hi:
+            return f"{when} (verifiche): ritardo di {hi} giorni"
+        return f"{when} (verifiche): ritardo tra {lo} e {hi} giorni"
+    return "completato, ma nessuna verifica datata dice quando: slittamento sconosciuto"
+
+
+# ----------------------------------------------------------------------------- objective
+STEP_EXPLAIN_COLS = ["Step", "Descrizione", "Peso anno", "Raggiungimento", "Contributo", "Perché"]
+
+
+def objective_explanation(pm: Any, code: str) -> tuple[pd.DataFrame, str]:
+    """Each step's year weight × achievement = contribution, with the rule that decided it; and the
+    sentence that sums them up."""
+    o = pm.objectives[pm.objectives["code"] == code].iloc[0]
+    steps = pm.steps[pm.steps["objective_code"] == code]
+    rows = []
+    for _, s in steps.iterrows():
+        counted = bool(s["due_in_year"]) and not bool(s["excluded"])
+        rows.append({"Step": s["code"], "Descrizione": s["description"],
+                     "Peso anno": float(s["year_weight"]) if counted else None,
+                     "Raggiungimento": float(s["achievement"]) if counted else None,
+                     "Contributo": float(s["year_weight"]) * float(s["achievement"]) / 100.0 if counted else None,
+                     "Perché": step_rule_text(s, pm.profile, pm.ctx.year)})
+    df = pd.DataFrame(rows, columns=STEP_EXPLAIN_COLS)
+    w = waiting_text(o["status"])
+    if o.get("indicator_only", False):
+        text = ("Obiettivo misurato dai suoi indicatori: " + (f"{WAITING_VALUES}." if w else
+                f"media dei raggiungimenti degli indicatori = {fmt_pct(o['achievement'])}."))
+    elif w:
+        text = f"Nessuna verifica di questo obiettivo alla data: {w} (non 0%)."
+    elif _missing(o["achievement"]):
+        text = f"Obiettivo {o['status']} nel {pm.ctx.year}."
+    else:
+        parts = " + ".join(fmt_num(c) for c in df["Contributo"].dropna())
+        text = (f"Raggiungimento = Σ peso anno × raggiungimento degli step = {parts} = {fmt_pct(o['achievement'])}"
+                f" (regola 2, sistema di misurazione {pm.profile_label}).")
+    if not _missing(o.get("score")) and pm.profile.scoring != "grezzo":
+        text += f" Punteggio {fmt_num(o['score'])} ({scoring_sentence(pm.profile)})."
+    return df, text
+
+
+# ----------------------------------------------------------------------------- plan
+PLAN_EXPLAIN_COLS = ["Codice", "Obiettivo", "Peso", "Raggiungimento", "Contributo", "Punteggio", "Nota"]
+
+
+def plan_explanation(pm: Any) -> tuple[pd.DataFrame, str]:
+    """Each objective's weight × achievement = contribution to the plan; the sentence that sums them up."""
+    rows = []
+    for _, o in pm.objectives.iterrows():
+        counted = not _missing(o["achievement"])
+        w = float(o["weight_counted_pct"])
+        rows.append({"Codice": o["code"], "Obiettivo": o["title"], "Peso": w if counted else None,
+                     "Raggiungimento": float(o["achievement"]) if counted else None,
+                     "Contributo": w * float(o["achievement"]) / 100.0 if counted else None,
+                     "Punteggio": None if _missing(o["score"]) else float(o["score"]),
+                     "Nota": "" if counted else (waiting_text(o["status"]) or o["status"]) + ": escluso dalla media"})
+    df = pd.DataFrame(rows, columns=PLAN_EXPLAIN_COLS)
+    waiting = plan_waiting_text(pm)
+    if waiting:
+        return df, f"Raggiungimento del piano: {waiting} (nessun obiettivo ha ancora un valore; non è 0%)."
+    if pm.achievement is None:
+        return df, "Nessun obiettivo valutabile nell'anno."
+    text = ("Raggiungimento del piano = Σ peso normalizzato × raggiungimento degli obiettivi valutabili = "
+            + " + ".join(fmt_num(c) for c in df["Contributo"].dropna()) + f" = {fmt_pct(pm.achievement)} (regola 3).")
+    if pm.profile.scoring != "grezzo":
+        how = ("media pesata dei punteggi degli obiettivi" if pm.profile.plan_score == "media"
+               else "punteggio del raggiungimento del piano")
+        text += f" Punteggio {fmt_num(pm.score)}: {how} ({scoring_sentence(pm.profile)})."
+    if pm.profile.neutralized == NEUTRALIZED_ACHIEVED:
+        text += " Gli step neutralizzati contano come raggiunti (profilo)."
+    return df, text
+
+
+def forecast_text(pm: Any) -> str | None:
+    """«Previsione a fine anno: 84,3% (tra 62,6% e 98,7%)» and its method; None at year end."""
+    fc = pm.forecast
+    if fc is None or fc.get("expected") is None:
+        return None
+    return (f"Previsione a fine anno: {fmt_pct(fc['expected'])} (tra {fmt_pct(fc['low'])} e {fmt_pct(fc['high'])}). "
+            + fc["method"])
