@@ -10,14 +10,15 @@ import streamlit as st
 from store import get_db
 from store.access import AUDIT, MANAGE_USERS, UPLOAD
 from ui.auth import account_box, gate, show_denied
-from ui.state import sidebar_selection
+from ui.common import italian_document
+from ui.state import sidebar_selection, url_notes
 
 st.set_page_config(page_title="Cruscotto Performance", page_icon="📊", layout="wide",
                    initial_sidebar_state="expanded")
 
 PAGES = {
     "Direzione": [
-        st.Page("pages/panoramica.py", title="Panoramica", icon=":material/dashboard:", url_path="panoramica", default=True),
+        st.Page("pages/panoramica.py", title="Panoramica", icon=":material/dashboard:", url_path="panoramica"),
         st.Page("pages/obiettivo.py", title="Obiettivo", icon=":material/target:", url_path="obiettivo"),
         st.Page("pages/cascata.py", title="Cascata strategica", icon=":material/account_tree:", url_path="cascata"),
         st.Page("pages/scadenze.py", title="Scadenze e ritardi", icon=":material/schedule:", url_path="scadenze"),
@@ -34,6 +35,9 @@ PAGES = {
         st.Page("pages/sistema.py", title="Sistema di misurazione", icon=":material/tune:", url_path="sistema"),
         st.Page("pages/enti.py", title="Enti", icon=":material/apartment:", url_path="enti"),
         st.Page("pages/registro.py", title="Registro", icon=":material/history:", url_path="registro"),
+        # the root URL "/" opens the Panoramica at /panoramica (Streamlit serves its default page only at "/":
+        # with Panoramica as default, the documented /panoramica?piano=… links gave «Page not found»)
+        st.Page("pages/inizio.py", title="Panoramica", url_path="inizio", default=True, visibility="hidden"),
     ],
 }
 UTENTI = st.Page("pages/utenti.py", title="Utenti", icon=":material/manage_accounts:", url_path="utenti")
@@ -49,5 +53,8 @@ if principal.can(MANAGE_USERS):
 page = st.navigation(PAGES)
 account_box(db, principal)
 sidebar_selection(db, principal)
+italian_document()      # <html lang="it">, Italian texts for Streamlit's uploader, whole names in the selects
 show_denied()
+if page.url_path:       # not the root page, which only switches to the Panoramica (the notes wait for it)
+    url_notes()
 page.run()

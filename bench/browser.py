@@ -400,6 +400,8 @@ def page_urls(pages_only: list[str] | None = None) -> list[dict[str, str]]:
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page" and node.args:
             kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
             path = node.args[0].value
+            if kw.get("visibility") == "hidden":     # pages/inizio.py: the root "/" that opens the Panoramica
+                continue
             # the default page lives at the root: its url_path is not a route (a "Page not found" dialog)
             url = "" if kw.get("default") else kw.get("url_path", Path(path).stem)
             out.append((node.lineno, {"path": path, "title": kw.get("title", path), "url": url}))

@@ -49,6 +49,8 @@ def discover_pages(app: Path = APP) -> list[dict[str, str]]:
             continue
         kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
         path = node.args[0].value
+        if kw.get("visibility") == "hidden":     # pages/inizio.py: the root "/" that only opens the Panoramica
+            continue
         found.append((node.lineno, node.col_offset, {"path": path, "title": str(kw.get("title") or Path(path).stem)}))
     return [entry for *_, entry in sorted(found, key=lambda f: f[:2])]
 

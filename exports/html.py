@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from charts.board import group_bars, timing_doughnut
+from charts.locale_it import PLOTLY_IT_CONFIG
 from charts.objective import contribution_waterfall, steps_timeline
 from charts.overview import achievement_gauge, objectives_ranking
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Slide, Table,
@@ -19,7 +20,7 @@ from exports import criteria
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
 
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
+PLOTLY_CONFIG = {**PLOTLY_IT_CONFIG, "responsive": True}   # Italian toolbar, as on the pages
 
 CSS = """
 :root { --blue:#1f4e79; --grey:#5f6b7a; --light:#e8eef4; }

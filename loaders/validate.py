@@ -45,7 +45,8 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 }
 
 
-IGNORED_SHEETS = {"istruzioni", "leggimi", "note", "sistemadimisurazione"}   # the last: loaders/profile_sheet.py
+IGNORED_SHEETS = {"istruzioni", "leggimi", "note", "esempio",   # «Esempio»: the template's example
+                  "sistemadimisurazione"}   # the last: loaders/profile_sheet.py
 
 
 @dataclass

@@ -42,7 +42,7 @@ def test_template_is_importable_shape(tmp_path):
     assert r.returncode == 0 and out.exists()
     from openpyxl import load_workbook
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Istruzioni", "Piano", "Aree", "Obiettivi strategici", "Obiettivi", "Step", "Verifiche",
+    assert wb.sheetnames == ["Istruzioni", "Esempio", "Piano", "Aree", "Obiettivi strategici", "Obiettivi", "Step", "Verifiche",
                              "Indicatori", "Personale"]
     assert [c.value for c in wb["Step"][1]][:4] == ["Obiettivo", "Codice", "Descrizione", "Inizio"]
 

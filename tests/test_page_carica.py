@@ -95,9 +95,10 @@ def test_empty_database_is_where_the_first_upload_happens(monkeypatch, tmp_path)
     at = open_page(monkeypatch, tmp_path / "vuoto.duckdb")
     assert at.title[0].value == "Carica foglio"
     up = at.file_uploader[0]
-    assert up.label == "Foglio di monitoraggio (.xlsx)" and up.allowed_type == [".xlsx"]
+    # any file is accepted by the widget and refused by the page in Italian (Streamlit's refusal is English)
+    assert up.label == "Foglio di monitoraggio (.xlsx)" and up.allowed_type == []
     assert [d.label for d in at.get("download_button")] == ["Scarica il modello vuoto"]
-    assert "Storico delle importazioni" in texts(at.subheader)
+    assert "Storico delle importazioni" in texts(at.header)
     assert "Nessuna importazione" in texts(at.info)
     assert not at.text_input  # no free-text identity: the session's user acts
     assert f"a nome di **{LOCAL}**" in texts(at.caption)
@@ -131,7 +132,7 @@ def test_valid_upload_preview_confirm_then_identical_file(monkeypatch, tmp_path)
     at = open_page(monkeypatch, path, user="Maria Rossi")   # local mode: the local administrator, so named
     data = xlsx()
     upload(at, data)
-    assert "Modifiche rispetto alla versione corrente" in texts(at.subheader)
+    assert "Modifiche rispetto alla versione corrente" in texts(at.header)
     assert "Nuovo piano" in texts(at.info)
     assert not at.error
     assert read(path, "SELECT count(*) FROM imports") == [(0,)]  # validated, not imported yet
@@ -209,9 +210,9 @@ def test_restore_an_earlier_version(monkeypatch, tmp_path):
     v2_bytes = changed_workbook()
     upload(at, v2_bytes, "piano_v2.xlsx")
     click(at, "Conferma importazione")
-    history = next(d.value for d in at.dataframe if "SHA-256" in d.value.columns)
+    history = next(d.value for d in at.dataframe if "File" in d.value.columns)
     assert list(history["Versione"]) == [2, 1] and list(history["Corrente"]) == ["✓ corrente", ""]
-    assert all(len(s) == 13 for s in history["SHA-256"])
+    assert "SHA-256" not in history.columns            # an internal, not for the people who load the sheets
 
     choice = restore_choice(at)
     v1 = read(path, "SELECT import_id FROM imports WHERE version = 1")[0][0]
@@ -266,6 +267,21 @@ def test_not_an_excel_file_is_refused_with_a_message(monkeypatch, tmp_path):
 def test_template_download_is_offered_on_the_demo_data(monkeypatch, demo_db, label):
     at = open_page(monkeypatch, demo_db.path)
     assert label in [d.label for d in at.get("download_button")]
-    history = next(d.value for d in at.dataframe if "SHA-256" in d.value.columns)
+    history = next(d.value for d in at.dataframe if "File" in d.value.columns)
     assert len(history) == len(list_plans(demo_db))
     assert "non c'è ancora nulla da ripristinare" in texts(at.caption)
+
+
+@pytest.mark.parametrize("name,what", [("dati.csv", "un file di testo CSV"), ("piano.pdf", "un documento PDF"),
+                                       ("vecchio.xls", "un foglio Excel 97–2003 (.xls)"), ("senza", "senza estensione")])
+def test_a_file_that_is_not_xlsx_is_refused_in_italian(monkeypatch, tmp_path, name, what):
+    path = tmp_path / "db.duckdb"
+    at = open_page(monkeypatch, path)
+    at.file_uploader[0].set_value((name, b"a;b\n1;2\n", "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    msg = at.error[0].value
+    assert msg.startswith(f"Il file «{name}» è ") and what in msg and "solo fogli Excel .xlsx" in msg, msg
+    assert "Il database non è stato modificato" in msg
+    assert not [b for b in at.button if b.label == "Conferma importazione"]
+    assert read(path, "SELECT count(*) FROM imports") == [(0,)]

@@ -28,10 +28,16 @@ def test_a_frozen_figure_gives_streamlit_its_json_once_and_other_figures_are_unt
     assert '"x":[5]' in pio.to_json(other, validate=False).replace(" ", "")
 
 
-def test_long_text_columns_are_kept_narrow_and_numbers_formatted_in_italian():
+def test_long_text_columns_give_way_so_the_table_fits_and_numbers_are_in_italian():
     df = pd.DataFrame({"t": ["x" * 80, "breve"], "p": [83.456, None], "n": ["A", "B"]})
     view = italian_table(df, {"n": ("Codice", None), "t": ("Descrizione", None), "p": ("Raggiungimento", "pct")})
     assert list(view.columns) == ["Codice", "Descrizione", "Raggiungimento"]
     assert view["Raggiungimento"].tolist() == ["83,5%", "—"]
-    config = compact_columns(view, {"Codice": None, "Descrizione": None, "Raggiungimento": "pct"})
-    assert set(config) == {"Descrizione"}
+    kinds = {"Codice": None, "Descrizione": None, "Raggiungimento": "pct"}
+    wide = {k: c["width"] for k, c in compact_columns(view, kinds, room=2000).items()}
+    assert wide["Descrizione"] > wide["Raggiungimento"] > wide["Codice"] >= len("Codice") * 7   # natural widths
+    narrow = {k: c["width"] for k, c in compact_columns(view, kinds, room=300).items()}
+    assert sum(narrow.values()) <= 300                                   # fits: no column hidden at the right
+    assert narrow["Raggiungimento"] < wide["Raggiungimento"]            # a header longer than its values gives way
+    assert narrow["Raggiungimento"] >= 24 + 7.2 * len("83,5%")          # ... down to its values, not further
+    assert 90 <= narrow["Descrizione"] < wide["Descrizione"]

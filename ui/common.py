@@ -2,19 +2,23 @@
 tables and the drill-down to an objective."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from typing import Any, Callable, Iterable
 
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from charts.locale_it import PLOTLY_IT_CONFIG
 from metrics.fmt import fmt_date, fmt_days, fmt_delta, fmt_int, fmt_num, fmt_pct
-from ui.state import Q_OBJECTIVE, Selection, selection
+from ui.state import PLACEHOLDER, Q_OBJECTIVE, Selection, selection  # noqa: F401 (PLACEHOLDER: for the views)
 
 OBJECTIVE_PAGE = "pages/obiettivo.py"
 UPLOAD_PAGE = "pages/carica.py"
-PLOTLY_CONFIG = {"displaylogo": False, "locale": "it"}
+PLOTLY_CONFIG = PLOTLY_IT_CONFIG
 
 FORMATTERS: dict[str, Callable[[Any], str]] = {
     "pct": fmt_pct, "num": fmt_num, "int": fmt_int, "date": fmt_date, "days": fmt_days,
@@ -50,6 +54,57 @@ def ensure_app_navigation() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+# Static markup only (no workbook text). Streamlit's index.html says <html lang="en"> (streamlit#15726) and its
+# file uploader has English texts that cannot be set (streamlit#13500): the document language is set by a script,
+# the uploader's texts are replaced by CSS (the English ones are hidden, so screen readers do not read them either).
+# The sidebar selects show the whole name of an ente or a plan (two «Consorzio Intercomunale…» differ only
+# after 30 characters), wrapping it on more lines.
+ITALIAN_DOCUMENT = """<script>
+document.documentElement.lang = "it";
+if (!window.__cruscottoItalian) {   /* Italian names (aria-label, tooltips) for Streamlit's English ones */
+  window.__cruscottoItalian = true;
+  const names = [
+    ['[data-testid="stFileUploaderDropzone"] button', () => "Scegli il file"],
+    ['input[data-testid="stFileUploaderDropzoneInput"]', () => "Carica un file"],
+    ['button[aria-label^="Help for "]', (el) => "Aiuto: " + el.getAttribute("aria-label").slice(9)],
+  ];
+  const same = {"Open": "Apri l'elenco", "Sidebar": "Barra laterale", "Collapse sidebar": "Chiudi la barra laterale",
+    "Expand sidebar": "Apri la barra laterale", "App pages": "Pagine", "Main menu": "Menu principale",
+    "Link to heading": "Collegamento a questa sezione", "Show/hide columns": "Mostra o nascondi colonne",
+    "Download as CSV": "Scarica in CSV", "Search": "Cerca", "Fullscreen": "Schermo intero",
+    "Close fullscreen": "Esci dallo schermo intero", "Close": "Chiudi", "Remove": "Rimuovi",
+    "Clear all": "Cancella tutto", "Clear value": "Cancella", "file upload": "Carica un file"};
+  const fix = () => {
+    names.forEach(([sel, name]) => document.querySelectorAll(sel).forEach((el) => {
+      const v = name(el); if (el.getAttribute("aria-label") !== v) el.setAttribute("aria-label", v); }));
+    ["aria-label", "data-title"].forEach((a) => document.querySelectorAll("[" + a + "]").forEach((el) => {
+      const v = same[el.getAttribute(a)]; if (v) el.setAttribute(a, v); }));
+  };
+  new MutationObserver(fix).observe(document.body, {childList: true, subtree: true});
+  fix();
+}
+</script>
+<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] > p { display: none; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after { content: "Scegli il file"; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div > * { display: none; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {
+  content: "Trascina qui il file oppure usa «Scegli il file» · un file .xlsx fino a 20 MB"; }
+[data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] > div,
+[data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] div[value],
+[data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] div {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto; }
+[data-baseweb="popover"] li[role="option"], [data-baseweb="popover"] li[role="option"] div {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto; }
+</style>"""
+
+
+def italian_document() -> None:
+    """Called by ``app.py`` at every run: the document language and the static CSS above (in the sidebar,
+    where the element's empty block takes no room from the page; hidden in «Modalità sala», it still runs)."""
+    st.sidebar.html(ITALIAN_DOCUMENT, unsafe_allow_javascript=True)
 
 
 def require_selection() -> Selection:
@@ -105,38 +160,80 @@ def italian_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]]) 
     return out.reset_index(drop=True)
 
 
-def compact_columns(view: pd.DataFrame, kinds: dict[str, str | None], long_text: int = 40) -> dict:
-    """Column config keeping long free-text columns (descriptions, verification notes) narrow,
-    so the numbers that follow them stay on screen; the full text shows on hover."""
-    config = {}
-    for label, kind in kinds.items():
-        if kind is None and label in view and len(view):
-            longest = view[label].map(lambda v: len(str(v))).max()
-            if longest > long_text:
-                config[label] = st.column_config.TextColumn(label, width="medium")
-    return config
+# Column widths that fit the page (issue 10, defect 8): st.dataframe does not wrap text, and a table wider than
+# the page hides its last columns behind a horizontal scroll. Widths in pixels from the text length; when the
+# natural widths exceed the room, the long text columns give way (their whole text shows on hover).
+TABLE_WIDTH_PX = 780          # the page's content at 1280×720 with the sidebar open (~820 px), less the margins
+CHAR_PX, PAD_PX, MAX_COL_PX, MIN_TEXT_PX, MIN_PX = 7.2, 24, 420, 90, 56
 
 
-def formatted_table(key: str | None, columns: tuple, rows: tuple | None, *, df: pd.DataFrame):
+def fit_columns(view: pd.DataFrame, room: int = TABLE_WIDTH_PX) -> dict:
+    """Column config giving each column of ``view`` (formatted text) a width in pixels so that the table
+    fits in ``room`` pixels whenever possible: first the columns whose header is longer than their values
+    give way (down to their values), then the long text columns (down to MIN_TEXT_PX, in proportion)."""
+    if not len(view.columns):
+        return {}
+    natural, content = {}, {}
+    for label in view.columns:
+        longest = int(view[label].map(lambda v: len(str(v))).max() or 0) if len(view) else 0
+        natural[label] = int(min(MAX_COL_PX, PAD_PX + CHAR_PX * max(len(str(label)), longest)))
+        content[label] = int(min(natural[label], max(MIN_PX, PAD_PX + CHAR_PX * longest)))
+    widths = dict(natural)
+    excess = sum(widths.values()) - room
+    slack = {k: natural[k] - content[k] for k in natural if natural[k] > content[k]}
+    if excess > 0 and slack:                                       # 1. long headers (whole on hover)
+        cut = min(1.0, excess / sum(slack.values()))
+        widths.update({k: natural[k] - int(d * cut + 0.999) for k, d in slack.items()})
+    wide = {k: w for k, w in widths.items() if content[k] > MIN_TEXT_PX + 20}
+    if sum(widths.values()) > room and wide:                       # 2. long text (whole on hover)
+        fixed = sum(w for k, w in widths.items() if k not in wide)
+        pool, pinned = dict(wide), {}
+        while pool:                          # proportional shares; a share under the minimum is pinned to it
+            share = max(0, room - fixed - sum(pinned.values())) / sum(pool.values())
+            if share >= 1:
+                break
+            small = [k for k, w in pool.items() if w * share < MIN_TEXT_PX]
+            if not small:
+                widths.update({k: int(w * share) for k, w in pool.items()})
+                break
+            for k in small:
+                pinned[k] = MIN_TEXT_PX
+                del pool[k]
+        widths.update(pinned)
+    return {label: st.column_config.TextColumn(label, width=w) for label, w in widths.items()}
+
+
+def compact_columns(view: pd.DataFrame, kinds: dict[str, str | None], room: int = TABLE_WIDTH_PX) -> dict:
+    """Column config of an Italian table: widths that fit ``room`` pixels (see :func:`fit_columns`)."""
+    return fit_columns(view, room)
+
+
+def formatted_table(key: str | None, columns: tuple, rows: tuple | None, room: int = TABLE_WIDTH_PX, *,
+                    df: pd.DataFrame):
     """The Italian view of ``df`` and its column config; as an Arrow table (what st.dataframe sends,
     so a cached view is not converted again at every rerun) when cached, i.e. when ``rows`` is given."""
     cols = dict(columns)
     view = italian_table(df, cols)
-    config = compact_columns(view, {label: kind for label, kind in cols.values()})
+    config = compact_columns(view, {label: kind for label, kind in cols.values()}, room)
     return (pa.Table.from_pandas(view, preserve_index=False) if rows is not None else view), config
 
 
 def show_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]], key: str | None = None,
                objective_col: str | None = None, sel: Selection | None = None, height: int | str = "auto",
-               memo: Any = None, **dataframe_kwargs: Any) -> None:
+               memo: Any = None, empty: str = "Nessun elemento da mostrare.", room: int = TABLE_WIDTH_PX,
+               **dataframe_kwargs: Any) -> None:
     """An Italian table; when ``objective_col`` is given, clicking a row opens that objective.
 
     With ``memo`` (the PlanMetrics the frame is derived from, and only then) the formatted view is
-    built once per plan version, keyed by ``key``, the columns and the frame's rows."""
+    built once per plan version, keyed by ``key``, the columns and the frame's rows. An empty frame shows
+    ``empty`` (Streamlit would draw an empty grid with the English word "empty")."""
+    if not len(df):
+        st.caption(empty)
+        return
     if memo is not None and key:
-        view, config = memo.derived(formatted_table, key, tuple(columns.items()), tuple(df.index), df=df)
+        view, config = memo.derived(formatted_table, key, tuple(columns.items()), tuple(df.index), room, df=df)
     else:
-        view, config = formatted_table(key, tuple(columns.items()), None, df=df)
+        view, config = formatted_table(key, tuple(columns.items()), None, room, df=df)
     kwargs = dict(hide_index=True, key=key, height=height, column_config=config, **dataframe_kwargs)
     if objective_col and sel is not None and len(df):
         event = st.dataframe(view, on_select="rerun", selection_mode="single-row", **kwargs)
@@ -189,6 +286,84 @@ def _frozen_aware_to_json():
 
 
 _frozen_aware_to_json()
+
+
+def _stable_download_ids() -> None:
+    """Give each download button of a session one deferred-file id for all the script runs.
+
+    Why: a button whose ``data`` is a callable (the file is built on click) gets from Streamlit's
+    ``MediaFileManager.add_deferred`` a new random id at every run, and at the end of each run the
+    ids of the previous run are dropped (``remove_orphaned_files``). A click that still carries the
+    previous id (the browser has not yet received the new one: e.g. just after «Modalità sala»
+    reruns the page) fails on the server with ``MediaFileStorageError: Deferred file … not found``
+    and the browser shows nothing. With an id derived from the session and the button's stable
+    element id (its ``key``), every run re-registers the same id with the current callable, so a
+    click made at any moment finds it. The id stays unguessable: an HMAC with a per-process secret.
+    Installed once, on import; if Streamlit's internals change, Streamlit's own behaviour is kept
+    (``tests/e2e/test_downloads.py`` would then show the failures again)."""
+    from streamlit.runtime import media_file_manager as mfm
+
+    cls = mfm.MediaFileManager
+    original = cls.add_deferred
+    if getattr(original, "_stable_ids", False):
+        return
+    internals = ("_deferred_callables", "_deferred_ids_by_session", "_files_by_session_and_coord", "_lock")
+    secret = secrets.token_bytes(32)
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
+        if not element_id or not all(hasattr(self, n) for n in internals):
+            return original(self, data_callable, mimetype, coordinates, file_name=file_name, element_id=element_id)
+        session_id = mfm._get_session_id()
+        file_id = hmac.new(secret, f"{session_id}\0{element_id}".encode(), hashlib.sha256).hexdigest()[:32]
+        with self._lock:
+            self._deferred_callables[file_id] = {
+                "callable": data_callable, "mimetype": mimetype, "filename": file_name, "coordinates": coordinates,
+                "session_id": session_id, "element_id": element_id}
+            self._deferred_ids_by_session[session_id].add(file_id)
+            self._files_by_session_and_coord[session_id][coordinates] = file_id
+        return file_id
+
+    add_deferred._stable_ids = True
+    cls.add_deferred = add_deferred
+
+
+_stable_download_ids()
+
+
+def _keep_backend_replies() -> None:
+    """Never drop the reply to a download click. Streamlit queues the reply to a deferred download (the URL
+    of the file just built) like any message, and when a new run starts before the queue is sent to the browser
+    (a click on «Modalità sala» while the file is being built) ``ForwardMsgQueue.clear`` empties it, keeping only
+    lifecycle messages and toasts: the reply is lost and the button spins for ever, with no file and no message.
+    The replies are one-shot answers to the browser, like toasts: they are kept. Installed once, on import."""
+    from streamlit.runtime import forward_msg_queue as fmq
+
+    cls = fmq.ForwardMsgQueue
+    original = cls.clear
+    if getattr(original, "_keeps_replies", False):
+        return
+
+    def clear(self, retain_lifecycle_msgs: bool = False, fragment_ids_this_run=None) -> None:
+        replies = [m for m in getattr(self, "_queue", ()) if m.WhichOneof("type") == "backend_operation_response"] \
+            if retain_lifecycle_msgs else []
+        original(self, retain_lifecycle_msgs=retain_lifecycle_msgs, fragment_ids_this_run=fragment_ids_this_run)
+        if replies:
+            self._queue.extend(m for m in replies if m not in self._queue)
+
+    clear._keeps_replies = True
+    cls.clear = clear
+
+
+_keep_backend_replies()
+
+
+def download_button(label: str, data: Callable[[], bytes] | bytes, file_name: str, mime: str, key: str,
+                    on_click: Callable[[], None] | str = "ignore", **kwargs: Any) -> None:
+    """Every download button of the app: a fixed ``key`` (the file id stays the same across reruns, see
+    :func:`_stable_download_ids`); ``data`` may be a callable (built on click). ``on_click``: no rerun by
+    default; the audited buttons pass :func:`ui.identity.on_download` (one «scaricamento» record per click),
+    whose rerun no longer drops the file (:func:`_keep_backend_replies`)."""
+    st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, on_click=on_click, **kwargs)
 
 
 def serialised_once(fig):

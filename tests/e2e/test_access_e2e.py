@@ -20,6 +20,8 @@ from tests.e2e.conftest import (ARTIFACTS, DEMO, EXPECT_TIMEOUT_MS, NAV_TIMEOUT_
                                 _run, assert_no_exception, expect, free_port, full_screenshot, open_page,
                                 wait_for_app)
 
+from ui.state import short_ente  # noqa: E402
+
 pytestmark = pytest.mark.e2e
 
 PW = "password di prova e2e"
@@ -128,7 +130,7 @@ def test_each_sees_only_own_ente(page, accounts_server, who, ente, other):
     open_as(page, accounts_server.url + "/", who)
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_contain_text("Selezione")
-    assert ente_options(page) == [ente]
+    assert ente_options(page) == [short_ente(ente)]                    # the label: acronym first (issue 10)
     assert other not in page.locator("body").inner_text()
     full_screenshot(page, ARTIFACTS / f"access-{who}-panoramica.png")
     assert_no_exception(page)
@@ -287,7 +289,7 @@ def test_oidc_login_maps_the_role_then_logout(sso_page, oidc):
     sso_login(page, oidc["url"] + "/", oidc["issuer"], "dora")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("dora@ente.example · direttore")).to_be_visible()
-    assert ente_options(page) == [ENTE_A]                              # the enti claim
+    assert ente_options(page) == [short_ente(ENTE_A)]                  # the enti claim
     expect(sidebar.get_by_role("link", name="Carica foglio")).to_be_visible()   # direttore may upload
     expect(sidebar.get_by_role("link", name="Utenti")).to_have_count(0)
     full_screenshot(page, ARTIFACTS / "access-oidc-direttore.png")

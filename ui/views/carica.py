@@ -23,7 +23,7 @@ from metrics.fmt import fmt_date, fmt_int
 from store import audit, get_db
 from store.access import RESTORE, NotAuthorized, Principal
 from ui.auth import current_principal
-from ui.common import ensure_app_navigation, plain, show_table
+from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, fit_columns, plain, show_table
 from ui.identity import on_download
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
@@ -83,17 +83,34 @@ def analyse(db, uploaded, user: str) -> dict:
     return {"file_id": uploaded.file_id, "name": uploaded.name, "data": data, "sha": sha, "parsed": parsed}
 
 
+OTHER_FORMATS = {".xls": "un foglio Excel 97–2003 (.xls)", ".xlsm": "un foglio Excel con macro (.xlsm)",
+                 ".ods": "un foglio di LibreOffice (.ods)", ".csv": "un file di testo CSV", ".pdf": "un documento PDF",
+                 ".docx": "un documento Word", ".doc": "un documento Word"}
+
+
+def not_a_workbook(name: str) -> str | None:
+    """The Italian reason why an uploaded file is refused before reading it (not an .xlsx file), or None; the
+    content of an .xlsx file is checked by the importer."""
+    ext = Path(name).suffix.lower()
+    how = ("Aprire il file con Excel o LibreOffice e salvarlo come «Cartella di lavoro di Excel (.xlsx)», oppure "
+           "partire dal modello vuoto scaricabile qui sopra. Il database non è stato modificato.")
+    if ext != ".xlsx":
+        what = OTHER_FORMATS.get(ext, f"un file «{plain(ext)}»" if ext else "un file senza estensione")
+        return f"Il file «{plain(name)}» è {what}: si possono caricare solo fogli Excel .xlsx. {how}"
+    return None
+
+
 def problems_table(pending: dict, problems: list) -> None:
     view = problems_frame(problems)
     view["Riga"] = view["Riga"].map(lambda r: "" if pd.isna(r) else str(int(r)))  # no "None" for file-level problems
     st.dataframe(view, hide_index=True, width="stretch",
                  column_config={"Messaggio": st.column_config.TextColumn(width="large")})
     stem = Path(pending["name"]).stem
-    st.download_button("Scarica il rapporto di validazione",
-                       data=lambda: report_xlsx(problems, pending["name"], pending["sha"]),
-                       file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME,
-                       on_click=on_download(f"rapporto di validazione di {pending['name']}"),
-                       icon=":material/download:", key="carica_report")
+    download_button("Scarica il rapporto di validazione",
+                    data=lambda: report_xlsx(problems, pending["name"], pending["sha"]),
+                    file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME, key="carica_report",
+                    on_click=on_download(f"rapporto di validazione di {pending['name']}"),
+                    icon=":material/download:")
 
 
 FIELD_COLUMNS = {"field": ("Campo", None), "before": ("Prima", None), "after": ("Dopo", None)}
@@ -160,7 +177,7 @@ def show_preview(db, pending: dict, principal: Principal, same_as: int | None = 
         pending["preview"], pending["preview_key"] = preview_as(db, principal, parsed, same_as), key
     pv = pending["preview"]
     plan = pv["plan"].iloc[0]
-    st.subheader("Modifiche rispetto alla versione corrente")
+    st.header("Modifiche rispetto alla versione corrente")
     is_new = bool(plan["is_new"])
     c = pv["counts"]
     if is_new:
@@ -224,10 +241,10 @@ def header(principal: Principal) -> Principal:
         st.caption(f"Anteprime, importazioni, ripristini e scaricamenti sono registrati a nome di "
                    f"**{plain(principal.name)}** ({principal.role}) nel registro delle attività.")
     with c_model:
-        st.download_button("Scarica il modello vuoto", data=template_bytes,
-                           file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME,
-                           on_click=on_download("modello vuoto"), icon=":material/download:",
-                           help="Il foglio da compilare, con le istruzioni e le colonne previste.")
+        download_button("Scarica il modello vuoto", data=template_bytes,
+                        file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME, key="carica_template",
+                        on_click=on_download("modello vuoto"), icon=":material/download:",
+                        help="Il foglio da compilare, con gli elenchi a discesa, un esempio e le istruzioni.")
     return principal
 
 
@@ -235,10 +252,15 @@ def upload(db, principal: Principal) -> None:
     """The uploader, the validation report, the preview of the changes and the confirmation."""
     ss = st.session_state
     limit = st.get_option("server.maxUploadSize")
-    uploaded = st.file_uploader("Foglio di monitoraggio (.xlsx)", type=["xlsx"],
-                                key=f"carica_file_{ss.get(SS_GEN, 0)}",
+    # any file is accepted by the uploader and refused here with an Italian message: with type=["xlsx"]
+    # Streamlit only shows a red chip whose tooltip is English ("text/csv files are not allowed")
+    uploaded = st.file_uploader("Foglio di monitoraggio (.xlsx)", key=f"carica_file_{ss.get(SS_GEN, 0)}",
                                 help=f"Un file .xlsx fino a {limit} MB, nel formato del modello.")
     pending = ss.get(SS_PENDING)
+    if uploaded is not None and (refusal := not_a_workbook(uploaded.name)):
+        ss.pop(SS_PENDING, None)
+        st.error(refusal, icon=":material/block:")
+        return
     if uploaded is None:
         if pending is not None:
             ss.pop(SS_PENDING)
@@ -308,13 +330,14 @@ def history_view(db_path: str, version: int, sel_plan: int | None, principal: Pr
         "Ente": hist["ente"], "Piano": hist["titolo"], "Versione": hist["version"].astype(int),
         "Corrente": hist["is_current"].map({True: "✓ corrente"}).fillna(""),
         "Importato il": hist["imported_at"].map(when), "Da": hist["imported_by"], "File": hist["file_name"],
-        "SHA-256": hist["sha256"].str[:12] + "…", "Obiettivi": hist["n_objectives"], "Step": hist["n_steps"],
+        "Obiettivi": hist["n_objectives"], "Step": hist["n_steps"],
         "Verifiche": hist["n_verifications"], "Avvisi": hist["n_warnings"],
     })
     labels = {int(r.import_id): f"{r.titolo} ({r.ente}) · versione {int(r.version)} — {r.file_name}, "
                                 f"{when(r.imported_at)}" + (" · corrente" if r.is_current else "")
               for r in hist.itertuples()}
     return {"hist": hist, "view": pa.Table.from_pandas(view, preserve_index=False), "labels": labels,
+            "columns": fit_columns(view.astype(str)),
             "options": list(labels), "earlier": [int(r.import_id) for r in hist.itertuples() if not r.is_current],
             "current": {int(i): bool(c) for i, c in zip(hist["import_id"], hist["is_current"])}}
 
@@ -322,16 +345,14 @@ def history_view(db_path: str, version: int, sel_plan: int | None, principal: Pr
 def history(db, principal: Principal) -> None:
     """Every import, and the restore of an earlier version (direttore and amministratore)."""
     ss = st.session_state
-    st.subheader("Storico delle importazioni")
+    st.header("Storico delle importazioni")
     sel = selection()
     h = history_view(db.path, db.version(), sel.plan_id if sel else None, principal)
     if h["hist"].empty:
         st.info("Nessuna importazione finora: il primo foglio caricato diventerà la versione 1 del suo piano.",
                 icon=":material/info:")
         return
-    st.dataframe(h["view"], hide_index=True, width="stretch", key="carica_history",
-                 column_config={"Ente": st.column_config.TextColumn(width="medium"),
-                                "Piano": st.column_config.TextColumn(width="medium")})
+    st.dataframe(h["view"], hide_index=True, width="stretch", key="carica_history", column_config=h["columns"])
     st.caption("Ogni riga è una versione di un piano; la versione corrente è quella mostrata dal cruscotto. "
                "Ripristinare una versione non cancella nulla: cambia solo la versione corrente.")
     if not principal.can(RESTORE):
@@ -343,7 +364,7 @@ def history(db, principal: Principal) -> None:
         # keyed on the data version: after an import or a restore the labels and the default are fresh
         chosen = st.selectbox("Versione da ripristinare", options, format_func=h["labels"].get,
                               index=options.index(earlier[0]) if earlier else 0,
-                              key=f"carica_restore_choice_{db.version()}")
+                              key=f"carica_restore_choice_{db.version()}", placeholder=PLACEHOLDER)
     is_current = h["current"][chosen]
     with c_btn:
         clicked = st.button("Ripristina questa versione", disabled=is_current,

@@ -4,8 +4,8 @@ import streamlit as st
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
 from metrics.explain import group_waiting_text
 from metrics.fmt import fmt_int, fmt_pct
-from ui.common import (PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plain, plan_page, plotly, serialised_once,
-                       show_table)
+from ui.common import (PLACEHOLDER, PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plain, plan_page, plotly,
+                       serialised_once, show_table)
 
 OBJECTIVE_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "weight_pct": ("Peso", "pct"),
@@ -87,9 +87,8 @@ def charts(pm, sel, v: dict) -> None:
     t_flows, t_sun, t_tree = lazy_tabs(VIEWS, key="cascade_view")
     if t_flows.open:
         with t_flows:
-            st.caption("Larghezza dei flussi = peso normalizzato degli obiettivi. Per aprire un nodo usare il menu "
-                       "«Dettaglio» più sotto (Streamlit non trasmette il clic sui diagrammi di Sankey) oppure il "
-                       "clic sulla raggiera.")
+            st.caption("Larghezza dei flussi = peso normalizzato degli obiettivi. Per aprire un'area o un obiettivo "
+                       "strategico usare il menu «Dettaglio» più sotto, oppure fare clic sulla raggiera.")
             plotly(v["sankey"], "sankey")
             if v["empty_strategic"]:
                 st.caption("Obiettivi strategici senza obiettivi collegati (non disegnati): "
@@ -111,14 +110,15 @@ def render() -> None:
     ])
     notices(pm)
 
-    st.subheader("Area → obiettivo strategico → obiettivo → step")
+    st.header("Area → obiettivo strategico → obiettivo → step")
     charts(pm, sel, v)
 
-    st.subheader("Dettaglio")
+    st.header("Dettaglio")
     keys = v["keys"]
     if st.session_state.get("cascade_detail") not in keys:
         st.session_state["cascade_detail"] = keys[0]
-    key = st.selectbox("Area o obiettivo strategico", keys, key="cascade_detail", format_func=v["labels"].get)
+    key = st.selectbox("Area o obiettivo strategico", keys, key="cascade_detail", placeholder=PLACEHOLDER,
+                       format_func=v["labels"].get)
     g, objs = pm.derived(group_detail, pm, key)
     metric_row([
         ("Raggiungimento", fmt_pct(g["achievement"], empty=group_waiting_text(objs) or "non valutabile"),
@@ -130,5 +130,5 @@ def render() -> None:
     st.caption("Clic su una riga per aprire l'obiettivo.")
     show_table(objs, OBJECTIVE_COLS, key=f"cascade_objs_{key}", objective_col="code", sel=sel, memo=pm)
 
-    st.subheader("Raggiungimento per area e per obiettivo strategico")
+    st.header("Raggiungimento per area e per obiettivo strategico")
     show_table(v["table"], GROUP_COLS, key="cascade_groups", memo=pm)

@@ -10,7 +10,7 @@ from metrics import monitoring_dates, plan_metrics, plan_versions
 from metrics.engine import same_ente_plans
 from metrics.compare import compare
 from metrics.fmt import fmt_date, fmt_delta, fmt_int, fmt_pct
-from ui.common import lazy_expander, lazy_tabs, page_header, plain, plotly, require_selection, show_table
+from ui.common import PLACEHOLDER, lazy_expander, lazy_tabs, page_header, plain, plotly, require_selection, show_table
 
 DATES, VERSIONS, PLANS = "Due date di monitoraggio", "Due versioni del piano", "Due piani dello stesso ente"
 STEP_ID = {"objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None)}
@@ -52,9 +52,9 @@ def pick_dates(sel, dates: list):
     default_before = earlier[-1] if earlier else dates[0]
     c1, c2 = st.columns(2)
     d_before = c1.selectbox("Prima data", dates, index=dates.index(default_before), format_func=fmt_date,
-                            key="cmp_date_before")
+                            key="cmp_date_before", placeholder=PLACEHOLDER)
     d_after = c2.selectbox("Seconda data", dates, index=dates.index(default_after), format_func=fmt_date,
-                           key="cmp_date_after",
+                           key="cmp_date_after", placeholder=PLACEHOLDER,
                            help=f"Stessa versione del piano, raggiungimenti dell'anno {sel.year}: contano le "
                                 "verifiche fino a ciascuna data.")
     if d_before == d_after:
@@ -79,9 +79,9 @@ def pick_versions(sel, versions: pd.DataFrame):
     default_before = older[0] if older else next(i for i in ids if i != default_after)
     c1, c2 = st.columns(2)
     v_before = c1.selectbox("Versione di partenza", ids, index=ids.index(default_before), format_func=label,
-                            key="cmp_version_before")
+                            key="cmp_version_before", placeholder=PLACEHOLDER)
     v_after = c2.selectbox("Versione di confronto", ids, index=ids.index(default_after), format_func=label,
-                           key="cmp_version_after")
+                           key="cmp_version_after", placeholder=PLACEHOLDER)
     same_date = st.checkbox(f"Stessa data di monitoraggio per entrambe ({fmt_date(sel.as_of)}, dalla barra laterale)",
                             key="cmp_same_date",
                             help="Altrimenti ogni versione è letta alla propria data di monitoraggio.")
@@ -215,7 +215,7 @@ def render() -> None:
 
     # two plans: an objective code may exist in one of them only, so no drill-down to the selected plan
     link = None if mode == PLANS else sel
-    st.subheader("Raggiungimento per obiettivo")
+    st.header("Raggiungimento per obiettivo")
     if link is not None:
         st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
     plotly(v["delta_fig"], "cmp_delta", link, clickable=True)
@@ -227,7 +227,7 @@ def render() -> None:
                                      **before_after(*labels), "change": ("Modifica", None)},
                key=f"cmp_objectives_{pair}", memo=after, objective_col="code", sel=link)
 
-    st.subheader("Che cosa è cambiato negli step")
+    st.header("Che cosa è cambiato negli step")
     changes(link, v, after, pair, labels)
 
     counts = lazy_expander("Conteggi a confronto", key="cmp_counts_open")

@@ -3,7 +3,7 @@ import streamlit as st
 
 from charts.indicators import bullet_frame, indicator_bullets, indicators_by_group
 from metrics.fmt import fmt_int
-from ui.common import lazy_expander, lazy_tabs, metric_row, plan_page, plotly, show_table
+from ui.common import PLACEHOLDER, lazy_expander, lazy_tabs, metric_row, plan_page, plotly, show_table
 
 COLUMNS = {
     "name": ("Indicatore", None), "baseline_raw": ("Baseline", None), "target_raw": ("Target", None),
@@ -100,7 +100,7 @@ def render() -> None:
         ("Non valutabili", fmt_int(v["not_evaluable"]), "Senza valore rilevato o con target non interpretabile"),
     ])
     reasons(v)
-    st.subheader("Target, valori e baseline")
+    st.header("Target, valori e baseline")
     bullets = v["bullets"] is not None
     tabs = lazy_tabs([BULLETS, *GROUPINGS] if bullets else GROUPINGS, key="ind_group")
     if bullets:
@@ -117,5 +117,6 @@ def render() -> None:
             with tab:
                 plotly(v[figure], figure.replace("fig_", "by_"))
                 names = v[groups]
-                pick = st.selectbox(label, [ALL, *names], format_func=lambda c, n=names: n.get(c, c), key=key)
+                pick = st.selectbox(label, [ALL, *names], format_func=lambda c, n=names: n.get(c, c), key=key,
+                                    placeholder=PLACEHOLDER)
                 table(pm, pm.derived(rows_of, pm, frame, column, pick), f"ind_{groups}", *columns)

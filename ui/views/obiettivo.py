@@ -6,7 +6,7 @@ from charts.objective import contribution_waterfall, steps_timeline
 from metrics.access import is_redacted
 from metrics.explain import metric_value_text, objective_value_text, waiting_text
 from metrics.fmt import fmt_num, fmt_pct
-from ui.common import metric_row, plain, plan_page, plotly, show_table
+from ui.common import PLACEHOLDER, metric_row, plain, plan_page, plotly, show_table
 from ui.state import Q_OBJECTIVE
 from ui.views import measure
 
@@ -78,10 +78,17 @@ def choose_objective(pm) -> str:
     codes, titles = pm.derived(objective_choices, pm)
     wanted = st.query_params.get(Q_OBJECTIVE)
     ss = st.session_state
+    if wanted is not None and wanted not in codes and wanted != ss.get("_obj_url"):
+        # a link to an objective that is not in this plan: say so, never show another one silently
+        st.warning(f"Il link indica l'obiettivo «{plain(wanted[:80])}», che non è nel piano "
+                   f"«{plain(pm.ctx.titolo)}»: "
+                   f"è mostrato l'obiettivo {plain(codes[0])}. Scegliere l'obiettivo nel menu qui sotto.",
+                   icon=":material/link_off:")
     if ss.get("obj_pick") not in codes or (wanted in codes and wanted != ss.get("_obj_url")):
         ss["obj_pick"] = wanted if wanted in codes else codes[0]
     ss["_obj_url"] = wanted
-    code = st.selectbox("Obiettivo", codes, key="obj_pick", format_func=lambda c: f"{c} — {titles[c]}")
+    code = st.selectbox("Obiettivo", codes, key="obj_pick", placeholder=PLACEHOLDER,
+                        format_func=lambda c: f"{c} — {titles[c]}")
     st.query_params[Q_OBJECTIVE] = code
     return code
 

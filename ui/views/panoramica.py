@@ -4,7 +4,7 @@ import streamlit as st
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
 from metrics.fmt import fmt_int
 from metrics.explain import metric_value_text, plan_waiting_text
-from ui.common import metric_row, plan_page, plotly, show_table
+from ui.common import ensure_app_navigation, metric_row, plan_page, plotly, show_table
 from ui.views import measure
 
 OBJ_COLS = {
@@ -58,12 +58,12 @@ def render() -> None:
     measure.forecast_block(pm)
     measure.plan_why(pm)
 
-    st.subheader("Obiettivi")
+    st.header("Obiettivi")
     st.caption("Clic su una barra o su una riga per aprire l'obiettivo.")
     plotly(measure.plan_ranking(pm, objectives_ranking), "ranking", sel, clickable=True)
     show_table(f["objs"], OBJ_COLS, key="obj_table", objective_col="code", sel=sel, memo=pm)
 
-    st.subheader("Punti a rischio")
+    st.header("Punti a rischio")
     st.caption("Step aperti o in ritardo ordinati per i punti che costano al piano: peso anno × peso obiettivo × "
                "quota mancante. La somma è ciò che manca al 100% del piano.")
     if waiting := plan_waiting_text(pm):   # nothing measured yet: nothing is «at risk» nor «all achieved»
@@ -71,3 +71,10 @@ def render() -> None:
         return
     plotly(pm.derived(risk_points, pm.steps), "risk", sel, clickable=True)
     show_table(f["risk"], RISK_COLS, key="risk_table", objective_col="objective_code", sel=sel, memo=pm)
+
+
+def open_from_root() -> None:
+    """The root URL shows the Panoramica at its own address (so /panoramica?piano=… and / are the same page,
+    highlighted in the menu); the selection made by the sidebar and any other parameter are kept."""
+    ensure_app_navigation()
+    st.switch_page("pages/panoramica.py", query_params=st.query_params.to_dict())

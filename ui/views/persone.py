@@ -57,7 +57,7 @@ def notices(v: dict) -> None:
 
 
 def matrix(pm, v: dict) -> None:
-    st.subheader("Matrice persona × obiettivo")
+    st.header("Matrice persona × obiettivo")
     if v["has_part"] or v["has_grade"]:
         options = [k for k in CELL_VALUES if v["has_part" if k == PARTICIPATION else "has_grade"]]
         value = st.radio("Valore nelle celle", options, format_func=CELL_VALUES.get, horizontal=True,
@@ -114,16 +114,17 @@ def render() -> None:
     notices(v)
     table = v["table"]
     if v["has_grade"]:
-        st.subheader("Punteggio individuale")
+        st.header("Punteggio individuale")
         st.caption("Punteggio = Σ partecipazione × valutazione / Σ partecipazione sugli obiettivi della persona "
                    "(regola 7, scala 0–10). Se la partecipazione manca conta come 100%.")
         left, right = st.columns([3, 2])
         with left:
             plotly(v["scores"], "scores")
         with right:
-            show_table(table, v["cols"], key="people_scores", memo=pm, height=min(600, 35 * len(table) + 40))
+            show_table(table, v["cols"], key="people_scores", memo=pm, height=min(600, 35 * len(table) + 40),
+                       room=320)   # 2/5 of the page
     else:
-        st.subheader("Persone")
+        st.header("Persone")
         show_table(table, v["cols"], key="people_list", memo=pm)
     matrix(pm, v)
     staff = lazy_expander("Elenco completo del personale per obiettivo", key="people_staff_open")

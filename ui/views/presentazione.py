@@ -12,7 +12,7 @@ from exports import FORMATS, export
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
                             clip, export_file_name, group_frames, verification_notes)
 from exports.criteria import FORECAST
-from ui.common import lazy_expander, metric_row, plain, plotly, require_selection
+from ui.common import download_button, lazy_expander, metric_row, plain, plotly, require_selection
 from ui.identity import on_download
 from ui.views import measure
 
@@ -147,7 +147,7 @@ def _heading(title: str) -> None:
 
 def _title_slide(s) -> None:
     st.title(plain(s.title), anchor=False)
-    st.subheader(plain(s.subtitle), anchor=False)
+    st.header(plain(s.subtitle), anchor=False)   # h2 after the h1 (accessibility: no h1 followed by h3)
     st.markdown("Monitoraggio del piano della performance — Consiglio di Amministrazione / Assemblea")
     _figures(s.figures, per_row=3)
 
@@ -275,7 +275,8 @@ def downloads(pm) -> None:
                "di verifica), i risultati in Excel, la bozza della Relazione sulla performance in Word e un report "
                "HTML che funziona anche senza rete.")
     for col, (key, label) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS.items()):
-        col.download_button(label, data=lambda k=key: export(pm, k), file_name=export_file_name(pm, key),
+        with col:
+            download_button(label, data=lambda k=key: export(pm, k), file_name=export_file_name(pm, key),
                             mime=FORMATS[key].mime, key=f"pres_dl_{key}", width="stretch",
                             on_click=on_download(f"{label}: {export_file_name(pm, key)}", pm.ctx.plan_id,
                                                  pm.ctx.import_id))  # audited: one «scaricamento» per click

@@ -55,10 +55,10 @@ def render() -> None:
         st.caption("Le segnalazioni non bloccano i calcoli (pesi normalizzati, stati sconosciuti contati con il "
                    f"raggiungimento indicato): servono a correggere il foglio. Situazione al {fmt_date(sel.as_of)}.")
 
-    st.subheader("Riepilogo")
+    st.header("Riepilogo")
     st.dataframe(v["summary"], hide_index=True)
 
-    st.subheader("Dettaglio dei controlli")
+    st.header("Dettaglio dei controlli")
     for rule, title in CHECKS.items():
         q = found.get(rule)
         if q is None:

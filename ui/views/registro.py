@@ -13,7 +13,7 @@ from metrics.registro import audit_trail, plan_choices, trail_choices
 from store import get_db
 from store.access import AUDIT, NOT_AUTHORIZED
 from ui.auth import current_principal
-from ui.common import ensure_app_navigation, plain
+from ui.common import download_button, ensure_app_navigation, plain
 from ui.identity import on_download
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,11 +87,12 @@ def render() -> None:
     c_count, c_dl = st.columns([2, 1], vertical_alignment="bottom")
     c_count.markdown(f"**{fmt_int(n)} {'evento' if n == 1 else 'eventi'}**, dal più recente"
                      + (f" · filtri: {plain(f['text'])}" if f["text"] else ""))
-    c_dl.download_button("Scarica il registro in Excel", data=lambda: trail_xlsx(df, f["text"]),
-                         file_name=f"registro_attivita_{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME,
-                         icon=":material/download:", key="reg_download", width="stretch", disabled=not n,
-                         on_click=on_download(f"registro delle attività ({n} eventi"
-                                              + (f"; {f['text']})" if f["text"] else ")")))
+    with c_dl:
+        download_button("Scarica il registro in Excel", data=lambda: trail_xlsx(df, f["text"]),
+                        file_name=f"registro_attivita_{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME,
+                        icon=":material/download:", key="reg_download", width="stretch", disabled=not n,
+                        on_click=on_download(f"registro delle attività ({n} eventi"
+                                             + (f"; {f['text']})" if f["text"] else ")")))
     if not n:
         st.info("Nessun evento con questi filtri.", icon=":material/filter_alt_off:")
         return

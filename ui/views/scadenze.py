@@ -179,13 +179,13 @@ def render() -> None:
     frames = pm.derived(deadline_frames, pm, all_years)
     summary(pm, sel, frames)
 
-    st.subheader("Tutte le scadenze")
+    st.header("Tutte le scadenze")
     st.caption("Ogni step con termine datato: il rombo è il termine, la linea arriva alla data di completamento (in "
                "tempo o in ritardo) o alla data di monitoraggio (scaduto). Clic su un punto per aprire l'obiettivo.")
     plotly(frames["fig_timeline"], "dl_timeline", sel, clickable=True)
 
-    st.subheader("Step da seguire")
+    st.header("Step da seguire")
     step_lists(pm, sel, frames)
 
-    st.subheader("Ritardi: distribuzione, per mese, area e responsabile")
+    st.header("Ritardi: distribuzione, per mese, area e responsabile")
     rollups(pm, frames, all_years)

@@ -16,7 +16,7 @@ from metrics.fmt import fmt_date, fmt_num
 from metrics.access import save_profile
 from metrics.profiles import current_profile, profile_history
 from store.access import PROFILES
-from ui.common import plain, plan_page, plotly, show_table
+from ui.common import PLACEHOLDER, plain, plan_page, plotly, show_table
 
 CUSTOM = "personalizzato"
 PCT_FIELDS = ("continuous_in_progress", "in_progress_value", "postponed_value", "partial_default", "green_from",
@@ -54,13 +54,16 @@ def _profile_form(base: Profile, key: str) -> tuple[Profile | None, list[str]]:
         LABELS["slip_tolerance_days"], 0, 365, int(base.slip_tolerance_days), 1, key=f"prof_tol_{key}",
         help=DESCRIPTIONS["slip_tolerance_days"]))
     changes["scoring"] = cols[0].selectbox(LABELS["scoring"], list(SCORING_LABELS), list(SCORING_LABELS).index(base.scoring),
-                                           format_func=SCORING_LABELS.get, key=f"prof_scoring_{key}")
+                                           format_func=SCORING_LABELS.get, key=f"prof_scoring_{key}",
+                                           placeholder=PLACEHOLDER)
     changes["neutralized"] = cols[1].selectbox(LABELS["neutralized"], list(NEUTRALIZED_LABELS),
                                                list(NEUTRALIZED_LABELS).index(base.neutralized),
-                                               format_func=NEUTRALIZED_LABELS.get, key=f"prof_neutr_{key}")
+                                               format_func=NEUTRALIZED_LABELS.get, key=f"prof_neutr_{key}",
+                                           placeholder=PLACEHOLDER)
     changes["plan_score"] = cols[0].selectbox(LABELS["plan_score"], list(PLAN_SCORE_LABELS),
                                               list(PLAN_SCORE_LABELS).index(base.plan_score),
-                                              format_func=PLAN_SCORE_LABELS.get, key=f"prof_plan_{key}")
+                                              format_func=PLAN_SCORE_LABELS.get, key=f"prof_plan_{key}",
+                                           placeholder=PLACEHOLDER)
     bands = cols[1].text_input(LABELS["score_bands"], fmt_bands(base.score_bands), key=f"prof_bands_{key}",
                                help=DESCRIPTIONS["score_bands"])
     try:

@@ -1,0 +1,52 @@
+"""Every export button delivers a file at every click, also in quick succession and right after «Modalità
+sala» reruns the page (issue 10, defect 7: ``MediaFileStorageError: Deferred file … not found``; the cause and
+the fix are in ``ui.common._stable_download_ids``)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_page, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+BUTTONS = {"Scarica PowerPoint": ".pptx", "Scarica Excel": ".xlsx", "Scarica Relazione (Word)": ".docx",
+           "Scarica report HTML": ".html"}
+CLICKS = 10
+WAIT_S = 60
+
+
+def _collect(page, n: int, got: list) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while len(got) < n and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+
+
+@pytest.mark.parametrize("toggle_room", [False, True], ids=["clic-rapidi", "dopo-modalita-sala"])
+def test_each_export_button_gives_ten_files_in_ten_clicks(page, app_url, expected, tmp_path, toggle_room):
+    open_page(page, f"{app_url}/presentazione?piano={expected.small_plan}")
+    got: list = []
+    page.on("download", lambda d: got.append(d))
+    room = page.get_by_role("button", name="Modalità sala")
+    for label, ext in BUTTONS.items():
+        got.clear()
+        button = page.get_by_role("button", name=label)
+        for _ in range(CLICKS):
+            if toggle_room:                        # «Modalità sala» on and off (it hides the export block):
+                room.click()                       # two reruns, the click below comes within ~1 s
+                page.get_by_role("button", name="Modalità sala").click()
+                page.wait_for_timeout(150)
+            button.click()
+            if not toggle_room:
+                page.wait_for_timeout(50)
+        _collect(page, CLICKS, got)
+        names = [d.suggested_filename for d in got]
+        assert len(got) == CLICKS, f"{label}: {len(got)} file su {CLICKS} clic ({names})"
+        assert all(n.endswith(ext) for n in names), names
+        for i, d in enumerate(got):
+            target = tmp_path / f"{i}{ext}"
+            d.save_as(target)
+            assert target.stat().st_size > 1000, (label, i, target.stat().st_size)
+    wait_for_app(page)
+    assert_no_exception(page)
