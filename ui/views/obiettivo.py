@@ -107,7 +107,7 @@ def render() -> None:
         ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
     ])
     if waiting := waiting_text(o["status"]):
-        st.caption(f":gray[**Raggiungimento: {waiting}** (nessun valore, non 0%)]")
+        st.markdown(f"**Raggiungimento: {waiting}** (nessun valore, non 0%)")
     with st.expander("Scheda dell'obiettivo", expanded=True):
         st.markdown(v["details"])
 
