@@ -138,3 +138,28 @@ def require_ente(principal: Principal, ente: str) -> None:
     if not principal.sees_ente(ente):
         raise NotAuthorized(f"Non autorizzato: non puoi caricare piani dell'ente «{ente}». Chiedi a un "
                             "amministratore di autorizzarti per questo ente.")
+
+
+# ----------------------------------------------------------------------------- guarded writes on the enti
+def merge_enti(principal: Principal, db, source_id: int, target_id: int) -> str:
+    """«Unione enti» (:func:`store.enti.merge_enti`), for an amministratore only; recorded as the principal."""
+    from store import enti
+
+    principal.require(AUDIT)
+    return enti.merge_enti(db, source_id, target_id, principal.name)
+
+
+def unmerge_enti(principal: Principal, db, source_id: int) -> str:
+    """«Separazione enti» (:func:`store.enti.unmerge_enti`), for an amministratore only."""
+    from store import enti
+
+    principal.require(AUDIT)
+    return enti.unmerge_enti(db, source_id, principal.name)
+
+
+def set_codice_ipa(principal: Principal, db, ente_id: int, codice_ipa: str | None) -> str:
+    """The Codice IPA of an ente (:func:`store.enti.set_codice_ipa`), for an amministratore only."""
+    from store import enti
+
+    principal.require(AUDIT)
+    return enti.set_codice_ipa(db, ente_id, codice_ipa, principal.name)

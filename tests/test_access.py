@@ -329,3 +329,21 @@ def test_only_an_administrator_saves_the_measuring_system(two_entes, role):
     assert access.save_profile(admin, db, a, "Ente A", 2025, profile) == 1
     assert current_profile(db, "Ente A", 2025).version == 1
     assert audit_rows(db, "profilo")[-1][0] == admin.name
+
+
+@pytest.mark.parametrize("role", ["lettore", "referente", "direttore", "valutatore"])
+def test_only_an_administrator_merges_enti_or_sets_a_codice_ipa(two_entes, role):
+    from store import access as guarded
+    from store import enti
+
+    db, _a, _b = two_entes
+    ente_a, ente_b = enti.lookup(db, "Ente A"), enti.lookup(db, "Ente B")
+    someone = Principal("x", role, None if role == "valutatore" else frozenset({"Ente A", "Ente B"}))
+    for call in (lambda: guarded.merge_enti(someone, db, ente_b, ente_a),
+                 lambda: guarded.unmerge_enti(someone, db, ente_b),
+                 lambda: guarded.set_codice_ipa(someone, db, ente_a, "c_a1")):
+        with pytest.raises(NotAuthorized):
+            call()
+    assert db.scalar("SELECT count(*) FROM enti WHERE merged_into IS NOT NULL OR codice_ipa IS NOT NULL") == 0
+    guarded.merge_enti(local_administrator(), db, ente_b, ente_a)
+    assert db.scalar("SELECT count(*) FROM enti WHERE merged_into IS NOT NULL") == 1

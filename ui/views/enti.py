@@ -7,11 +7,11 @@ import streamlit as st
 
 from metrics.fmt import fmt_datetime
 from store import get_db
+from store import access
 from store.access import AUDIT, NOT_AUTHORIZED
-from store.enti import EnteError, active_merges, list_enti, looks_alike, merge_enti, set_codice_ipa, unmerge_enti
+from store.enti import EnteError, active_merges, list_enti, looks_alike
 from ui.auth import current_principal
 from ui.common import ensure_app_navigation, plain
-from ui.identity import acting_user
 
 SS_FLASH = "enti_flash"
 SIDEBAR_KEYS = ("sel_ente", "sel_plan", "sel_year", "sel_date")
@@ -59,7 +59,7 @@ def merge_form(db, active: pd.DataFrame) -> None:
                f"futuri con quel nome vanno sotto «{plain(names[target])}». L'unione si può annullare.")
     if st.button("Unisci", type="primary", icon=":material/merge:", key="enti_merge"):
         try:
-            msg = merge_enti(db, source, target, acting_user())
+            msg = access.merge_enti(current_principal(), db, source, target)
         except EnteError as exc:
             st.error(plain(str(exc)))
             return
@@ -77,7 +77,7 @@ def unmerge_form(db) -> None:
     source = st.selectbox("Unione", list(labels), format_func=labels.get, key="enti_unmerge_choice")
     if st.button("Separa", icon=":material/call_split:", key="enti_unmerge"):
         try:
-            msg = unmerge_enti(db, source, acting_user())
+            msg = access.unmerge_enti(current_principal(), db, source)
         except EnteError as exc:
             st.error(plain(str(exc)))
             return
@@ -96,7 +96,7 @@ def ipa_form(db, active: pd.DataFrame) -> None:
                                                           "Amministrazioni (indicepa.gov.it). Vuoto: nessun codice.")
     if c3.button("Salva il codice", key="enti_ipa_save"):
         try:
-            msg = set_codice_ipa(db, ente, code, acting_user())
+            msg = access.set_codice_ipa(current_principal(), db, ente, code)
         except EnteError as exc:
             st.error(plain(str(exc)))
             return
