@@ -20,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from store import audit
-from store.access import ALL_ENTES, ROLES, NotAuthorized, Principal, granted_entes, local_administrator
+from store.access import ALL_ENTES, NOT_AUTHORIZED, ROLES, NotAuthorized, Principal, granted_entes, local_administrator
 from store.users import authenticate, has_accounts, principal_of
 
 LOCAL_BANNER = "modalità locale: nessun accesso dalla rete"
@@ -132,6 +132,16 @@ def current_principal() -> Principal:
     principal = st.session_state.get(SS_CURRENT)
     if not isinstance(principal, Principal):
         st.error(str(NotAuthorized()), icon=":material/block:")
+        st.stop()
+    return principal
+
+
+def require_capability(capability: str) -> Principal:
+    """The principal of this run if its role has ``capability``; else the refusal (it reveals nothing) and
+    ``st.stop()``. For pages that ``app.py`` already hides from the others: a typed URL is refused too."""
+    principal = current_principal()
+    if not principal.can(capability):
+        st.error(NOT_AUTHORIZED, icon=":material/block:")
         st.stop()
     return principal
 

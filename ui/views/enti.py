@@ -8,9 +8,9 @@ import streamlit as st
 from metrics.fmt import fmt_datetime
 from store import get_db
 from store import access
-from store.access import AUDIT, NOT_AUTHORIZED
+from store.access import AUDIT
 from store.enti import EnteError, active_merges, list_enti, looks_alike
-from ui.auth import current_principal
+from ui.auth import current_principal, require_capability
 from ui.common import ensure_app_navigation, plain
 
 SS_FLASH = "enti_flash"
@@ -105,9 +105,7 @@ def ipa_form(db, active: pd.DataFrame) -> None:
 
 def render() -> None:
     ensure_app_navigation()
-    if not current_principal().can(AUDIT):  # amministratore only (app.py hides the page from the others)
-        st.error(NOT_AUTHORIZED, icon=":material/block:")
-        st.stop()
+    require_capability(AUDIT)   # amministratore only
     db = get_db()
     st.title("Enti")
     st.caption("Ogni ente ha una sola identità: all'importazione è riconosciuto dal Codice IPA, poi dal nome "

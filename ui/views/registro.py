@@ -11,8 +11,8 @@ from exports.registro import trail_xlsx
 from metrics.fmt import fmt_int
 from metrics.registro import audit_trail, plan_choices, trail_choices
 from store import get_db
-from store.access import AUDIT, NOT_AUTHORIZED
-from ui.auth import current_principal
+from store.access import AUDIT
+from ui.auth import require_capability
 from ui.common import download_button, ensure_app_navigation, plain
 from ui.identity import on_download
 
@@ -70,9 +70,7 @@ def table(df: pd.DataFrame) -> pd.DataFrame:
 
 def render() -> None:
     ensure_app_navigation()
-    if not current_principal().can(AUDIT):  # amministratore only (app.py hides the page from the others)
-        st.error(NOT_AUTHORIZED, icon=":material/block:")
-        st.stop()
+    require_capability(AUDIT)   # amministratore only
     db = get_db()
     st.title("Registro delle attività")
     st.caption("Chi ha fatto che cosa e quando: accessi, anteprime e importazioni (anche rifiutate), ripristini, "
