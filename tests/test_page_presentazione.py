@@ -127,3 +127,25 @@ def test_room_mode_hides_the_sidebar_and_keeps_the_slide(monkeypatch, demo_db, c
     button(at, "Modalità sala").click()
     at.run()
     assert [d.proto.label for d in at.get("download_button")] == LABELS
+
+
+CALLS: list[str] = []
+
+
+def counting_export(pm, fmt: str) -> bytes:
+    CALLS.append(fmt)
+    return f"{fmt}-bytes".encode()
+
+
+def test_an_export_is_built_once_per_plan_version_and_shared_by_every_click(cissa, monkeypatch):
+    """The Word Relazione draws its charts in Chromium (seconds): quick clicks, or two people, must not wait
+    for it again (issue 10, defect 7: 10 clicks → 10 files)."""
+    from ui.views import presentazione
+
+    monkeypatch.setattr(presentazione, "export", counting_export)
+    pm = cissa[1]
+    first = presentazione.export_once(pm, "docx")
+    assert first == b"docx-bytes"
+    assert [presentazione.export_once(pm, "docx") for _ in range(5)] == [first] * 5
+    assert presentazione.export_once(pm, "xlsx") == b"xlsx-bytes"
+    assert CALLS == ["docx", "xlsx"]

@@ -1,6 +1,7 @@
 """Presentazione: the board deck one slide at a time (``?slide=N``), ← → to navigate, and
 the exports (PowerPoint, Excel, Relazione Word, report HTML) built from the same deck."""
 import re
+import threading
 
 import pandas as pd
 import streamlit as st
@@ -268,6 +269,17 @@ def objective_slide(pm, s, i: int) -> None:
                 st.markdown("\n".join(f"- {_md(x)}" for x in notes))
 
 
+_EXPORT_LOCKS = {k: threading.Lock() for k in DOWNLOADS}
+
+
+def export_once(pm, fmt: str) -> bytes:
+    """The export file of this plan version, year and as-of date, built once (``PlanMetrics`` is cached per data
+    version, so it is never stale): the Word Relazione draws its charts in Chromium (seconds), and a second click,
+    by anyone, gets the same file at once. One build at a time per format: quick clicks wait for it."""
+    with _EXPORT_LOCKS[fmt]:
+        return pm.derived(export, pm, fmt)
+
+
 def downloads(pm) -> None:
     st.divider()
     st.subheader("Esporta")
@@ -276,7 +288,7 @@ def downloads(pm) -> None:
                "HTML che funziona anche senza rete.")
     for col, (key, label) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS.items()):
         with col:
-            download_button(label, data=lambda k=key: export(pm, k), file_name=export_file_name(pm, key),
+            download_button(label, data=lambda k=key: export_once(pm, k), file_name=export_file_name(pm, key),
                             mime=FORMATS[key].mime, key=f"pres_dl_{key}", width="stretch",
                             on_click=on_download(f"{label}: {export_file_name(pm, key)}", pm.ctx.plan_id,
                                                  pm.ctx.import_id))  # audited: one «scaricamento» per click
