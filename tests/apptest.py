@@ -27,3 +27,26 @@ def metrics_of(at: AppTest) -> dict[str, str]:
     for m in at.metric:
         out.setdefault(m.label, m.value)
     return out
+
+
+def capture_downloads(monkeypatch) -> dict:
+    """The files of the download buttons AppTest renders, by element id. AppTest does not fetch files: a test
+    delivers one by calling its callable, as Streamlit's server does when the button is clicked."""
+    import ui.common  # noqa: F401  (its own patch of add_deferred first: ours wraps it)
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    captured: dict = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
+        captured[element_id] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name=file_name, element_id=element_id)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return captured
+
+
+def deliver(captured: dict, key: str) -> bytes:
+    """Deliver the file of the download button with ``key`` (see :func:`capture_downloads`)."""
+    (build,) = [f for element_id, f in captured.items() if element_id.endswith(key)]
+    return build()

@@ -196,11 +196,17 @@ def test_acting_user_is_the_login_principal_when_there_is_one(monkeypatch):
     assert identity.acting_user() == "maria.rossi"
 
 
-def test_download_callback_writes_one_record(db, monkeypatch):
+def test_a_download_writes_one_record_each_time_the_file_is_delivered(db, monkeypatch):
     from ui import identity
     monkeypatch.setattr("store.get_db", lambda *a, **k: db)
     res = import_bytes(db, xlsx(), "p.xlsx", user="mario")
     v, mark = db.version(), last_id(db)
-    identity.on_download("risultati.xlsx", res.plan_id, res.import_id)()
-    assert records(db, mark) == [("scaricamento", "ok", "amministratore locale", res.plan_id, res.import_id)]
+    built = []
+    deliver = identity.audited(lambda: built.append(1) or b"file", "anna", "risultati.xlsx", res.plan_id,
+                               res.import_id)
+    assert records(db, mark) == []                       # rendering the button records nothing
+    assert deliver() == b"file" and built == [1]
+    assert records(db, mark) == [("scaricamento", "ok", "anna", res.plan_id, res.import_id)]
+    assert identity.audited(b"bytes", "anna", "modello vuoto")() == b"bytes"
+    assert len(records(db, mark)) == 2
     assert db.version() == v

@@ -6,7 +6,7 @@ import pytest
 
 from loaders import import_bytes, import_file
 from store import Database
-from tests.apptest import open_app
+from tests.apptest import capture_downloads, deliver, open_app
 from tests.conftest import DEMO, ROOT
 from tests.workbooks import CSSM_FULL_NAME, cssm_2020, xlsx
 
@@ -47,6 +47,7 @@ def test_registro_lists_filters_and_downloads_the_trail(monkeypatch, tmp_path):
     import_bytes(d, xlsx(), "p.xlsx", user="mario")
     import_bytes(d, b"non excel", "rotto.xlsx", user="anna")
     d.close()
+    downloads = capture_downloads(monkeypatch)
     at = open_app(monkeypatch, path, "pages/registro.py")
     assert at.title[0].value == "Registro delle attività"
     table = at.dataframe[0].value
@@ -68,8 +69,9 @@ def test_registro_lists_filters_and_downloads_the_trail(monkeypatch, tmp_path):
     assert list(at.dataframe[0].value["Azione"]) == ["import"]
 
     before = read(path, "SELECT count(*) FROM audit_log")[0][0]
-    by_label(at.download_button, "Scarica il registro in Excel").click().run()
-    assert not at.exception
+    assert by_label(at.download_button, "Scarica il registro in Excel")   # shown; the file is built on click
+    assert read(path, "SELECT count(*) FROM audit_log")[0][0] == before
+    assert deliver(downloads, "reg_download")[:2] == b"PK"                 # an .xlsx (zip)
     rows = read(path, "SELECT action, who, detail FROM audit_log WHERE audit_id > ?", [before])
     assert len(rows) == 1 and rows[0][:2] == ("scaricamento", LOCAL)
     assert "registro delle attività (1 eventi; " in rows[0][2] and "ente: Consorzio Test" in rows[0][2]
@@ -154,9 +156,10 @@ def test_carica_download_is_recorded_without_moving_the_data_version(monkeypatch
     import_bytes(d, xlsx(), "p.xlsx", user="mario")
     version = d.version()
     d.close()
+    downloads = capture_downloads(monkeypatch)
     at = open_app(monkeypatch, path, "pages/carica.py")
-    by_label(at.download_button, label).click().run()
-    assert not at.exception
+    assert by_label(at.download_button, label) and not at.exception
+    assert deliver(downloads, "carica_template")[:2] == b"PK"
     assert read(path, "SELECT action, who, detail FROM audit_log ORDER BY audit_id DESC LIMIT 1") == [
         ("scaricamento", LOCAL, "modello vuoto")]
     d = Database(path)
@@ -169,10 +172,10 @@ def test_presentazione_download_is_recorded_with_plan_and_version(monkeypatch, t
     d = Database(path)
     res = import_bytes(d, xlsx(), "p.xlsx", user="mario")
     d.close()
+    downloads = capture_downloads(monkeypatch)
     at = open_app(monkeypatch, path, "pages/presentazione.py")
-    button = next(b for b in at.download_button if "Excel" in b.label or "xlsx" in b.label.lower())
-    button.click().run()
-    assert not at.exception
+    assert any("Excel" in b.label for b in at.download_button) and not at.exception
+    assert deliver(downloads, "pres_dl_xlsx")[:2] == b"PK"
     rows = read(path, "SELECT action, who, plan_id, import_id FROM audit_log ORDER BY audit_id DESC LIMIT 1")
     assert rows == [("scaricamento", LOCAL, res.plan_id, res.import_id)]
 

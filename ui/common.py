@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from typing import Any, Callable, Iterable
 
 import pandas as pd
@@ -288,6 +289,10 @@ def _frozen_aware_to_json():
 _frozen_aware_to_json()
 
 
+#: How long a download click waits for its button to be registered again by a rerun in progress.
+DEFERRED_WAIT_S = 5.0
+
+
 def _stable_download_ids() -> None:
     """Give each download button of a session one deferred-file id for all the script runs.
 
@@ -326,6 +331,21 @@ def _stable_download_ids() -> None:
     add_deferred._stable_ids = True
     cls.add_deferred = add_deferred
 
+    # A click that arrives while a rerun has dropped the button's entry and not yet re-registered it (the
+    # same stable id comes back when the button renders again) waits for it, instead of failing at once.
+    execute = cls.execute_deferred
+
+    def execute_deferred(self, file_id: str) -> str:
+        deadline = time.monotonic() + DEFERRED_WAIT_S
+        while True:
+            with self._lock:
+                known = file_id in self._deferred_callables
+            if known or time.monotonic() > deadline:
+                return execute(self, file_id)
+            time.sleep(0.05)
+
+    cls.execute_deferred = execute_deferred
+
 
 _stable_download_ids()
 
@@ -358,12 +378,20 @@ _keep_backend_replies()
 
 
 def download_button(label: str, data: Callable[[], bytes] | bytes, file_name: str, mime: str, key: str,
-                    on_click: Callable[[], None] | str = "ignore", **kwargs: Any) -> None:
+                    audit: str | None = None, plan_id: int | None = None, import_id: int | None = None,
+                    **kwargs: Any) -> None:
     """Every download button of the app: a fixed ``key`` (the file id stays the same across reruns, see
-    :func:`_stable_download_ids`); ``data`` may be a callable (built on click). ``on_click``: no rerun by
-    default; the audited buttons pass :func:`ui.identity.on_download` (one «scaricamento» record per click),
-    whose rerun no longer drops the file (:func:`_keep_backend_replies`)."""
-    st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, on_click=on_click, **kwargs)
+    :func:`_stable_download_ids`), no rerun on click; ``data`` may be a callable (built on click).
+
+    ``audit``: what the file is, for the trail: one «scaricamento» record each time the file is delivered
+    (:func:`ui.identity.audited`, recorded as the session's user, captured now: the file is built outside the
+    script run). A rerun on click (an ``on_click`` callback) would let Streamlit delete a file just built before
+    the browser fetched it, so the record is written when the file is built instead."""
+    if audit is not None:
+        from ui.identity import acting_user, audited
+
+        data = audited(data, acting_user(), audit, plan_id, import_id)
+    st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore", **kwargs)
 
 
 def serialised_once(fig):

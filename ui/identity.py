@@ -7,8 +7,6 @@ At merge, point :func:`acting_user` at the logged-in principal (``ui.auth.curren
 """
 from __future__ import annotations
 
-from functools import partial
-
 LOCAL_ADMIN = "amministratore locale"
 
 
@@ -29,14 +27,21 @@ def acting_user() -> str:
     return str(name) if name else LOCAL_ADMIN
 
 
-def record_download(what: str, plan_id: int | None = None, import_id: int | None = None) -> None:
-    """The ``on_click`` of a download button: one «scaricamento» record per click (a download changes
-    no data: the data version, the pages' cache key, does not move)."""
+def record_download(who: str, what: str, plan_id: int | None = None, import_id: int | None = None) -> None:
+    """One «scaricamento» record (a download changes no data: the data version, the pages' cache key, does
+    not move)."""
     from store import audit, get_db
 
-    audit.record(get_db(), acting_user(), "scaricamento", plan_id=plan_id, import_id=import_id, detail=what)
+    audit.record(get_db(), who, "scaricamento", plan_id=plan_id, import_id=import_id, detail=what)
 
 
-def on_download(what: str, plan_id: int | None = None, import_id: int | None = None):
-    """``on_click=on_download("…")`` for ``st.download_button``."""
-    return partial(record_download, what, plan_id, import_id)
+def audited(data, who: str, what: str, plan_id: int | None = None, import_id: int | None = None):
+    """The ``data`` of a download button that records one «scaricamento» each time the file is delivered
+    (``data``: the bytes, or a callable that builds them). ``who`` is captured by the caller during the
+    script run: the callable runs later, in a server thread, outside the session."""
+    def deliver() -> bytes:
+        content = data() if callable(data) else data
+        record_download(who, what, plan_id, import_id)
+        return content
+
+    return deliver

@@ -24,7 +24,6 @@ from store import audit, get_db
 from store.access import RESTORE, NotAuthorized, Principal
 from ui.auth import current_principal
 from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, fit_columns, plain, show_table
-from ui.identity import on_download
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,7 +108,7 @@ def problems_table(pending: dict, problems: list) -> None:
     download_button("Scarica il rapporto di validazione",
                     data=lambda: report_xlsx(problems, pending["name"], pending["sha"]),
                     file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME, key="carica_report",
-                    on_click=on_download(f"rapporto di validazione di {pending['name']}"),
+                    audit=f"rapporto di validazione di {pending['name']}",
                     icon=":material/download:")
 
 
@@ -243,7 +242,7 @@ def header(principal: Principal) -> Principal:
     with c_model:
         download_button("Scarica il modello vuoto", data=template_bytes,
                         file_name="modello_foglio_monitoraggio.xlsx", mime=XLSX_MIME, key="carica_template",
-                        on_click=on_download("modello vuoto"), icon=":material/download:",
+                        audit="modello vuoto", icon=":material/download:",
                         help="Il foglio da compilare, con gli elenchi a discesa, un esempio e le istruzioni.")
     return principal
 

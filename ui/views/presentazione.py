@@ -14,7 +14,6 @@ from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJEC
                             clip, export_file_name, group_frames, verification_notes)
 from exports.criteria import FORECAST
 from ui.common import download_button, lazy_expander, metric_row, plain, plotly, require_selection
-from ui.identity import on_download
 from ui.views import measure
 
 Q_SLIDE = "slide"
@@ -290,8 +289,8 @@ def downloads(pm) -> None:
         with col:
             download_button(label, data=lambda k=key: export_once(pm, k), file_name=export_file_name(pm, key),
                             mime=FORMATS[key].mime, key=f"pres_dl_{key}", width="stretch",
-                            on_click=on_download(f"{label}: {export_file_name(pm, key)}", pm.ctx.plan_id,
-                                                 pm.ctx.import_id))  # audited: one «scaricamento» per click
+                            audit=f"{label}: {export_file_name(pm, key)}", plan_id=pm.ctx.plan_id,
+                            import_id=pm.ctx.import_id)
 
 
 def render() -> None:

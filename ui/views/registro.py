@@ -14,7 +14,6 @@ from store import get_db
 from store.access import AUDIT
 from ui.auth import require_capability
 from ui.common import download_button, ensure_app_navigation, plain
-from ui.identity import on_download
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN = 1000   # rows on screen (newest first); the Excel file has every row that matches the filters
@@ -89,8 +88,7 @@ def render() -> None:
         download_button("Scarica il registro in Excel", data=lambda: trail_xlsx(df, f["text"]),
                         file_name=f"registro_attivita_{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME,
                         icon=":material/download:", key="reg_download", width="stretch", disabled=not n,
-                        on_click=on_download(f"registro delle attività ({n} eventi"
-                                             + (f"; {f['text']})" if f["text"] else ")")))
+                        audit=f"registro delle attività ({n} eventi" + (f"; {f['text']})" if f["text"] else ")"))
     if not n:
         st.info("Nessun evento con questi filtri.", icon=":material/filter_alt_off:")
         return
