@@ -519,6 +519,19 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                 srv.stop()
 
 
+def run_async(coro):
+    """``asyncio.run(coro)``, in a thread of its own when this thread already runs an event loop (pytest after
+    the sync Playwright of the e2e tests, whose loop stays open in the main thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def time_browser(db_path: str | Path, work: Path, pairs: int = 7, warm_runs: int = 3, sessions: int = 20,
                  sessions_s: float = 60.0, pages_only: list[str] | None = None,
                  upload: tuple[str, bytes] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -540,7 +553,7 @@ def time_browser(db_path: str | Path, work: Path, pairs: int = 7, warm_runs: int
 
     previous = signal.signal(signal.SIGTERM, interrupted) if threading.current_thread() is threading.main_thread() else None
     try:
-        return asyncio.run(_run(copy, work, pairs, warm_runs, sessions, sessions_s, pages_only, upload, log))
+        return run_async(_run(copy, work, pairs, warm_runs, sessions, sessions_s, pages_only, upload, log))
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

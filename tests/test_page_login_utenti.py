@@ -12,6 +12,7 @@ from store import Database, users
 from store.access import NOT_AUTHORIZED
 from tests.conftest import DEMO, ROOT
 from tests.workbooks import BASE, sheets, xlsx
+from ui.state import short_ente
 
 PW = "password di prova"
 CISA = "Consorzio Intercomunale Servizi Socio Assistenziali 31 (C.I.S.A. 31)"
@@ -95,7 +96,7 @@ def test_login_form_reveals_nothing_and_refuses_a_wrong_password(monkeypatch, ac
 def test_lettore_sees_only_own_ente_and_no_names(monkeypatch, accounts_db):
     path, plan_a, _b = accounts_db
     at = login(app(monkeypatch, path), "lettore_a")
-    assert at.sidebar.selectbox(key="sel_ente").options == [CISA]
+    assert at.sidebar.selectbox(key="sel_ente").options == [short_ente(CISA)]   # acronym first (issue 10)
     assert any("lettore_a" in c.value and "lettore" in c.value for c in at.sidebar.caption)
     at.switch_page("pages/persone.py")
     at.run()
@@ -126,7 +127,7 @@ def test_deep_link_outside_the_grant_is_refused(monkeypatch, accounts_db):
         assert [e.value for e in at.error] == [NOT_AUTHORIZED]
         text = page_text(at)
         assert CISSA not in text and "Pianezza" not in text
-        assert at.sidebar.selectbox(key="sel_ente").options == [CISA]
+        assert at.sidebar.selectbox(key="sel_ente").options == [short_ente(CISA)]   # acronym first (issue 10)
         assert at.query_params.get("piano") in ([str(plan_a)], str(plan_a))
 
 

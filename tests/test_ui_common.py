@@ -17,7 +17,8 @@ def test_a_figure_is_serialised_once_and_stays_equal():
 def test_a_frozen_figure_gives_streamlit_its_json_once_and_other_figures_are_untouched():
     import plotly.io as pio
 
-    fig = go.Figure(go.Bar(x=[1, 2], y=[3, 4]))
+    # an explicit template: the JSON must not depend on plotly's global default, which other tests' imports change
+    fig = go.Figure(go.Bar(x=[1, 2], y=[3, 4]), layout={"template": "plotly_white"})
     expected = pio.to_json(go.Figure(fig), validate=False)
     shown = serialised_once(fig)
     first = pio.to_json(shown.to_dict(), validate=False)    # what st.plotly_chart calls
