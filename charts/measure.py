@@ -15,12 +15,11 @@ WAITING = {OBJ_NOT_MONITORED: WAITING_FIRST_MONITORING, OBJ_WAITING_VALUES: WAIT
 
 
 def waiting_gauge(text: str, height: int = 220) -> go.Figure:
-    """A grey gauge with no needle: the plan has no value yet («in attesa del primo monitoraggio»)."""
-    fig = go.Figure(go.Indicator(
-        mode="gauge", value=0, title=dict(text=text, font=dict(size=15, color="#616161")),
-        gauge=dict(axis=dict(range=[0, 100], ticksuffix="%", tickcolor=GREY), bar=dict(color="rgba(0,0,0,0)"),
-                   bgcolor="#eeeeee", borderwidth=0, steps=[dict(range=[0, 100], color="#e0e0e0")])))
-    return style(fig, height)
+    """A grey gauge with no needle: the plan has no value yet («in attesa del primo monitoraggio»), the text
+    wrapped inside the gauge (:func:`charts.overview.achievement_gauge` without a value)."""
+    from charts.overview import achievement_gauge
+
+    return achievement_gauge(None, title="", height=height, missing_caption=text)
 
 
 def waiting_objectives(objectives: pd.DataFrame) -> pd.DataFrame:
