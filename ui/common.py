@@ -291,6 +291,8 @@ _frozen_aware_to_json()
 
 #: How long a download click waits for its button to be registered again by a rerun in progress.
 DEFERRED_WAIT_S = 5.0
+#: How long a file built for a download click is kept for the browser to fetch it.
+DELIVERED_KEEP_S = 120.0
 
 
 def _stable_download_ids() -> None:
@@ -341,10 +343,30 @@ def _stable_download_ids() -> None:
             with self._lock:
                 known = file_id in self._deferred_callables
             if known or time.monotonic() > deadline:
-                return execute(self, file_id)
+                break
             time.sleep(0.05)
+        url = execute(self, file_id)
+        with self._lock:
+            delivered[url.rsplit("/", 1)[-1].split(".", 1)[0]] = time.monotonic()
+        return url
 
     cls.execute_deferred = execute_deferred
+
+    # A file just built for a click is referenced by no session: Streamlit marks it at the next clean-up (any
+    # session's run) and deletes it at the one after, possibly before the browser has fetched it (the download is
+    # then «canceled»); and identical files share one id, so a later click's file could go with an earlier one.
+    # Files delivered in the last DELIVERED_KEEP_S seconds are kept.
+    delivered: dict[str, float] = {}
+    inactive = cls._get_inactive_file_ids
+
+    def _get_inactive_file_ids(self) -> set[str]:
+        now = time.monotonic()
+        for fid, at in list(delivered.items()):
+            if now - at > DELIVERED_KEEP_S:
+                del delivered[fid]
+        return {fid for fid in inactive(self) if fid not in delivered}
+
+    cls._get_inactive_file_ids = _get_inactive_file_ids
 
 
 _stable_download_ids()
