@@ -2,6 +2,8 @@
 AppTest: presets compared on the plan, saving a profile changes every page's figures at once (nothing stale)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from loaders import import_file
@@ -85,7 +87,10 @@ def test_plan_without_verifications_waits_in_grey(monkeypatch, demo_db):
     assert tile.value == "in attesa" and "in attesa del primo monitoraggio" in tile.help
     assert "Punti a rischio: in attesa del primo monitoraggio." in texts(at)   # not «tutti raggiunti»
     gauge = next(c for c in at.get("plotly_chart") if c.key == "gauge")
-    assert "in attesa del primo monitoraggio" in gauge.proto.spec and "#e0e0e0" in gauge.proto.spec
+    spec = json.loads(gauge.proto.spec)
+    caption = " ".join(a["text"].replace("<br>", " ") for a in spec["layout"].get("annotations", []))
+    assert "in attesa del primo monitoraggio" in caption and "#e0e0e0" in gauge.proto.spec
+    assert "value" not in spec["data"][0]          # no needle, no number: not a red 0%
     ranking = next(c for c in at.get("plotly_chart") if c.key == "ranking")
     assert "in attesa del primo monitoraggio" in ranking.proto.spec
     at = open_app(monkeypatch, demo_db.path, OBIETTIVO, piano=pid)
