@@ -753,6 +753,8 @@ def validate_workbook_here(data: bytes, file_name: str = "") -> ParsedPlan:
         return ParsedPlan(problems=ProblemList([problem]))
 
     def damaged(exc: SheetReadError) -> ParsedPlan:   # issue 12: damaged cells inside a readable archive name the sheet
+        if exc.problem is not None:                      # an absurd real extent
+            return ParsedPlan(problems=ProblemList([exc.problem]))
         return ParsedPlan(problems=ProblemList([Problem(
             "errore", f"il foglio «{exc.sheet}» non si legge: celle danneggiate o formato non valido "
                       f"({exc.detail}). Aprire il file in Excel, correggere o ricopiare il foglio e salvarlo "

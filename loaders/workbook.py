@@ -123,6 +123,28 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+def extent_problem(sheet: str, last_row: int, last_col: int, extent: str, declared: bool) -> Problem | None:
+    """The Italian refusal of a sheet whose extent (declared in its XML, or the real one of its cells) is
+    absurd; None when it is within :data:`MAX_SHEET_ROWS` × :data:`MAX_SHEET_COLS` and :data:`MAX_SHEET_CELLS`."""
+    if last_row <= MAX_SHEET_ROWS and last_col <= MAX_SHEET_COLS and last_row * last_col <= MAX_SHEET_CELLS:
+        return None
+    what = f"dichiara l'estensione {extent}" if declared else f"ha celle scritte nell'area {extent}"
+    return Problem("errore",
+                   f"file troppo grande o danneggiato: il foglio «{sheet}» {what} "
+                   f"({last_row:,} righe × {last_col:,} colonne; massimo {MAX_SHEET_ROWS:,} righe e "
+                   f"{MAX_SHEET_COLS:,} colonne). Cancellare le righe e le colonne in fondo al foglio "
+                   "(anche se sembrano vuote) e salvare di nuovo.".replace(",", "."), sheet)
+
+
+def col_letters(n: int) -> str:
+    """1 → A, 16384 → XFD."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
 def check_dimensions(zf: zipfile.ZipFile, where: str) -> Problem | None:
     """Refuse a sheet whose declared extent (``<dimension ref="A1:XFD1048576"/>``) is absurd, naming the
     sheet and the extent, before the reading library allocates it. Only the head of each sheet is
@@ -140,21 +162,42 @@ def check_dimensions(zf: zipfile.ZipFile, where: str) -> Problem | None:
         c1, r1, c2, r2 = m.groups()
         last_col, last_row = (_col_number(c2.decode()), int(r2)) if c2 else (_col_number(c1.decode()), int(r1))
         extent = (f"{c1.decode()}{r1.decode()}:{c2.decode()}{r2.decode()}" if c2 else f"{c1.decode()}{r1.decode()}")
-        if last_row > MAX_SHEET_ROWS or last_col > MAX_SHEET_COLS or last_row * last_col > MAX_SHEET_CELLS:
-            return Problem("errore",
-                           f"file troppo grande o danneggiato: il foglio «{sheet}» dichiara l'estensione {extent} "
-                           f"({last_row:,} righe × {last_col:,} colonne; massimo {MAX_SHEET_ROWS:,} righe e "
-                           f"{MAX_SHEET_COLS:,} colonne). Cancellare le righe e le colonne in fondo al foglio "
-                           "(anche se sembrano vuote) e salvare di nuovo.".replace(",", "."), sheet)
+        problem = extent_problem(sheet, last_row, last_col, extent, declared=True)
+        if problem is not None:
+            return problem
     return None
 
 
 class SheetReadError(Exception):
-    """A sheet of a readable archive that the reading library refuses (damaged cells, bad XML)."""
+    """A sheet of a readable archive that the reading library refuses (damaged cells, bad XML), or whose
+    real extent is absurd (``problem``: the refusal to show, see :func:`real_rows`)."""
 
-    def __init__(self, sheet: str, detail: str) -> None:
+    def __init__(self, sheet: str, detail: str, problem: Problem | None = None) -> None:
         super().__init__(f"{sheet}: {detail}")
-        self.sheet, self.detail = sheet, detail
+        self.sheet, self.detail, self.problem = sheet, detail, problem
+
+
+def real_rows(wb, name: str) -> list[list]:
+    """The rows of sheet ``name``. The declared extent can lie or be missing (issue 12: one value at
+    A1048576 under ``<dimension ref="A1:C3"/>``): the real extent of the cells is checked on the
+    reading library's range, before a Python object is made for each of its cells."""
+    try:
+        sheet = wb.get_sheet_by_name(name)
+        end = sheet.end                      # (row, column) of the last cell, 0-based; None: empty sheet
+        height, width = (end[0] + 1, end[1] + 1) if end else (0, 0)
+    except MemoryError:
+        raise                        # the memory ceiling of loaders.isolate: «file troppo grande»
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+        raise SheetReadError(name, type(exc).__name__) from exc
+    problem = extent_problem(name, height, width, f"A1:{col_letters(width)}{height}", declared=False)
+    if problem is not None:
+        raise SheetReadError(name, "estensione", problem)
+    try:
+        return sheet.to_python(skip_empty_area=False)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise SheetReadError(name, type(exc).__name__) from exc
 
 
 def read_rows(data: bytes) -> RawWorkbook:
@@ -163,12 +206,7 @@ def read_rows(data: bytes) -> RawWorkbook:
     try:
         sheets = {}
         for name in wb.sheet_names:
-            try:
-                sheets[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            except MemoryError:
-                raise                        # the memory ceiling of loaders.isolate: «file troppo grande»
-            except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
-                raise SheetReadError(name, type(exc).__name__) from exc
+            sheets[name] = real_rows(wb, name)
         return RawWorkbook(sheets)
     finally:
         wb.close()
@@ -209,10 +247,7 @@ class SheetReader(Mapping):
             self._ready = {n: threading.Event() for n in self._names}
             self._opened.set()
             for name in self._names:
-                try:
-                    self._rows[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
-                    raise SheetReadError(name, type(exc).__name__) from exc
+                self._rows[name] = real_rows(wb, name)
                 self._ready[name].set()
         except BaseException as exc:  # noqa: BLE001 - raised where the sheet is asked for
             self._error = exc

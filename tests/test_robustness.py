@@ -150,6 +150,22 @@ def test_a_lying_or_missing_extent_is_caught_by_the_memory_ceiling(dimension):
     assert validate_workbook(xlsx(), "ok.xlsx").ok          # and the next file is read as usual
 
 
+@pytest.mark.parametrize("ref, area", [("A1048576", "A1:E1048576"), ("B200001", "A1:E200001"), ("XFD2", "A1:XFD")])
+@pytest.mark.parametrize("dimension", ["A1:C3", None])
+def test_a_lying_or_missing_extent_is_refused_from_the_real_cells(ref, area, dimension):
+    """The declared extent lies (or is missing) and one value sits far away: the real extent of the cells is
+    checked before a Python object is made for each of them (issue 12: such a file took 60 s under load).
+    Refused naming the sheet and the area, quickly, in this process as in the isolated one."""
+    data = set_dimension(with_cell(ref), STEP_PART, dimension)
+    for validate in (validate_workbook_here, validate_workbook):
+        t0 = time.monotonic()
+        (p,) = validate(data, "bugiardo.xlsx").problems.errors
+        assert time.monotonic() - t0 < 10
+        assert p.sheet == "Step" and "file troppo grande o danneggiato" in p.message
+        assert f"ha celle scritte nell'area {area}" in p.message, p.message
+    assert validate_workbook(xlsx(), "ok.xlsx").ok
+
+
 def test_a_child_over_time_is_stopped_and_refused():
     t0 = time.monotonic()
     parsed = isolate.run_isolated(lambda data, name: time.sleep(30), b"", "lento.xlsx", time_s=1)
