@@ -41,15 +41,13 @@ def check_tables(tables: dict[str, pd.DataFrame], locate: Locate, problems: Prob
                 continue
             s = df[col]
             bad: list[tuple[int, Any, str]] = []
-            if pd.api.types.is_string_dtype(s) or s.dtype == object:
+            if s.dtype == object:   # mixed columns: texts, and dates and numbers that get the checks below
                 limit = TEXT_LIMITS.get(col, TEXT_MAX_SHORT)
-                lengths = s.map(lambda v: len(v) if isinstance(v, str) else 0, na_action="ignore") \
-                    if s.dtype == object else s.str.len()
-                over = np.flatnonzero(lengths.fillna(0).to_numpy() > limit)
-                bad += [(i, s.iat[i], f"testo troppo lungo ({_n(len(s.iat[i]))} caratteri, massimo {_n(limit)})")
-                        for i in over]
-                if s.dtype == object:  # mixed columns: dates and numbers in them get the checks below
-                    bad += _object_faults(s)
+                bad += _object_faults(s.tolist(), limit)
+            elif pd.api.types.is_string_dtype(s):
+                limit = TEXT_LIMITS.get(col, TEXT_MAX_SHORT)
+                over = np.flatnonzero(s.str.len().fillna(0).to_numpy() > limit)
+                bad += [(i, s.iat[i], _too_long(s.iat[i], limit)) for i in over]
             elif pd.api.types.is_float_dtype(s):
                 a = s.to_numpy(dtype=float, na_value=np.nan)
                 over = np.flatnonzero(np.isinf(a) | (np.abs(np.nan_to_num(a)) > 1e12))
@@ -71,14 +69,41 @@ def check_tables(tables: dict[str, pd.DataFrame], locate: Locate, problems: Prob
                                value if not isinstance(value, str) else value[:120])
 
 
-def _object_faults(s: pd.Series) -> list[tuple[int, Any, str]]:
+def _too_long(text: str, limit: int) -> str:
+    return f"testo troppo lungo ({_n(len(text))} caratteri, massimo {_n(limit)})"
+
+
+_PLAIN = frozenset({str, type(None), bool})
+_DATES = frozenset({dt.date, dt.datetime, pd.Timestamp})
+
+
+def _object_faults(values: list, limit: int) -> list[tuple[int, Any, str]]:
+    """Faults of a mixed column: texts over ``limit``, dates outside the years, numbers not finite or
+    out of measure. The types present are found first (in C): a column of texts and empty cells, or of
+    dates, is checked without a Python step per value."""
+    types = set(map(type, values))
     out = []
-    for i, v in enumerate(s.tolist()):
-        if isinstance(v, (dt.date, pd.Timestamp)) and not YEAR_MIN <= v.year <= YEAR_MAX:
-            out.append((i, v, f"anno {v.year} fuori dall'intervallo {YEAR_MIN}–{YEAR_MAX}"))
-        elif isinstance(v, float) and (not math.isfinite(v) or abs(v) > 1e12):
-            out.append((i, v, "numero non finito o fuori misura"))
-        elif isinstance(v, int) and not isinstance(v, bool) and abs(v) > INT32_MAX:
+    if str in types:
+        lengths = [len(v) if v.__class__ is str else 0 for v in values]
+        if max(lengths) > limit:
+            out += [(i, values[i], _too_long(values[i], limit)) for i, n in enumerate(lengths) if n > limit]
+    if types <= _PLAIN:
+        return out
+    if types <= _PLAIN | _DATES:   # a date column: only the extreme years matter
+        years = [v.year for v in values if v.__class__ in _DATES]
+        if YEAR_MIN <= min(years) and max(years) <= YEAR_MAX:
+            return out
+    for i, v in enumerate(values):
+        t = v.__class__
+        if t is str or v is None or t is bool:
+            continue
+        if isinstance(v, (dt.date, pd.Timestamp)):
+            if not YEAR_MIN <= v.year <= YEAR_MAX:
+                out.append((i, v, f"anno {v.year} fuori dall'intervallo {YEAR_MIN}–{YEAR_MAX}"))
+        elif isinstance(v, float):
+            if not math.isfinite(v) or abs(v) > 1e12:
+                out.append((i, v, "numero non finito o fuori misura"))
+        elif isinstance(v, int) and abs(v) > INT32_MAX:
             out.append((i, v, "numero intero fuori misura"))
     return out
 

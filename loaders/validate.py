@@ -113,6 +113,19 @@ class _Sheet:
                 notes.append(f"{h}: {v}")
         return notes
 
+    def joined_notes(self, row_nos: list[int]) -> list[str | None]:
+        """``"\\n".join(self.notes(r)) or None`` for each of ``row_nos``, column by column (big sheets)."""
+        if not self.spec.keep_unknown_as_notes or not self.header.unknown:
+            return [None] * len(row_nos)
+        cell_text, rows = P.cell_text, [self.rows[r - 1] for r in row_nos]
+        per_column = []
+        for i, h in self.header.unknown.items():
+            prefix = f"{h}: "
+            values = [(row[i].strip() or None) if i < len(row) and row[i].__class__ is str
+                      else cell_text(row[i]) if i < len(row) else None for row in rows]
+            per_column.append([prefix + v if v else None for v in values])
+        return ["\n".join(filter(None, parts)) or None for parts in zip(*per_column)]
+
     def records(self) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
         """(excel row, {key: value}, notes from unknown columns) for each non-empty row."""
         for r in range(self.header.row_index + 2, len(self.rows) + 1):
@@ -474,7 +487,7 @@ class _Validator:
         none = [None] * len(row_nos)
         get = lambda key: cols.get(key, none)  # noqa: E731
         yw = sh.header.year_weight
-        with_notes = bool(sh.spec.keep_unknown_as_notes and sh.header.unknown)
+        all_notes = sh.joined_notes(row_nos)
         parse_date, parse_deadline, parse_weight, parse_percent = P.parse_date, P.parse_deadline, P.parse_weight, P.parse_percent
         cell_text, year, rows = P.cell_text, self.year, sh.rows
         for ord_, (row, obj, code, desc, start, raw_deadline, weight, kpi, resp) in enumerate(zip(
@@ -509,7 +522,7 @@ class _Validator:
                         printed, err = parse_percent(v)
                         if err:
                             break
-                notes = "\n".join(sh.notes(row)) or None if with_notes else None
+                notes = all_notes[ord_]
                 item = ([obj, code, desc, start, dl.deadline, dl.revised, cell_text(raw_deadline), dl.continuous, kpi,
                          None, cell_text(weight), resp, yw[1] if printed is not None else None, printed, notes, row,
                          ord_], w)
@@ -771,14 +784,20 @@ def validate_workbook_here(data: bytes, file_name: str = "") -> ParsedPlan:
             return ParsedPlan(problems=ProblemList([Problem.file(
                 f"Il file «{file_name or 'file'}» non si legge come cartella di lavoro Excel ({type(exc).__name__}): "
                 "è protetto da password o danneggiato?")]))
+        reader = raw if isinstance(raw, SheetReader) else None
         try:
             parsed = validate_rows(raw)
         except SheetReadError as exc:
+            if reader is not None:
+                reader.wait()
+                exc = reader.first_error() or exc     # the first unreadable sheet, as a plain read says
             return damaged(exc)
-        finally:
-            if isinstance(raw, SheetReader):
-                raw.wait()
-        del raw  # free the cells before the collector resumes: it would scan them all once more
+        if reader is not None:
+            reader.wait()
+            unreadable = reader.first_error()         # a sheet the validation did not ask for
+            if unreadable is not None:
+                return damaged(unreadable)
+        del raw, reader  # free the cells before the collector resumes: it would scan them all once more
     return parsed
 
 

@@ -3,6 +3,8 @@ first gives: same rows, same tables, same problems in the same order, whatever t
 wherever the problems are (the sheets after «Step» are located while they are still being read)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from loaders.validate import validate_rows, validate_workbook_here
@@ -48,16 +50,28 @@ CASES = {
 }
 
 
+@pytest.fixture(params=["one reader", "two readers"])
+def readers(request, monkeypatch):
+    """Every test here runs with one background reader and with two (the biggest sheet in a second
+    thread, as for a big workbook: ``SECOND_READER_MIN_BYTES`` lowered to 0)."""
+    from loaders import workbook
+
+    if request.param == "two readers":
+        monkeypatch.setattr(workbook, "SECOND_READER_MIN_BYTES", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_background_reading_gives_the_same_result(name):
+def test_background_reading_gives_the_same_result(name, readers):
     problems = _same(xlsx(CASES[name]))
     if "problems" in name:
         assert any("Z" in p for p in problems) and any("130" in p for p in problems), problems
 
 
-def test_the_reader_gives_the_same_rows_as_a_plain_read():
+def test_the_reader_gives_the_same_rows_as_a_plain_read(readers):
     data = xlsx(CASES["problems in Step and in Verifiche, unknown column in Verifiche"])
     reader = SheetReader(data)
+    assert len(reader._threads) == (2 if readers == "two readers" else 1)
     assert list(reader) == list(read_rows(data).sheets)
     assert {k: reader[k] for k in reader} == read_rows(data).sheets
     reader.wait()
@@ -70,7 +84,8 @@ def test_an_unreadable_file_is_refused_with_the_same_italian_message():
     assert "non è una cartella di lavoro Excel" in str(res.problems[0]) or "non si legge" in str(res.problems[0])
 
 
-def test_a_damaged_late_sheet_names_the_sheet_as_a_plain_read_does(monkeypatch):
+@pytest.mark.parametrize("damaged", ["Verifiche", "Step", "Verifiche and Step"])
+def test_a_damaged_late_sheet_names_the_sheet_as_a_plain_read_does(monkeypatch, readers, damaged):
     """A sheet the library refuses, after the first ones were validated: the same single problem
     naming the sheet (issue 12's message) as when everything is read first."""
     import python_calamine
@@ -81,7 +96,7 @@ def test_a_damaged_late_sheet_names_the_sheet_as_a_plain_read_does(monkeypatch):
     real = python_calamine.CalamineWorkbook.get_sheet_by_name
 
     def broken(self, name):
-        if name == "Verifiche":
+        if name in damaged.split(" and "):
             raise python_calamine.CalamineError("celle rotte")
         return real(self, name)
 
@@ -90,4 +105,50 @@ def test_a_damaged_late_sheet_names_the_sheet_as_a_plain_read_does(monkeypatch):
     monkeypatch.setattr(V, "SheetReader", lambda d: read_rows(d).sheets)   # the plain read, same function
     eager = validate_workbook_here(data, "f.xlsx")
     assert [p.to_dict() for p in lazy.problems] == [p.to_dict() for p in eager.problems]
-    assert len(lazy.problems) == 1 and "Verifiche" in str(lazy.problems[0]) and not lazy.tables
+    first = "Step" if "Step" in damaged else "Verifiche"   # Step comes first in the workbook
+    assert len(lazy.problems) == 1 and f"«{first}»" in str(lazy.problems[0]) and not lazy.tables
+
+
+# ----------------------------------------------------------------------------- fast paths = reference path
+def _fast_and_reference(data: bytes, monkeypatch):
+    """The columnar fast paths of the big sheets (``_Sheet.columns``: «Step», «Verifiche») against the
+    row-by-row reference path (``columns`` → None): same tables, same problems in the same order."""
+    import loaders.validate as V
+
+    raw = read_rows(data).sheets
+    fast = validate_rows(raw)
+    with monkeypatch.context() as m:
+        m.setattr(V._Sheet, "columns", lambda self: None)
+        ref = validate_rows(raw)
+    assert [p.to_dict() for p in fast.problems] == [p.to_dict() for p in ref.problems]
+    for k in ref.tables:
+        assert fast.tables[k].equals(ref.tables[k]), k
+    return fast
+
+
+STEP_NOTES = [BASE["Step"][0] + ["Nota ufficio", "Altro"]] + [
+    r + ([" scritta a mano ", None] if i % 2 else [3.0, "x"]) for i, r in enumerate(BASE["Step"][1:])]
+
+
+@pytest.mark.parametrize("name", [*CASES, "unknown columns in Step (notes)"])
+def test_fast_paths_give_the_reference_rows_and_problems(name, monkeypatch):
+    data = sheets(Step=STEP_NOTES) if name == "unknown columns in Step (notes)" else CASES[name]
+    parsed = _fast_and_reference(xlsx(data), monkeypatch)
+    if name == "unknown columns in Step (notes)":
+        notes = parsed.tables["steps"]["notes"].tolist()
+        assert "Nota ufficio: scritta a mano" in notes and "Nota ufficio: 3\nAltro: x" in notes
+
+
+@pytest.mark.parametrize("demo", sorted((Path(__file__).parent.parent / "data" / "demo").glob("*.xlsx")),
+                         ids=lambda p: p.stem[:12])
+def test_fast_paths_on_the_demo_workbooks(demo, monkeypatch):
+    _fast_and_reference(demo.read_bytes(), monkeypatch)
+
+
+def test_fast_paths_on_a_synthetic_plan(tmp_path, monkeypatch):
+    from bench import synth
+
+    shape = synth.Shape(objectives=30, steps_per_objective=6, verifications_per_step=2, seed=7)
+    path, _ = synth.workbook(shape, tmp_path, "sintetico")
+    parsed = _fast_and_reference(path.read_bytes(), monkeypatch)
+    assert len(parsed.tables["verifications"]) == 30 * 6 * 2
