@@ -12,6 +12,8 @@ measurements in README.md («Robustezza»).
 """
 from __future__ import annotations
 
+import fcntl
+import gc
 import os
 import pickle
 import resource
@@ -68,6 +70,10 @@ def _child(fn: Callable, args: tuple, w: int, memory_mb: int, time_s: float) -> 
         os.dup2(devnull, 2)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # No cyclic collector in this short-lived process (its memory is capped and freed at exit): a
+        # collection would walk every object inherited from the parent and copy their pages (fork's
+        # copy-on-write), ~0,1 s for a server-sized parent.
+        gc.disable()
         try:
             payload = ("ok", fn(*args))
         except MemoryError:
@@ -79,6 +85,7 @@ def _child(fn: Callable, args: tuple, w: int, memory_mb: int, time_s: float) -> 
         while view:
             n = os.write(w, view[:1 << 20])
             view = view[n:]
+        os.close(w)   # the parent gets its end-of-file now, not after this process has freed its memory
     except MemoryError:
         code = 3
     except BaseException:  # noqa: BLE001
@@ -105,6 +112,10 @@ def run_isolated(fn: Callable, data: bytes, file_name: str = "", *, memory_mb: i
     time_s = time_s or TIME_LIMIT_S
     t0 = time.perf_counter()
     r, w = os.pipe()
+    try:   # a bigger pipe: the result (megabytes) crosses in fewer round trips
+        fcntl.fcntl(w, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except OSError:
+        pass
     pid = os.fork()
     if pid == 0:  # child
         os.close(r)

@@ -294,3 +294,13 @@ def test_catalogue_queries_are_never_stale_after_import_or_restore(db):
     dates = monitoring_dates(db, first.import_id)
     dates.append("modificato")
     assert monitoring_dates(db, first.import_id) == dates_v1
+
+
+def test_problem_to_dict_is_asdict():
+    """Problem.to_dict is written out by hand (speed): it must stay what dataclasses.asdict gives."""
+    from dataclasses import asdict
+
+    from loaders.problems import Problem
+
+    p = Problem("avviso", "messaggio", "Step", 12, "Termine", "Al bisogno")
+    assert p.to_dict() == asdict(p) and list(p.to_dict()) == list(asdict(p))
