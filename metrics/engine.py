@@ -100,7 +100,12 @@ def list_plans(db: Database) -> pd.DataFrame:
 
 def same_ente_plans(db: Database, plan_id: int) -> pd.DataFrame:
     """The other plans of the plan's ente (one identity per ente, :mod:`store.enti`: after a merge, the
-    plans of both), oldest first: the columns of :func:`list_plans`. For Confronto across years."""
+    plans of both), oldest first: the columns of :func:`list_plans`. For Confronto across years; memoised
+    per data version (every Confronto run asks)."""
+    return db.memo(("same_ente_plans", int(plan_id)), lambda: _same_ente_plans(db, int(plan_id))).copy()
+
+
+def _same_ente_plans(db: Database, plan_id: int) -> pd.DataFrame:
     plans = list_plans(db)
     ente = db.df_cached("SELECT ente_id FROM plans WHERE plan_id = ?", [plan_id])
     if ente.empty or pd.isna(ente["ente_id"].iloc[0]):

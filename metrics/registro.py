@@ -1,10 +1,12 @@
 """The audit trail as the «Registro» page shows it: filtered, newest first, with the ente and the plan
-of each event. Reads DuckDB, returns DataFrames; not cached (a download adds a record without moving
-the data version, so the data-version caches would be stale here)."""
+of each event. Reads DuckDB, returns DataFrames. A download or a login adds a record without moving the
+data version, so the data-version caches would be stale here: the results are memoised by
+:meth:`Database.file_token` instead (it changes at every commit, by this process or another)."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
@@ -12,6 +14,25 @@ from store import Database
 
 COLUMNS = ["audit_id", "happened_at", "who", "action", "outcome", "ente_id", "ente", "plan_id", "titolo",
            "import_id", "version", "detail"]
+
+
+_MEMO: dict[tuple, tuple[tuple, Any]] = {}
+_MEMO_SIZE = 64
+
+
+def _memo(db: Database, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()`` until the next commit to the database file (copies of DataFrames are returned)."""
+    token = db.file_token()
+    if token is None:
+        return compute()
+    key = (db.path, name, args)
+    hit = _MEMO.get(key)
+    if hit is None or hit[0] != token:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        hit = _MEMO[key] = (token, compute())
+    value = hit[1]
+    return value.copy() if isinstance(value, pd.DataFrame) else copy.deepcopy(value)
 
 
 def _ente_ids(db: Database, ente_id: int) -> list[int]:
@@ -30,6 +51,11 @@ def audit_trail(db: Database, since: dt.date | None = None, until: dt.date | Non
                 plan_id: int | None = None) -> pd.DataFrame:
     """Events of the trail, newest first (``COLUMNS``). ``since``/``until``: days, inclusive; the ente
     filter covers the events of its plans and the events about the ente itself (and of enti merged into it)."""
+    args = (since, until, tuple(who or ()), tuple(actions or ()), tuple(outcomes or ()), ente_id, plan_id)
+    return _memo(db, "trail", args, lambda: _audit_trail(db, *args))
+
+
+def _audit_trail(db: Database, since, until, who, actions, outcomes, ente_id, plan_id) -> pd.DataFrame:
     where, params = [], []
     if since is not None:
         where.append("a.happened_at >= ?")
@@ -65,6 +91,10 @@ def audit_trail(db: Database, since: dt.date | None = None, until: dt.date | Non
 
 def trail_choices(db: Database) -> dict:
     """What the filters offer: people, actions and outcomes present, the first and last day."""
+    return _memo(db, "choices", (), lambda: _trail_choices(db))
+
+
+def _trail_choices(db: Database) -> dict:
     row = db.rows("SELECT min(happened_at), max(happened_at) FROM audit_log")[0]
     return {
         "who": [r[0] for r in db.rows("SELECT DISTINCT who FROM audit_log ORDER BY who")],
@@ -77,6 +107,6 @@ def trail_choices(db: Database) -> dict:
 
 def plan_choices(db: Database) -> pd.DataFrame:
     """Enti (not merged) and their plans, for the filters: ente_id, ente, plan_id, titolo (plan may be null)."""
-    return db.df("""SELECT e.ente_id, e.nome AS ente, p.plan_id, p.titolo
+    return db.df_cached("""SELECT e.ente_id, e.nome AS ente, p.plan_id, p.titolo
                     FROM enti e LEFT JOIN plans p ON p.ente_id = e.ente_id
                     WHERE e.merged_into IS NULL ORDER BY lower(e.nome), p.titolo""")

@@ -271,6 +271,12 @@ class Database:
             row = cur.execute(sql, params or []).fetchone()
         return row[0] if row else None
 
+    def file_token(self) -> tuple | None:
+        """Changes at every commit to this file by any process (size, time and inode of the file and its
+        WAL): the cache key of what changes without moving the data version (the audit trail). None for
+        an in-memory database (nothing to cache by)."""
+        return None if self._memory else self._stat_token()
+
     def version(self) -> int:
         """A token that changes at every import or restore: the cache key of every page.
 

@@ -157,8 +157,9 @@ def similar_enti(db_or_cur, name: str | None, codice_ipa: str | None = None) -> 
 
 
 def list_enti(db, include_merged: bool = True) -> pd.DataFrame:
-    """Every ente: id, nome, codice IPA, plans, aliases, merged into (name)."""
-    df = db.df("""
+    """Every ente: id, nome, codice IPA, plans, aliases, merged into (name). Memoised per data version
+    (every change of enti, aliases or plans moves it)."""
+    df = db.df_cached("""
         SELECT e.ente_id, e.nome, e.codice_ipa, e.merged_into, m.nome AS merged_into_nome, e.created_at,
                (SELECT count(*) FROM plans p WHERE p.ente_id = e.ente_id) AS n_plans,
                (SELECT string_agg(a.alias, ' · ' ORDER BY a.created_at) FROM ente_aliases a
@@ -171,8 +172,9 @@ def list_enti(db, include_merged: bool = True) -> pd.DataFrame:
 
 
 def active_merges(db) -> pd.DataFrame:
-    """Merges not undone, newest first: merge_id, source, target, plans moved, when, who."""
-    return db.df("""
+    """Merges not undone, newest first: merge_id, source, target, plans moved, when, who (memoised per
+    data version)."""
+    return db.df_cached("""
         SELECT m.merge_id, m.source_id, s.nome AS source_nome, m.target_id, t.nome AS target_nome,
                json_array_length(m.plan_ids::JSON) AS n_plans, m.merged_at, m.merged_by
         FROM ente_merges m JOIN enti s ON s.ente_id = m.source_id JOIN enti t ON t.ente_id = m.target_id

@@ -210,3 +210,25 @@ def test_a_download_writes_one_record_each_time_the_file_is_delivered(db, monkey
     assert identity.audited(b"bytes", "anna", "modello vuoto")() == b"bytes"
     assert len(records(db, mark)) == 2
     assert db.version() == v
+
+
+def test_the_memoised_trail_sees_every_new_record_at_once(db):
+    """The Registro's queries are memoised by the file's token, not by the data version: a login or a
+    download (no data version move) written here or by another process shows on the next read."""
+    from metrics.registro import trail_choices
+
+    import_bytes(db, xlsx(), "p.xlsx", user="mario")
+    version = db.version()
+    assert len(audit_trail(db)) == 1 and trail_choices(db)["who"] == ["mario"]
+    df = audit_trail(db)
+    df.loc[0, "who"] = "alterato"                                   # callers get copies
+    assert list(audit_trail(db)["who"]) == ["mario"]
+    audit.record(db, "anna", "scaricamento", detail="report")        # this process
+    assert list(audit_trail(db)["who"]) == ["anna", "mario"] and "anna" in trail_choices(db)["who"]
+    db.close()
+    code = ("from store import Database, audit; d = Database(%r); audit.record(d, 'piero', 'accesso'); d.close()"
+            % str(db.path))
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)  # another process
+    assert list(audit_trail(db)["who"]) == ["piero", "anna", "mario"]
+    assert list(audit_trail(db, who=["piero"])["action"]) == ["accesso"]
+    assert db.version() == version                                   # none of them moved the data version

@@ -105,3 +105,17 @@ def test_presentazione_has_the_forecast_slide_at_an_intermediate_check(monkeypat
     assert "pres_forecast" in [c.key for c in at.get("plotly_chart")]
     at = open_app(monkeypatch, cissa_db.path, PRESENTAZIONE, piano=1, anno=2023, data="2023-12-31", slide=7)
     assert "Previsione a fine anno" not in [h.value for h in at.header]   # at the year end: no such slide
+
+
+def test_the_parameter_form_runs_only_when_open_and_a_change_makes_a_custom_profile(monkeypatch, cissa_db):
+    at = open_app(monkeypatch, cissa_db.path, SISTEMA, piano=1, anno=2023, data="2023-12-31")
+    assert not [w for w in at.number_input if w.key.startswith("prof_")]      # closed: its 14 inputs never run
+    assert "Con «Predefinito»: raggiungimento del piano **90,5%**" in texts(at)
+    at.session_state["profile_form_predefinito"] = True                        # open the lazy expander
+    at.run()
+    assert not at.exception
+    assert len([w for w in at.number_input if w.key.startswith("prof_")]) == 10
+    at.number_input(key="prof_continuous_in_progress_predefinito").set_value(0.0).run()
+    assert not at.exception
+    text = texts(at)
+    assert "Con «Predefinito (personalizzato)»" in text and "raggiungimento del piano **90,5%**" not in text

@@ -46,7 +46,8 @@ def merge_form(db, active: pd.DataFrame) -> None:
     source = c1.selectbox("Ente da unire", list(names), format_func=lambda i: label(i),
                           key="enti_source", help="I suoi piani, con tutte le versioni, passano all'altro ente.")
     # the enti that look like the one chosen first (same acronym, one name inside the other)
-    alike = {i: looks_alike(names[source], names[i]) for i in names if i != source}
+    alike = dict(db.memo(("enti_alike", names[source], tuple(names.items())),   # once per data version
+                         lambda: tuple((i, looks_alike(names[source], names[i])) for i in names if i != source)))
     targets = sorted(alike, key=lambda i: alike[i] is None)
     if st.session_state.get("enti_target") not in targets:
         st.session_state.pop("enti_target", None)

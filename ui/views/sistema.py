@@ -16,7 +16,7 @@ from metrics.fmt import fmt_date, fmt_num
 from metrics.access import save_profile
 from metrics.profiles import current_profile, profile_history
 from store.access import PROFILES
-from ui.common import PLACEHOLDER, plain, plan_page, plotly, show_table
+from ui.common import PLACEHOLDER, lazy_expander, plain, plan_page, plotly, show_table
 
 CUSTOM = "personalizzato"
 PCT_FIELDS = ("continuous_in_progress", "in_progress_value", "postponed_value", "partial_default", "green_from",
@@ -107,7 +107,7 @@ def render() -> None:
     plotly(chart, "presets_chart")
     show_table(obj_df, {"code": ("Codice", None), "title": ("Obiettivo", None),
                         "Raggiungimento": ("Raggiungimento", None),
-                        **{p.name: (f"Punti · {p.name}", "num") for p in shown}}, key="presets_table")
+                        **{p.name: (f"Punti · {p.name}", "num") for p in shown}}, key="presets_table", memo=pm)
 
     st.subheader("Scegliere il sistema di misurazione")
     options = list(PRESETS) + [CUSTOM]
@@ -116,8 +116,13 @@ def render() -> None:
                       format_func=lambda k: PRESETS[k].name if k in PRESETS else "Profilo salvato / personalizzato",
                       key="profile_choice")
     base = PRESETS[choice] if choice in PRESETS else stored.profile
-    with st.expander("Parametri del profilo (modificabili)", expanded=choice == CUSTOM):
-        chosen, errors = _profile_form(base, choice)
+    # the 14 inputs run only while the expander is open (closed: the starting profile as it is)
+    form = lazy_expander("Parametri del profilo (modificabili)", key=f"profile_form_{choice}",
+                         expanded=choice == CUSTOM)
+    chosen, errors = base, []
+    if form.open:
+        with form:
+            chosen, errors = _profile_form(base, choice)
     for e in errors:
         st.error(e)
     if chosen is not None:
@@ -142,7 +147,7 @@ def render() -> None:
     st.subheader("Parametri del profilo in uso")
     show_table(pd.DataFrame(describe(stored.profile), columns=["Parametro", "Valore", "Significato"]),
                {"Parametro": ("Parametro", None), "Valore": ("Valore", None), "Significato": ("Significato", None)},
-               key="profile_params")
+               key="profile_params", memo=pm)   # the stored profile moves the data version: a new pm
     hist = profile_history(sel.db, sel.ente, sel.year)
     st.subheader("Storico delle versioni")
     if hist.empty:
@@ -150,4 +155,4 @@ def render() -> None:
                 "questa pagina o con il foglio «Sistema di misurazione» del file Excel.", icon="ℹ️")
     else:
         show_table(hist.assign(saved_at=hist["saved_at"].map(lambda d: f"{fmt_date(d)} {d:%H:%M}")), HISTORY_COLS,
-                   key="profile_history")
+                   key="profile_history", memo=pm)
