@@ -490,6 +490,7 @@ class _Validator:
         all_notes = sh.joined_notes(row_nos)
         parse_date, parse_deadline, parse_weight, parse_percent = P.parse_date, P.parse_deadline, P.parse_weight, P.parse_percent
         cell_text, year, rows = P.cell_text, self.year, sh.rows
+        warn, deadline_col = self.problems.warning, sh.col("deadline")
         for ord_, (row, obj, code, desc, start, raw_deadline, weight, kpi, resp) in enumerate(zip(
                 row_nos, get("objective_code"), get("code"), get("description"), get("start_date"), get("deadline"),
                 get("weight"), get("kpi"), get("responsible"))):
@@ -509,7 +510,7 @@ class _Validator:
                 if raw_deadline is None:
                     break
                 dl = parse_deadline(raw_deadline, year)
-                if dl.error or dl.warning:
+                if dl.error:
                     break
                 w, err = parse_weight(weight)
                 if err:
@@ -523,6 +524,8 @@ class _Validator:
                         if err:
                             break
                 notes = all_notes[ord_]
+                if dl.warning:  # a recurring step («Al bisogno»…): the row's only problem, reported as _step does
+                    warn(dl.warning, sh.name, row, deadline_col, raw_deadline)
                 item = ([obj, code, desc, start, dl.deadline, dl.revised, cell_text(raw_deadline), dl.continuous, kpi,
                          None, cell_text(weight), resp, yw[1] if printed is not None else None, printed, notes, row,
                          ord_], w)
