@@ -315,26 +315,41 @@ async def nav_link(page, title: str):
     return link
 
 
-async def warm_switch(context, base: str, src: dict, dst: dict, runs: int) -> list[float]:
-    """Click the sidebar's link to page ``dst`` from page ``src`` (``runs`` times, going back between)."""
+WARM_TIMEOUT_MS = 30_000
+
+
+async def warm_switch(context, base: str, src: dict, dst: dict, runs: int) -> tuple[list[float], list[str]]:
+    """Click the sidebar's link to page ``dst`` from page ``src`` (``runs`` times, going back between).
+    Returns the times and the failures: a switch whose content does not show within
+    :data:`WARM_TIMEOUT_MS` is recorded (``warm_failures``), the tab reopened on ``src`` and the bench
+    goes on (one stuck click must not lose the other measures)."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
     page, _ = await _new_tab(context)
-    out = []
+    out: list[float] = []
+    failures: list[str] = []
     try:
         await page.goto(f"{base}/{src['url']}", wait_until="commit")
         await _script_done(page)
         for _ in range(runs):
-            link = await nav_link(page, dst["title"])          # before the clock starts: not part of the switch
-            await page.evaluate("([s, t]) => window.__benchWatch(s, t)", [dst["selector"], dst["h1"]])
-            await link.click()
-            await page.wait_for_function("() => window.__bench.found !== null", timeout=CONTENT_TIMEOUT_MS, polling=20)
-            out.append(await page.evaluate("() => window.__bench.found - window.__bench.mark"))
-            await _script_done(page)
-            await (await nav_link(page, src["title"])).click()
-            await page.wait_for_timeout(200)
-            await _script_done(page)
+            try:
+                link = await nav_link(page, dst["title"])          # before the clock starts: not part of the switch
+                await page.evaluate("([s, t]) => window.__benchWatch(s, t)", [dst["selector"], dst["h1"]])
+                await link.click()
+                await page.wait_for_function("() => window.__bench.found !== null", timeout=WARM_TIMEOUT_MS,
+                                             polling=20)
+                out.append(await page.evaluate("() => window.__bench.found - window.__bench.mark"))
+                await _script_done(page)
+                await (await nav_link(page, src["title"])).click()
+                await page.wait_for_timeout(200)
+                await _script_done(page)
+            except PlaywrightTimeout as exc:
+                failures.append(f"{src['title']} → {dst['title']}: {str(exc).splitlines()[0]}")
+                await page.goto(f"{base}/{src['url']}", wait_until="commit")
+                await _script_done(page)
     finally:
         await page.close()
-    return out
+    return out, failures
 
 
 # ----------------------------------------------------------------------------- N sessions at once
@@ -474,8 +489,8 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                     fl.append(await visit(context, floor.url + "/", floor_sel, FLOOR_TITLE, floor))
                     pg.append(await visit(context, f"{app.url}/{p['url']}", p["selector"], p["h1"], app))
                 src = pages[n - 1] if n else pages[1] if len(pages) > 1 else None
-                warm = (await warm_switch(context, app.url, src, p, warm_runs)
-                        if src is not None and warm_runs else [])
+                warm, warm_failures = (await warm_switch(context, app.url, src, p, warm_runs)
+                                       if src is not None and warm_runs else ([], []))
                 def med(rs: list[dict], k: str) -> float | None:   # None where the browser gave no value
                     xs = [r[k] for r in rs if r.get(k) is not None]
                     return statistics.median(xs) if xs else None
@@ -494,7 +509,7 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                      "exceptions": sum(x["exceptions"] for x in pg),
                      "new_tab_runs_ms": [round(x["content_ms"]) for x in pg],
                      "floor_runs_ms": [round(x["content_ms"]) for x in fl],
-                     "warm_runs_ms": [round(x) for x in warm],
+                     "warm_runs_ms": [round(x) for x in warm], "warm_failures": warm_failures,
                      "server_cpu_runs_ms": [round(x["server_cpu_ms"]) for x in pg],
                      "load_avg_start": load0, "load_avg_end": _load()}
                 results[p["path"]] = r
@@ -502,7 +517,8 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                 page_all += [x["content_ms"] for x in pg]
                 warm_all += warm
                 log(f"   {p['title']:<22} {r['new_tab_ms']:6.0f} ms (pavimento {r['floor_ms']:4.0f} ms) "
-                    f"{r['ratio']:.2f}×; cambio pagina {r['warm_ms'] or 0:4.0f} ms; "
+                    f"{r['ratio']:.2f}×; cambio pagina {r['warm_ms'] or 0:4.0f} ms"
+                    f"{f' ({len(warm_failures)} MAI MOSTRATO)' if warm_failures else ''}; "
                     f"{r['ws_bytes'] / 1024:5.0f} KiB; CPU server {r['server_cpu_ms']:4.0f} ms "
                     f"(pavimento {r['floor_server_cpu_ms']:.0f}); JS {r['browser_script_ms']:.0f} ms "
                     f"(pavimento {r['floor_browser_script_ms']:.0f}); fine script {r['script_done_ms'] or 0:.0f} ms; "
@@ -510,7 +526,8 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
             await context.close()
             summary = {"floor_ms": statistics.median(floor_all), "new_tab_p50_ms": _pct(page_all, 50),
                        "new_tab_p95_ms": _pct(page_all, 95), "warm_p95_ms": _pct(warm_all, 95) if warm_all else None,
-                       "server_cpu_ms_max": max(r["server_cpu_ms"] for r in results.values())}
+                       "server_cpu_ms_max": max(r["server_cpu_ms"] for r in results.values()),
+                       "warm_failures": sum(len(r["warm_failures"]) for r in results.values())}
             conc = None
             if sessions and sessions_s > 0:
                 log(f"   {sessions} sessioni per {sessions_s:.0f} s, una importa un foglio…")
