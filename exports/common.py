@@ -198,6 +198,8 @@ class Chart:
     number_format: str = "0.0%"   # Excel/PowerPoint format of the values
     colors: list[str] | None = None  # one per category (band colours)
     percent: bool = True          # values are 0–1 fractions
+    captions: list[str | None] | None = None   # one per category: the text of a point without a value
+                                               # («in attesa del primo monitoraggio»), never a 0% label
 
 
 @dataclass
@@ -513,7 +515,9 @@ def build_deck(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
         objs.charts.append(Chart("bar", "Raggiungimento per obiettivo",
                                  [objective_label(cd, t, 40) for cd, t in zip(ob["code"], ob["title"])],
                                  {"Raggiungimento": [fraction(a) for a in ob["achievement"]]},
-                                 colors=[BAND_COLORS.get(b, BAND_COLORS[BAND_NONE]) for b in ob["band"]]))
+                                 colors=[BAND_COLORS.get(b, BAND_COLORS[BAND_NONE]) for b in ob["band"]],
+                                 captions=[None if pd.notna(a) else (waiting_text(st) or "non valutabile")
+                                           for a, st in zip(ob["achievement"], ob["status"])]))
     elif ob.empty:
         objs.message = "Il piano non contiene obiettivi."
     if objs.charts or objs.message:

@@ -158,8 +158,11 @@ def _bullets(slide, items, x, y, w, h, size=16, title=None):
 def _chart(slide, c: Chart, x, y, w, h, legend=False, labels=True, title=True, font=12):
     cd = CategoryChartData(number_format=c.number_format)
     cd.categories = [neutralize(str(cat)) for cat in c.categories]
-    for name, values in c.series.items():
-        cd.add_series(name, [None if missing(v) else float(v) for v in values])
+    captions = c.captions or []
+    for i, (name, values) in enumerate(c.series.items()):
+        # a point with a caption gets a 0 (an empty bar): PowerPoint draws no label for a blank value
+        cd.add_series(name, [(0.0 if i == 0 and j < len(captions) and captions[j] else None) if missing(v) else float(v)
+                             for j, v in enumerate(values)])
     kind = XL_CHART_TYPE.DOUGHNUT if c.kind == "doughnut" else XL_CHART_TYPE.BAR_CLUSTERED
     chart = slide.shapes.add_chart(kind, Inches(x), Inches(y), Inches(w), Inches(h), cd).chart
     chart.font.size = Pt(font)
@@ -188,6 +191,14 @@ def _chart(slide, c: Chart, x, y, w, h, legend=False, labels=True, title=True, f
         dl.font.size = Pt(font)
         if c.kind == "bar":
             dl.position = XL_LABEL_POSITION.OUTSIDE_END
+        for j, caption in enumerate(captions):
+            if caption:   # a point without a value says why, in grey (the bar itself is empty)
+                label = plot.series[0].points[j].data_label
+                if c.kind == "bar":
+                    label.position = XL_LABEL_POSITION.OUTSIDE_END
+                run = label.text_frame.paragraphs[0].add_run()
+                run.text, run.font.size, run.font.italic = caption, Pt(font), True
+                run.font.color.rgb = RGBColor(0x61, 0x61, 0x61)
     if c.kind == "bar":
         plot.gap_width = 50
         plot.vary_by_categories = False

@@ -99,7 +99,8 @@ def test_tiny_browser_bench_run(tmp_path):
     """bench/browser.py on a 2-plan database: 1 pair per page, 1 warm switch, 2 sessions for a few seconds
     (one imports a small workbook): every key of browser_pages / browser, and sane values."""
     out = tmp_path / "results.json"
-    pages = ["pages/panoramica.py", "pages/carica.py"]
+    # «Utenti» is last in the sidebar, behind Streamlit's «View more» (the warm switch must press it)
+    pages = ["pages/panoramica.py", "pages/carica.py", "pages/utenti.py"]
     run(big=SMALL, regional=synth.regional_shapes(plans=2, objectives=3, steps=2), runs=1, page_runs=1,
         openpyxl_too=False, work=tmp_path / "work", out=out, log=lambda _m: None, pages=False,
         pages_only=pages, browser=True, browser_pairs=1, warm_runs=1, sessions=2, sessions_s=3,
@@ -115,6 +116,7 @@ def test_tiny_browser_bench_run(tmp_path):
         assert p["exceptions"] == 0 and p["runs_on_load"] >= 1
     assert r["browser_pages"]["pages/panoramica.py"]["target"] == "chart"
     assert r["browser_pages"]["pages/carica.py"]["target"] in ("metric", "uploader")
+    assert r["browser_pages"]["pages/utenti.py"]["warm_runs_ms"]      # reached through «View more»
     b = r["browser"]
     assert b["summary"]["floor_ms"] > 0 and b["summary"]["new_tab_p95_ms"] > 0 and b["summary"]["warm_p95_ms"] > 0
     assert b["chart_reference"]["new_tab_ms"] > 0

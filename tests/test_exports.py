@@ -26,7 +26,7 @@ from loaders import import_bytes
 from metrics import plan_metrics
 from metrics.fmt import fmt_date, fmt_pct
 from tests.conftest import ROOT, plan_id_by_file
-from tests.workbooks import sheets
+from tests.workbooks import sheets, xlsx
 
 EVIL = '=HYPERLINK("http://evil.example","clic")'
 WORKBOOK = sheets(
@@ -439,3 +439,21 @@ def test_docx_without_a_browser_says_where_the_charts_are(pm, monkeypatch):
     assert sec.page_width < sec.page_height                         # A4 portrait
     footer = sec.footer.paragraphs[0]._p.xml
     assert 'w:instr="PAGE"' in footer and 'w:instr="NUMPAGES"' in footer
+
+
+def test_pptx_objectives_chart_says_why_a_bar_is_empty(db):
+    """An objective not yet verified, next to one that is: its bar in the PowerPoint chart is empty and
+    labelled «in attesa del primo monitoraggio» (grey, italic), never a 0% label or a silent gap."""
+    verifications = [r for r in sheets()["Verifiche"] if r[0] != "B.1"]          # B: never verified
+    res = import_bytes(db, xlsx(sheets(Verifiche=verifications)), "attesa.xlsx", user="test")
+    m = plan_metrics(db, res.plan_id)
+    assert m.objectives.set_index("code").loc["B", "achievement"] != m.objectives.set_index("code").loc["B", "achievement"]
+    prs, deck = Presentation(io.BytesIO(to_pptx(m))), build_deck(m, POWERPOINT)
+    (ch,) = _charts(prs.slides[[s.kind for s in deck].index(OBJECTIVES)])
+    cats = list(ch.plots[0].categories)
+    b = next(i for i, c in enumerate(cats) if c.startswith("B"))
+    a = next(i for i, c in enumerate(cats) if c.startswith("A"))
+    point = ch.plots[0].series[0].points[b]
+    assert point.data_label.has_text_frame and point.data_label.text_frame.text == "in attesa del primo monitoraggio"
+    assert ch.plots[0].series[0].values[b] == 0.0 and ch.plots[0].series[0].values[a] > 0
+    assert not ch.plots[0].series[0].points[a].data_label.has_text_frame      # A keeps its value label
