@@ -191,11 +191,20 @@ def _chart(slide, c: Chart, x, y, w, h, legend=False, labels=True, title=True, f
         dl.font.size = Pt(font)
         if c.kind == "bar":
             dl.position = XL_LABEL_POSITION.OUTSIDE_END
+        if any(captions):
+            # a point's own label creates the series' label settings, which would hide every other value
+            sdl = plot.series[0].data_labels
+            sdl.number_format, sdl.number_format_is_linked = c.number_format, False
+            sdl.show_value, sdl.show_category_name, sdl.show_percentage = True, False, False
+            sdl.font.size = Pt(font)
+            if c.kind == "bar":
+                sdl.position = XL_LABEL_POSITION.OUTSIDE_END
         for j, caption in enumerate(captions):
             if caption:   # a point without a value says why, in grey (the bar itself is empty)
                 label = plot.series[0].points[j].data_label
                 if c.kind == "bar":
                     label.position = XL_LABEL_POSITION.OUTSIDE_END
+                label.text_frame.word_wrap = False          # one line (LibreOffice wrapped it word by word)
                 run = label.text_frame.paragraphs[0].add_run()
                 run.text, run.font.size, run.font.italic = caption, Pt(font), True
                 run.font.color.rgb = RGBColor(0x61, 0x61, 0x61)

@@ -456,4 +456,8 @@ def test_pptx_objectives_chart_says_why_a_bar_is_empty(db):
     point = ch.plots[0].series[0].points[b]
     assert point.data_label.has_text_frame and point.data_label.text_frame.text == "in attesa del primo monitoraggio"
     assert ch.plots[0].series[0].values[b] == 0.0 and ch.plots[0].series[0].values[a] > 0
-    assert not ch.plots[0].series[0].points[a].data_label.has_text_frame      # A keeps its value label
+    assert not ch.plots[0].series[0].points[a].data_label.has_text_frame      # A keeps its value label…
+    ns = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
+    series_labels = ch.plots[0].series[0]._element.find("c:dLbls", ns)           # …which the series' settings show
+    assert series_labels.find("c:showVal", ns).get("val") == "1"
+    assert series_labels.find("c:numFmt", ns).get("formatCode") == "0.0%"
