@@ -124,4 +124,5 @@ def test_tiny_browser_bench_run(tmp_path):
     assert s["sessions"] == 2 and s["navigations"] >= 1 and s["errors"] == 0, s["error_messages"]
     assert s["import_ms"] and s["import_ms"] > 0 and s["server_peak_rss_mb"] > 50
     assert s["p95_ms"] >= s["p50_ms"] > 0
+    assert s["timeouts"] == 0 and s["p95_with_timeouts_ms"] == s["p95_ms"]   # timeouts reported apart from errors
     assert set(r["pass"]) >= {"browser_pages", "warm_p95_ms", "server_cpu_ms", "sessions"}
