@@ -240,31 +240,31 @@ class SheetReader(Mapping):
     def _read(self) -> None:
         try:   # the workbook is created and used in this thread only
             wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self._data))
-            self._names = list(wb.sheet_names)
-            self._ready = {n: threading.Event() for n in self._names}
         except BaseException as exc:  # noqa: BLE001 - re-raised in the constructor
             self._open_error = exc
             self._opened.set()
             return
-        self._opened.set()
-        self._read_sheets(wb, self._names)
-
-    def _read_sheets(self, wb, names: list[str]) -> None:
-        todo = list(names)
+        todo: list[str] = []
         try:
+            self._names = list(wb.sheet_names)
+            self._ready = {n: threading.Event() for n in self._names}
+            self._opened.set()
+            todo = list(self._names)
             while todo:
-                name = todo[0]
-                self._rows[name] = real_rows(wb, name)
-                self._ready[name].set()
-                todo.pop(0)
+                self._rows[todo[0]] = real_rows(wb, todo[0])
+                self._ready[todo.pop(0)].set()
         except BaseException as exc:  # noqa: BLE001 - raised where the sheet, or a later one, is asked for
+            if not self._opened.is_set():
+                self._open_error = exc
             for n in todo:
                 self._errors[n] = exc
         finally:
             wb.close()
+            self._data = b""                      # the file's bytes are not needed any more
             self.read_s = time.perf_counter() - self._t0
-            for n in names:
-                self._ready[n].set()
+            self._opened.set()
+            for ev in self._ready.values():
+                ev.set()
 
     def __getitem__(self, name: str) -> list[list]:
         if name not in self._ready:
