@@ -35,7 +35,7 @@ def report_dict(pm: PlanMetrics) -> dict:
     steps_by_obj = {k: g for k, g in narrow.groupby("objective_code", sort=False)}
     objectives = []
     for o in pm.objectives[["code", "title", "type", "weight_pct", "achievement", "neutralized", "status", "score",
-                            "monitored"]].itertuples():
+                            "monitored", "fc_low", "fc_expected", "fc_high"]].itertuples():
         g = steps_by_obj.get(o.code, narrow.iloc[0:0])
         steps = [{
             "code": s.code,
@@ -56,6 +56,8 @@ def report_dict(pm: PlanMetrics) -> dict:
             "code": o.code, "title": o.title, "type": o.type, "weight": float(o.weight_pct),
             "achievement": _f(o.achievement), "neutralized": bool(o.neutralized), "status": o.status,
             "score": _f(o.score), "monitored": bool(o.monitored),
+            "forecast": None if pm.forecast is None else {          # rule 8, for each objective too
+                "low": _f(o.fc_low), "expected": _f(o.fc_expected), "high": _f(o.fc_high)},
             "steps": steps,
         })
     return {

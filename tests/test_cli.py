@@ -54,7 +54,8 @@ def test_report_json_contract(tmp_path, dbfile):
     r = run("metrics", "report", "--db", dbfile, "--format", "json", "--as-of", "31/08/2025")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    # the contract only grows: issue 8 added profile, score, forecast (objectives: score, monitored; steps: bounds)
+    # the contract only grows: issue 8 added profile, score, forecast (objectives: score, monitored, forecast;
+    # steps: bounds)
     assert set(doc) == {"plan", "year", "as_of", "achievement", "objectives", "areas", "strategic_objectives", "quality",
                         "profile", "score", "forecast"}
     assert doc["profile"] == {"name": "Predefinito", "version": 0} and doc["score"] == doc["achievement"]
@@ -64,7 +65,9 @@ def test_report_json_contract(tmp_path, dbfile):
     assert doc["as_of"] == "2025-08-31" and doc["year"] == 2025
     o = doc["objectives"][0]
     assert set(o) == {"code", "title", "type", "weight", "achievement", "neutralized", "status", "steps", "score",
-                      "monitored"}
+                      "monitored", "forecast"}
+    assert set(o["forecast"]) == {"low", "expected", "high"}                # rule 8 for each objective
+    assert o["forecast"]["low"] <= o["forecast"]["expected"] <= o["forecast"]["high"]
     assert set(o["steps"][0]) == {"code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
                                   "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days",
                                   "slip_max_days", "slip_basis"}

@@ -175,6 +175,16 @@ def test_forecast_at_31_08_brackets_the_actual_year_end_figure(demo_db, cissa):
     o = aug.objectives.set_index("code")
     assert (o["fc_low"] <= o["fc_expected"] + 1e-9).all() and (o["fc_expected"] <= o["fc_high"] + 1e-9).all()
     assert dec.forecast is None and report_dict(dec)["forecast"] is None   # at the year end: no forecast
+    # the JSON report gives low, expected and high for each objective too (spec, rule 8)
+    by_code = {x["code"]: x["forecast"] for x in report_dict(aug)["objectives"]}
+    assert set(by_code) == set(o.index) and all(f is not None for f in by_code.values())
+    for code, row in o.iterrows():
+        assert [by_code[code][k] for k in ("low", "expected", "high")] == \
+            pytest.approx([row["fc_low"], row["fc_expected"], row["fc_high"]], abs=0.01)
+    weights = o["weight_eff"]
+    assert sum(by_code[c]["expected"] * w for c, w in weights.items()) / weights.sum() == \
+        pytest.approx(fc["expected"], abs=0.01)                            # the plan's figure is their weighted mean
+    assert all(x["forecast"] is None for x in report_dict(dec)["objectives"])
 
 
 def test_forecast_rule_per_step():
