@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from store import Database
 from tests.conftest import ROOT
 
 
@@ -50,3 +51,12 @@ def deliver(captured: dict, key: str) -> bytes:
     """Deliver the file of the download button with ``key`` (see :func:`capture_downloads`)."""
     (build,) = [f for element_id, f in captured.items() if element_id.endswith(key)]
     return build()
+
+
+def read(path, sql, params=None) -> list[tuple]:
+    """Rows of ``sql`` on the database file at ``path`` (opened and closed around the query)."""
+    d = Database(path)
+    try:
+        return d.rows(sql, params)
+    finally:
+        d.close()

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from metrics import list_plans, plan_metrics
 from metrics.fmt import fmt_pct
 from store import Database
+from tests.apptest import read
 from tests.conftest import ROOT
 from tests.workbooks import BASE, sheets, xlsx
 
@@ -66,14 +67,6 @@ def snapshot(path) -> dict:
     d = Database(path)
     try:
         return {t: sorted(map(repr, d.rows(f"SELECT * FROM {t}"))) for t in TABLES}
-    finally:
-        d.close()
-
-
-def read(path, sql, params=None):
-    d = Database(path)
-    try:
-        return d.rows(sql, params)
     finally:
         d.close()
 

@@ -6,21 +6,13 @@ import pytest
 
 from loaders import import_bytes, import_file
 from store import Database
-from tests.apptest import capture_downloads, deliver, open_app
+from tests.apptest import capture_downloads, deliver, open_app, read
 from tests.conftest import DEMO, ROOT
 from tests.workbooks import CSSM_FULL_NAME, cssm_2020, xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOCAL = "amministratore locale"
 CSSM_DEMO = DEMO / "000_cssm_piao_2025_2027.xlsx"
-
-
-def read(path, sql, params=None):
-    d = Database(path)
-    try:
-        return d.rows(sql, params)
-    finally:
-        d.close()
 
 
 def two_cssm(path, merged_by_question: bool = False):
@@ -77,13 +69,19 @@ def test_registro_lists_filters_and_downloads_the_trail(monkeypatch, tmp_path):
     assert "registro delle attività (1 eventi; " in rows[0][2] and "ente: Consorzio Test" in rows[0][2]
 
 
-def test_carica_asks_whether_a_similar_ente_is_the_same_and_yes_joins_it(monkeypatch, tmp_path):
+def _cssm_2020_uploaded(monkeypatch, tmp_path):
+    """CSSM's 2025 plan stored; the Carica page with CSSM's 2020 plan (full name, same acronym) uploaded."""
     path = tmp_path / "db.duckdb"
     d = Database(path)
     import_file(d, CSSM_DEMO, user="test")
     d.close()
     at = open_app(monkeypatch, path, "pages/carica.py")
     at.file_uploader[0].set_value(("cssm_2020.xlsx", cssm_2020(ROOT), XLSX)).run()
+    return path, at
+
+
+def test_carica_asks_whether_a_similar_ente_is_the_same_and_yes_joins_it(monkeypatch, tmp_path):
+    path, at = _cssm_2020_uploaded(monkeypatch, tmp_path)
     assert not at.exception, at.exception
     question = by_label(at.radio, "È lo stesso ente di «CSSM»?")
     assert question.value is None and "stessa sigla CSSM" in question.help
@@ -102,12 +100,7 @@ def test_carica_asks_whether_a_similar_ente_is_the_same_and_yes_joins_it(monkeyp
 
 
 def test_carica_no_makes_a_new_ente(monkeypatch, tmp_path):
-    path = tmp_path / "db.duckdb"
-    d = Database(path)
-    import_file(d, CSSM_DEMO, user="test")
-    d.close()
-    at = open_app(monkeypatch, path, "pages/carica.py")
-    at.file_uploader[0].set_value(("cssm_2020.xlsx", cssm_2020(ROOT), XLSX)).run()
+    path, at = _cssm_2020_uploaded(monkeypatch, tmp_path)
     by_label(at.radio, "È lo stesso ente di «CSSM»?").set_value("No, è un ente diverso").run()
     assert f"«{CSSM_FULL_NAME}» sarà un ente nuovo." in texts(at.caption)
     by_label(at.button, "Conferma importazione").click().run()
