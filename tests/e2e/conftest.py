@@ -48,12 +48,10 @@ except ImportError:  # pragma: no cover - the dev requirements pin playwright
 
 
 def chromium_path() -> str | None:
-    """Debian's headless shell, else the full chromium (``make browser`` installs it)."""
-    for name in ("chromium-headless-shell", "chromium"):
-        found = shutil.which(name) or (f"/usr/bin/{name}" if os.access(f"/usr/bin/{name}", os.X_OK) else None)
-        if found:
-            return found
-    return None
+    """Debian's headless shell, else a full chromium (``make browser`` installs the shell): the project's
+    one browser lookup, ``exports.images.browser_path``."""
+    from exports.images import browser_path
+    return browser_path()
 
 
 # ----------------------------------------------------------------------------- data
