@@ -175,10 +175,13 @@ def libreoffice_convert(data: bytes, suffix: str, target: str, timeout: int = 18
         src = Path(tmp) / f"relazione{suffix}"
         src.write_bytes(data)
         profile = Path(tmp) / "profile"
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                        "--convert-to", conv, "--outdir", str(Path(tmp) / "out"), str(src)],
-                       capture_output=True, timeout=timeout, check=False, env={**os.environ, "HOME": tmp})
         out = Path(tmp) / "out" / f"relazione.{ext}"
+        for _ in range(2):   # a fresh profile's first start may exit before converting: try once more
+            subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                            "--convert-to", conv, "--outdir", str(Path(tmp) / "out"), str(src)],
+                           capture_output=True, timeout=timeout, check=False, env={**os.environ, "HOME": tmp})
+            if out.exists():
+                break
         if not out.exists():
             raise RuntimeError(f"LibreOffice non ha prodotto il file {ext.upper()} della Relazione.")
         return out.read_bytes()
