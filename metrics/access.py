@@ -148,3 +148,13 @@ def premi_payroll(principal: Principal, db, plan_id, year: int | None = None, pr
     audit.record(db, principal.name, "scaricamento", plan_id=pid,
                  detail=f"file stipendi premi {res.year} ({len(res.people)} persone, {P.fmt_eur(res.totals()['totale'])})")
     return data
+
+
+def save_premi_rules(principal: Principal, db, plan_id: int, ente: str, year: int, rules, source: str = "pagina") -> int:
+    """:func:`metrics.premi.save_rules` for the principal: the role that manages the measuring system
+    (amministratore), for a plan it may read; recorded as the principal."""
+    from metrics.premi import save_rules
+
+    principal.require(PROFILES)
+    require_plan(db, principal, plan_id)
+    return save_rules(db, ente, year, rules, principal.name, source, plan_id=plan_id)

@@ -1,0 +1,163 @@
+"""Premi (issue 17): the productivity fund's distribution by the SMVP's rules, the art. 20 tables, the payroll
+file (after validation, direttore and amministratore only) and the «Amministrazione trasparente» package.
+
+Names and per-person amounts come only from :mod:`metrics.access` for roles with NAMES; the others see the
+aggregates. Every distinct computation goes to the Registro once per session («calcolo premi»), every
+download as «scaricamento»."""
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from domain.profile import BONUS_PRESET_DESCRIPTIONS, BONUS_PRESETS, ProfileError
+from metrics import access
+from metrics import premi as P
+from store.access import NAMES, PROFILES
+from ui.common import download_button, metric_row, plain, plan_page, show_table
+
+NO_DATA = ("Questo piano non elenca il personale: il foglio «Personale» del file di monitoraggio è assente o vuoto. "
+           "Per distribuire i premi servono le colonne Obiettivo, Nome, Partecipazione e Valutazione "
+           "(facoltative: Matricola, Part-time %, Presenza % o Mesi di servizio, Categoria).")
+PEOPLE_COLS = {"rank": ("Posizione", "int"), "name": ("Nome", None), "id": ("Identificativo", None),
+               "category": ("Categoria", None), "score": ("Punteggio (su 100)", "num"),
+               "org_eur": ("Quota organizzativa", None), "ind_eur": ("Quota individuale", None),
+               "uplift_eur": ("Maggiorazione", None), "total_eur": ("Totale", None)}
+
+
+def _rules_form(sel, stored: P.BonusRules) -> P.BonusRules:
+    """The rules of this computation: the stored ones, or the preset and fund chosen on the page."""
+    keys = list(BONUS_PRESETS)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    key = c1.selectbox("Regole dei premi", keys, index=keys.index(stored.key) if stored.key in keys else 0,
+                       format_func=lambda k: BONUS_PRESETS[k].name, key="premi_preset")
+    org = c2.number_input("Fondo performance organizzativa (€)", min_value=0.0, step=100.0,
+                          value=float(stored.fund_organisational), key="premi_org", format="%.2f")
+    ind = c3.number_input("Fondo performance individuale (€)", min_value=0.0, step=100.0,
+                          value=float(stored.fund_individual), key="premi_ind", format="%.2f")
+    st.caption(BONUS_PRESET_DESCRIPTIONS[key])
+    base = stored if key == stored.key else BONUS_PRESETS[key]
+    return dataclasses.replace(base, fund_organisational=org, fund_individual=ind,
+                               uplift_pct=stored.uplift_pct, uplift_share=stored.uplift_share,
+                               validated=stored.validated)
+
+
+def _compute(sel, rules: P.BonusRules) -> P.BonusResult:
+    """The distribution for the principal; recorded once per session and set of rules."""
+    done = st.session_state.setdefault("_premi_recorded", set())
+    key = (sel.plan_id, sel.year, rules.to_json(), sel.principal.name)
+    worth = rules.fund_organisational + rules.fund_individual > 0      # no fund: nothing computed, nothing recorded
+    res = access.premi(sel.principal, sel.db, sel.plan_id, sel.year, rules=rules, record=worth and key not in done)
+    if worth:
+        done.add(key)
+    return res
+
+
+def _people_table(res: P.BonusResult):
+    p = res.people.sort_values("rank")
+    return p.assign(**{f"{k}_eur": p[f"{k}_cents"].map(P.fmt_eur) for k in ("org", "ind", "uplift", "total")})
+
+
+def _art20(res: P.BonusResult) -> None:
+    st.header("Dati relativi ai premi (art. 20, d.lgs. 33/2013)")
+    st.caption("Tabelle aggregate, senza nomi: sono quelle del pacchetto per «Amministrazione trasparente».")
+    tables = P.art20_tables(res)
+    for key, df in tables.items():
+        st.subheader(P.ART20_DESCRIPTIONS[key])
+        st.dataframe(df.drop(columns=["Stato"]), hide_index=True, key=f"premi_t_{key}")
+
+
+def _save(sel, rules: P.BonusRules, stored_version: int) -> None:
+    if not sel.principal.can(PROFILES):
+        return
+    with st.expander("Salva le regole dei premi per l'ente e l'anno", expanded=False):
+        st.caption("Ogni salvataggio è una nuova versione, registrata nel Registro. «Relazione validata» sblocca il "
+                   "file per gli stipendi (art. 14, c. 6, d.lgs. 150/2009): indicarlo solo dopo la validazione "
+                   "dell'OIV.")
+        share = st.number_input("Quota del personale con maggiorazione (%)", 0.0, 100.0, float(rules.uplift_share),
+                                key="premi_share")
+        pct = st.number_input("Maggiorazione (% della media pro capite, almeno 30)", 30.0, 300.0,
+                              float(rules.uplift_pct), key="premi_pct")
+        valid = st.checkbox("Relazione validata", value=rules.validated, key="premi_valid")
+        if st.button("Salva le regole", key="premi_save", type="primary"):
+            try:
+                new = dataclasses.replace(rules, uplift_share=share, uplift_pct=pct, validated=valid)
+                v = access.save_premi_rules(sel.principal, sel.db, sel.plan_id, sel.ente, sel.year, new)
+            except ProfileError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Regole dei premi salvate: versione {v} (la precedente era la {stored_version}).")
+
+
+def _downloads(sel, res: P.BonusResult) -> None:
+    st.header("Scaricamenti")
+    c1, c2 = st.columns(2)
+    with c1:
+        if not sel.principal.can(NAMES):
+            st.caption("Il file per gli stipendi contiene gli identificativi del personale: riservato ai ruoli "
+                       "direttore e amministratore.")
+        elif res.provisional:
+            st.caption("File per gli stipendi: disponibile dopo la validazione della Relazione.")
+            st.button("File per gli stipendi (CSV)", disabled=True, key="premi_payroll_off")
+        else:
+            download_button("File per gli stipendi (CSV)", data=lambda: P.payroll_csv(res),
+                            file_name=f"premi_{res.year}_stipendi.csv", mime="text/csv", key="premi_payroll",
+                            audit=f"file stipendi premi {res.year}", plan_id=sel.plan_id, import_id=sel.import_id)
+    with c2:
+        def package() -> bytes:
+            from exports.publish import build_package, relazione_documents
+            from metrics.engine import plan_metrics
+
+            pm = access.redacted(plan_metrics(sel.db, sel.plan_id, year=sel.year))
+            names = [r[0] for r in sel.db.rows("SELECT DISTINCT s.name FROM staff s JOIN plans p ON "
+                                               "p.current_import_id = s.import_id WHERE p.plan_id = ?", [sel.plan_id])]
+            return build_package(pm, res, relazione_documents(pm), names=names)
+
+        download_button("Pacchetto «Amministrazione trasparente» (zip)", data=package,
+                        file_name=f"amministrazione_trasparente_{res.year}.zip", mime="application/zip",
+                        key="premi_package", audit=f"pacchetto Amministrazione trasparente {res.year}",
+                        plan_id=sel.plan_id, import_id=sel.import_id)
+        st.caption("Relazione (PDF/A e ODT), obiettivi e risultati del Piano, tabelle art. 20 in CSV e ODS, con "
+                   "INDICE.csv. Nessun dato personale. La preparazione richiede circa mezzo minuto.")
+
+
+def render() -> None:
+    sel, pm = plan_page("Premi", "staff", NO_DATA)
+    stored, version = P.current_rules(sel.db, sel.ente, sel.year)
+    st.caption("Distribuzione del fondo risorse decentrate per la performance (CCNL Funzioni Locali 16/11/2022, "
+               "artt. 80–81) con le regole del sistema di misurazione dell'ente; dati della versione corrente del "
+               "piano a fine anno.")
+    rules = _rules_form(sel, stored)
+    res = _compute(sel, rules)
+    if res.provisional:
+        st.warning(f"**{P.PROVISIONAL}.** Nessun premio può essere pagato prima della validazione della Relazione "
+                   "(art. 14, c. 6, d.lgs. 150/2009): gli importi sono una simulazione.", icon=":material/warning:")
+    else:
+        st.success(f"Relazione validata: importi {P.FINAL.split(' — ')[0]}.", icon=":material/verified:")
+    t = res.totals()
+    rewarded = int((res.people["ind_cents"] + res.people["uplift_cents"] > 0).sum())
+    metric_row([
+        ("Fondo", P.fmt_eur(t["fondo"]), "Performance organizzativa + individuale"),
+        ("Distribuito", P.fmt_eur(t["totale"]), "Somma degli importi, al centesimo (metodo dei resti maggiori)"),
+        ("Persone con premio individuale", f"{rewarded} su {len(res.people)}", "Punteggio almeno pari al minimo"),
+        ("Maggiorazione pro capite", P.fmt_eur(res.uplift_each),
+         f"{int(res.people['uplift'].sum())} persone, art. 81 CCNL"),
+    ])
+    if t["fondo"] == 0:
+        st.info("Indicare il fondo (organizzativo e individuale) per vedere la distribuzione.", icon="ℹ️")
+    if res.redacted:
+        st.info("Il tuo ruolo mostra solo dati aggregati: nomi e importi individuali sono visibili ai ruoli "
+                "direttore e amministratore.", icon=":material/lock:")
+    else:
+        st.header("Distribuzione per persona")
+        st.caption("Graduatoria: punteggio decrescente; a parità, più partecipazione agli obiettivi, poi "
+                   "identificativo. La maggiorazione va ai primi della graduatoria.")
+        show_table(_people_table(res), PEOPLE_COLS, key="premi_people", memo=None)
+    _art20(res)
+    with st.expander("Criteri di distribuzione", expanded=False):
+        show_table(P.criteria_table(res), {"Criterio": ("Criterio", None), "Valore": ("Valore", None)},
+                   key="premi_criteria", memo=None)
+    _downloads(sel, res)
+    _save(sel, rules, version)
+    st.caption(f"Regole salvate per {plain(sel.ente)}, {sel.year}: "
+               + (f"versione {version}" if version else "nessuna (valori del profilo «fasce»)") + ".")
