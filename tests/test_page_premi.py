@@ -49,16 +49,28 @@ def test_provisional_before_validation_with_the_metrics_figures(monkeypatch, tmp
     assert "PROVVISORIO — relazione non validata" in text
     m = metrics_of(at)
     assert m["Fondo"] == "10.000,00 €" and m["Distribuito"] == "10.000,00 €"
-    assert m["Maggiorazione pro capite"] == "128,58 €" and m["Persone con premio individuale"] == "14 su 14"
+    assert m["Maggiorazione pro capite"] == "128,58 €" and m["Con premio individuale"] == "14 su 14"
     people = next(t.value for t in at.dataframe if "Nome" in t.value.columns)
     assert people.iloc[0]["Identificativo"] == "P008" and people.iloc[0]["Maggiorazione"] == "128,58 €"
     assert "Dipendente 01" in set(people["Nome"])
     assert [b for b in at.button if b.label == "File per gli stipendi (CSV)"][0].disabled
     at.run()                                                   # a rerun is not a new computation
     assert read(path, "SELECT count(*) FROM audit_log WHERE action = 'calcolo premi'") == [(1,)]
+    at.text_input(key="premi_org").input("4.500,00").run()
+    assert metrics_of(at)["Fondo"] == "10.500,00 €"
     at.selectbox(key="premi_preset").select("fasce").run()
     assert not at.exception
-    assert read(path, "SELECT count(*) FROM audit_log WHERE action = 'calcolo premi'") == [(2,)]
+    assert read(path, "SELECT count(*) FROM audit_log WHERE action = 'calcolo premi'") == [(3,)]
+    amount = next(t.value for t in at.dataframe if "Voce" in t.value.columns)
+    assert amount.iloc[-1]["Distribuito (EUR)"] == "10.500,00 €" and amount.iloc[-1]["Pagato (EUR)"] == "0,00 €"
+
+
+@pytest.mark.parametrize("text,euro", [("4.000,00", 4000.0), ("4000", 4000.0), ("10.000", 10000.0),
+                                       ("1.234,5 €", 1234.5), ("4000.50", 4000.5)])
+def test_euro_input_reads_italian_amounts(text, euro):
+    from ui.views.premi import parse_euro
+
+    assert parse_euro(text) == euro
 
 
 def test_payroll_after_validation(monkeypatch, tmp_path):

@@ -31,15 +31,55 @@ def _rules_form(sel, stored: P.BonusRules) -> P.BonusRules:
     c1, c2, c3 = st.columns([2, 1, 1])
     key = c1.selectbox("Regole dei premi", keys, index=keys.index(stored.key) if stored.key in keys else 0,
                        format_func=lambda k: BONUS_PRESETS[k].name, key="premi_preset")
-    org = c2.number_input("Fondo performance organizzativa (€)", min_value=0.0, step=100.0,
-                          value=float(stored.fund_organisational), key="premi_org", format="%.2f")
-    ind = c3.number_input("Fondo performance individuale (€)", min_value=0.0, step=100.0,
-                          value=float(stored.fund_individual), key="premi_ind", format="%.2f")
+    org = _euro_input(c2, "Fondo performance organizzativa (€)", stored.fund_organisational, "premi_org")
+    ind = _euro_input(c3, "Fondo performance individuale (€)", stored.fund_individual, "premi_ind")
     st.caption(BONUS_PRESET_DESCRIPTIONS[key])
     base = stored if key == stored.key else BONUS_PRESETS[key]
     return dataclasses.replace(base, fund_organisational=org, fund_individual=ind,
                                uplift_pct=stored.uplift_pct, uplift_share=stored.uplift_share,
                                validated=stored.validated)
+
+
+def parse_euro(text: str) -> float:
+    """«10.000,00 €», «4000», «4.000,5» → euro (Italian: dot for thousands, comma for decimals)."""
+    t = str(text).replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if "," in t:
+        t = t.replace(".", "").replace(",", ".")
+    elif t.count(".") > 1 or (t.count(".") == 1 and len(t.split(".")[1]) == 3):
+        t = t.replace(".", "")                      # «10.000»: thousands
+    v = float(t)
+    if v < 0 or v != v:
+        raise ValueError
+    return v
+
+
+def _euro_input(col, label: str, value: float, key: str) -> float:
+    text = col.text_input(label, value=P.fmt_eur(P.cents(value)), key=key,
+                          help="In euro, per esempio 4.000,00")
+    try:
+        return parse_euro(text)
+    except ValueError:
+        col.error(f"«{plain(text)}» non è un importo valido: scrivere per esempio 4.000,00.")
+        return float(value)
+
+
+def display_table(df):
+    """An art. 20 table for the screen: euro and percentages the Italian way (the files keep plain numbers)."""
+    from metrics.fmt import fmt_int, fmt_num
+
+    out = df.drop(columns=["Stato"]).copy()
+    for c in out.columns:
+        if "(EUR)" in c:
+            out[c] = out[c].map(lambda v: P.fmt_eur(round(float(v) * 100)))
+        elif "(%)" in c:
+            out[c] = out[c].map(lambda v: fmt_num(v) + "%")
+        elif "(numero)" in c:
+            out[c] = out[c].map(fmt_int)
+    if {"Unità", "Valore"} <= set(out.columns):
+        out["Valore"] = [P.fmt_eur(round(float(v) * 100)) if u == "EUR" else fmt_num(v) + "%" if u == "%" else fmt_int(v)
+                         for u, v in zip(out["Unità"], out["Valore"])]
+        out = out.drop(columns=["Unità"])
+    return out
 
 
 def _compute(sel, rules: P.BonusRules) -> P.BonusResult:
@@ -64,7 +104,7 @@ def _art20(res: P.BonusResult) -> None:
     tables = P.art20_tables(res)
     for key, df in tables.items():
         st.subheader(P.ART20_DESCRIPTIONS[key])
-        st.dataframe(df.drop(columns=["Stato"]), hide_index=True, key=f"premi_t_{key}")
+        st.dataframe(display_table(df), hide_index=True, key=f"premi_t_{key}")
 
 
 def _save(sel, rules: P.BonusRules, stored_version: int) -> None:
@@ -139,7 +179,8 @@ def render() -> None:
     metric_row([
         ("Fondo", P.fmt_eur(t["fondo"]), "Performance organizzativa + individuale"),
         ("Distribuito", P.fmt_eur(t["totale"]), "Somma degli importi, al centesimo (metodo dei resti maggiori)"),
-        ("Persone con premio individuale", f"{rewarded} su {len(res.people)}", "Punteggio almeno pari al minimo"),
+        ("Con premio individuale", f"{rewarded} su {len(res.people)}",
+         "Persone con punteggio almeno pari al minimo"),
         ("Maggiorazione pro capite", P.fmt_eur(res.uplift_each),
          f"{int(res.people['uplift'].sum())} persone, art. 81 CCNL"),
     ])
