@@ -214,3 +214,32 @@ def test_roles_names_only_for_direttore_and_amministratore(cisa):
         assert not res.redacted and res.people["name"].str.startswith("Dipendente").all()
     with pytest.raises(NotAuthorized):
         access.premi(Principal("u", "direttore", frozenset({"Altro ente"})), db, pid)
+
+
+# ---------------------------------------------------------------------- Personale, spec revision 3
+def test_personale_optional_columns_are_read_and_used(db):
+    from loaders import IMPORTED, import_bytes
+    from tests.workbooks import sheets, xlsx
+
+    staff = [["Obiettivo", "Nome", "Qualifica", "Partecipazione", "Valutazione", "Matricola", "Part-time %",
+              "Mesi di servizio", "Categoria"],
+             ["A", "Persona Uno", "D1", "30%", 9, "000123", "50%", 12, "Funzionari"],
+             ["B", "Persona Uno", "D1", "20%", 10, "000123", "50%", 12, "Funzionari"],
+             ["A", "Persona Due", "C3", "50%", 8, "000456", "", 6, "Istruttori"],
+             ["B", "Persona Tre", "B1", "50%", 5, "000789", "100%", "", "Operatori"]]
+    res = import_bytes(db, xlsx(sheets(Personale=staff)), "premi.xlsx")
+    assert res.status == IMPORTED, [str(p) for p in res.problems]
+    rows = db.rows("SELECT name, matricola, part_time, service_months, category, role FROM staff ORDER BY row_no")
+    assert rows[0] == ("Persona Uno", "000123", 50.0, 12.0, "Funzionari", "D1")
+    assert rows[2][1:5] == ("000456", None, 6.0, "Istruttori")
+    pid = int(db.scalar("SELECT plan_id FROM plans"))
+    rules = dataclasses.replace(BONUS_PRESETS["fasce"], fund_organisational=1000, fund_individual=2000)
+    p = premi.compute_for_plan(db, pid, rules=rules).people.set_index("id")
+    assert list(p.index) == ["000123", "000456", "000789"]
+    assert p.loc["000123", "part_time"] == 50 and p.loc["000456", "presence"] == 50
+    assert p.loc["000789", "total_cents"] == 0                     # 5/10 → 50 points, below 60
+    assert p["total_cents"].sum() == 300_000
+    # Mesi di servizio outside 0–12 is an error, with sheet, row and column
+    bad = [staff[0], ["A", "Persona Uno", "D1", "30%", 9, "000123", "50%", 14, "Funzionari"]]
+    res = import_bytes(db, xlsx(sheets(Personale=bad)), "premi2.xlsx")
+    assert res.status != IMPORTED and any("mesi di servizio" in str(pr) for pr in res.problems.errors)
