@@ -243,3 +243,11 @@ def test_personale_optional_columns_are_read_and_used(db):
     bad = [staff[0], ["A", "Persona Uno", "D1", "30%", 9, "000123", "50%", 14, "Funzionari"]]
     res = import_bytes(db, xlsx(sheets(Personale=bad)), "premi2.xlsx")
     assert res.status != IMPORTED and any("mesi di servizio" in str(pr) for pr in res.problems.errors)
+
+
+def test_cisa31_fasce_and_proporzionale_figures_of_the_readme(cisa):
+    db, pid = cisa
+    f = premi.compute_for_plan(db, pid, preset="fasce", fund=FUND).people.set_index("id")
+    assert set(f["ind_cents"]) == {41938, 41939}
+    p = premi.compute_for_plan(db, pid, preset="proporzionale", fund=FUND).people.set_index("id")
+    assert p.loc["P001", "ind_cents"] == 40055 and p.loc["P005", "ind_cents"] == 38758
