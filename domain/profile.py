@@ -357,6 +357,9 @@ class BonusRules:
     uplift_base: str = UPLIFT_BASE_INDIVIDUAL
     #: Regola dei pari merito al margine della quota.
     tie_rule: str = TIE_ORDER
+    #: Tabelle art. 20: le categorie con meno persone di così sono unite in «altre categorie» (nessun premio
+    #: individuale riconoscibile in una tabella pubblicata; 1 = nessuna unione).
+    publication_min_group: int = 3
     #: Relazione validata (art. 14 c. 6 d.lgs. 150/2009): fino ad allora tutto è PROVVISORIO.
     validated: bool = False
 
@@ -429,6 +432,8 @@ def validate_bonus(b: BonusRules) -> BonusRules:
                            "(CCNL Funzioni Locali 16/11/2022, art. 81)")
     if not 0.0 <= b.uplift_share <= 100.0:
         raise ProfileError("«Quota del personale con maggiorazione»: tra 0 e 100%")
+    if int(b.publication_min_group) < 1:
+        raise ProfileError("«Persone minime per categoria pubblicata»: almeno 1")
     if b.uplift_base not in UPLIFT_BASE_LABELS:
         raise ProfileError(f"«Base della maggiorazione»: «{b.uplift_base}» non valida (individuale o complessivo)")
     if b.tie_rule not in TIE_LABELS:
@@ -456,5 +461,7 @@ def bonus_describe(b: BonusRules) -> list[tuple[str, str]]:
              ("Maggiorazione (art. 81)", f"{_num(b.uplift_pct)}% della media pro capite, al {_num(b.uplift_share)}% "
                                          "del personale premiato"),
              ("Base della maggiorazione", UPLIFT_BASE_LABELS[b.uplift_base]),
-             ("Pari merito", TIE_LABELS[b.tie_rule])]
+             ("Pari merito", TIE_LABELS[b.tie_rule]),
+             ("Tabelle pubblicate", f"categorie con meno di {b.publication_min_group} persone unite in «altre categorie»"
+              if b.publication_min_group > 1 else "ogni categoria separata")]
     return rows

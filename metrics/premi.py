@@ -311,7 +311,8 @@ def art20_tables(result: BonusResult) -> dict[str, pd.DataFrame]:
     - ``ammontare_premi``: ammontare complessivo stanziato, distribuito e pagato («pagato» = distributed
       once the Relazione is validated, 0 before: the payroll file is refused until then);
     - ``distribuzione_valutazioni``: persone per fascia di punteggio;
-    - ``premi_per_categoria``: premio medio, minimo e massimo per categoria;
+    - ``premi_per_categoria``: premio medio, minimo e massimo per categoria (the categories with fewer than
+      ``publication_min_group`` people merged in «altre categorie»: no single bonus readable);
     - ``differenziazione``: grado di differenziazione (quota con maggiorazione, maggiorazione / media)."""
     p, t, st = result.people, result.totals(), result.status
     paid = 0 if result.provisional else 1
@@ -334,7 +335,9 @@ def art20_tables(result: BonusResult) -> dict[str, pd.DataFrame]:
         bands.append(["non valutati", unscored, round(100.0 * unscored / n, 1)])
     dist = pd.DataFrame(bands, columns=["Fascia di punteggio (punti su 100)", "Persone (numero)", "Persone (%)"])
     cats = []
-    for c, g in p.groupby("category", sort=True):
+    small = p["category"].map(p["category"].value_counts()) < result.rules.publication_min_group
+    other = f"altre categorie (meno di {result.rules.publication_min_group} persone ciascuna)"
+    for c, g in p.assign(category=p["category"].astype(str).where(~small, other)).groupby("category", sort=True):
         cats.append([c, len(g), eur(g["total_cents"].mean()), eur(g["total_cents"].min()), eur(g["total_cents"].max())])
     per_cat = pd.DataFrame(cats, columns=["Categoria", "Persone (numero)", "Premio medio (EUR)", "Premio minimo (EUR)",
                                           "Premio massimo (EUR)"])

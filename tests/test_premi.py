@@ -191,6 +191,9 @@ def test_art20_tables_are_aggregated(cisa):
     assert amount.loc["Totale", "Distribuito (EUR)"] == 10000.00 and amount.loc["Totale", "Pagato (EUR)"] == 0
     dist = t["distribuzione_valutazioni"]
     assert dist["Persone (numero)"].tolist() == [12, 2, 0] and dist["Persone (numero)"].sum() == 14
+    cats = t["premi_per_categoria"]
+    assert cats["Persone (numero)"].sum() == 14 and (cats["Persone (numero)"] >= 3).all()
+    assert cats["Categoria"].tolist() == ["C1", "D1", "altre categorie (meno di 3 persone ciascuna)"]
     diff = t["differenziazione"].set_index("Indicatore")["Valore"]
     assert diff["Personale con maggiorazione"] == 1 and diff["Maggiorazione in % del premio medio pro capite"] >= 30
     for df in t.values():
