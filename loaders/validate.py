@@ -688,10 +688,13 @@ class _Validator:
                                             sh.col("service_months"), rec.get("service_months"))
                     else:
                         months = num
-                out.append((obj, self.text(sh, rec, "name", row, True), self.text(sh, rec, "role", row),
+                category = self.text(sh, rec, "category", row)
+                # «Categoria» was a synonym of Qualifica before revision 3: without a Qualifica it still fills it
+                role = self.text(sh, rec, "role", row) or category
+                out.append((obj, self.text(sh, rec, "name", row, True), role,
                             self.percent(sh, rec, "participation", row), grade, row,
                             self.text(sh, rec, "matricola", row), self.percent(sh, rec, "part_time", row),
-                            self.percent(sh, rec, "presence", row), months, self.text(sh, rec, "category", row)))
+                            self.percent(sh, rec, "presence", row), months, category))
         return pd.DataFrame(out, columns=TABLE_COLUMNS["staff"])
 
 

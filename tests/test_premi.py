@@ -242,6 +242,11 @@ def test_personale_optional_columns_are_read_and_used(db):
     assert p.loc["000123", "part_time"] == 50 and p.loc["000456", "presence"] == 50
     assert p.loc["000789", "total_cents"] == 0                     # 5/10 → 50 points, below 60
     assert p["total_cents"].sum() == 300_000
+    # a sheet with «Categoria» and no «Qualifica» (Categoria was Qualifica's synonym before revision 3)
+    only_cat = [["Obiettivo", "Nome", "Categoria", "Valutazione"], ["A", "Persona Uno", "C1", 9]]
+    assert import_bytes(db, xlsx(sheets(Personale=only_cat)), "premi3.xlsx").status == IMPORTED
+    assert db.rows("SELECT role, category FROM staff WHERE import_id = (SELECT max(import_id) FROM imports)") == \
+        [("C1", "C1")]
     # Mesi di servizio outside 0–12 is an error, with sheet, row and column
     bad = [staff[0], ["A", "Persona Uno", "D1", "30%", 9, "000123", "50%", 14, "Funzionari"]]
     res = import_bytes(db, xlsx(sheets(Personale=bad)), "premi2.xlsx")
