@@ -118,3 +118,19 @@ def test_direttore_sees_names(monkeypatch, tmp_path):
     at = login(at, "direttore_a")
     assert "Dipendente 01" in everything(at)
     assert "Salva le regole" not in [b.label for b in at.button]      # the rules are the amministratore's
+
+
+def test_a_plan_without_evaluations_distributes_nothing_and_says_why(monkeypatch, tmp_path):
+    """CISSA 2023: 240 participation rows, no Valutazione: no score, no bonus (art. 18), explained."""
+    path = tmp_path / "c.duckdb"
+    d = Database(path)
+    try:
+        assert import_file(d, DEMO / "002_cissa_pianezza_2023.xlsx", user="test").ok
+        ente = d.scalar("SELECT ente FROM plans")
+        premi.save_rules(d, ente, 2023, RULES, "test")
+    finally:
+        d.close()
+    at = open_app(monkeypatch, path, PAGE)
+    assert "non riporta valutazioni" in everything(at)
+    m = metrics_of(at)
+    assert m["Fondo"] == "10.000,00 €" and m["Distribuito"] == "0,00 €" and m["Con premio individuale"] == "0 su 40"

@@ -184,6 +184,14 @@ def render() -> None:
         ("Maggiorazione pro capite", P.fmt_eur(res.uplift_each),
          f"{int(res.people['uplift'].sum())} persone, art. 81 CCNL"),
     ])
+    if t["fondo"] and res.people["score"].isna().all():
+        st.warning("Il foglio «Personale» non riporta valutazioni: senza punteggio individuale nessun premio può "
+                   "essere attribuito (l'art. 18 del d.lgs. 150/2009 vieta distribuzioni automatiche o a pioggia). "
+                   "Compilare la colonna «Valutazione» e ricaricare il file.", icon=":material/warning:")
+    elif t["fondo"] > t["totale"]:
+        st.warning(f"Non distribuiti {P.fmt_eur(t['fondo'] - t['totale'])}: nessuna persona ha i requisiti per "
+                   "una parte del fondo (punteggio sotto il minimo o obiettivi senza raggiungimento misurato).",
+                   icon=":material/warning:")
     if t["fondo"] == 0:
         st.info("Indicare il fondo (organizzativo e individuale) per vedere la distribuzione.", icon="ℹ️")
     if res.redacted:
