@@ -83,19 +83,22 @@ EXPORT_USAGE = ("Uso: python -m metrics export --format pptx|xlsx|docx|html --ou
                 "[--plan ID | --ente TESTO] [--year AAAA] [--as-of gg/mm/aaaa] [--profile predefinito|fasce|lineare]")
 
 
-def _export_usage_error(message: str) -> None:
-    """argparse's error for ``export``, in Italian; exit code 2 as argparse does."""
+def _export_usage_error(message: str, usage: str = EXPORT_USAGE) -> None:
+    """argparse's error for ``export`` (and ``premi``, ``publish``), in Italian; exit code 2 as argparse does."""
     import re
 
     rules = [(r"argument --year: invalid int value: '(.*)'", r"anno «\1» non valido: usare 4 cifre (es. 2025)"),
              (r"argument --plan: invalid int value: '(.*)'", r"id del piano «\1» non valido: usare un numero"),
              (r"argument (--[\w-]+): expected one argument", r"manca il valore di \1"),
-             (r"argument (--[\w-]+): not allowed with argument (--[\w-]+)", r"\1 e \2 sono alternativi")]
+             (r"argument (--[\w-]+): not allowed with argument (--[\w-]+)", r"\1 e \2 sono alternativi"),
+             (r"argument (--[\w-]+): invalid float value: '(.*)'", r"importo «\2» non valido per \1: usare un numero (es. 4000)"),
+             (r"argument (--[\w-]+): invalid choice: '(.*?)'.*", r"valore «\2» non ammesso per \1"),
+             (r"the following arguments are required: (.*)", r"mancano argomenti obbligatori: \1")]
     for pattern, repl in rules:
         if re.fullmatch(pattern, message):
             message = re.sub(pattern, repl, message)
             break
-    print(f"Errore: {message}.\n{EXPORT_USAGE}", file=sys.stderr)
+    print(f"Errore: {message}.\n{usage}", file=sys.stderr)
     sys.exit(2)
 
 
@@ -164,6 +167,15 @@ def _premi_parsers(sub) -> None:
     pu.add_argument("--year", type=int, default=None, help="anno di valutazione")
     pu.add_argument("--out", required=True, help="file .zip da scrivere")
     pu.add_argument("--validazione", default=None, help="documento di validazione (PDF) da includere")
+    pr.error = lambda message: _export_usage_error(message, PREMI_USAGE)
+    pu.error = lambda message: _export_usage_error(message, PUBLISH_USAGE)
+
+
+PREMI_USAGE = ("Uso: python -m metrics premi --plan ID [--db PATH] [--year AAAA] [--fondo-organizzativa EURO] "
+               "[--fondo-individuale EURO] [--preset fasce|proporzionale|percentuali] [--format json|csv] [--out FILE] "
+               "[--salva [--relazione-validata]]")
+PUBLISH_USAGE = ("Uso: python -m metrics publish --plan ID --out FILE.zip [--db PATH] [--year AAAA] "
+                 "[--validazione DOCUMENTO.pdf]")
 
 
 def _fund(args: argparse.Namespace) -> tuple[float, float] | None:
@@ -193,6 +205,7 @@ def _premi_main(args: argparse.Namespace) -> int:
     db = get_db(args.db or default_db_path())
     who = audit.machine_owner()
     try:
+        resolve_plan(db, args.plan, None)
         if args.salva:
             _save_rules(db, args, who)
         res = premi.compute_for_plan(db, args.plan, args.year, preset=args.preset, fund=_fund(args), who=who)
@@ -270,7 +283,7 @@ def _publish_main(args: argparse.Namespace) -> int:
     db = get_db(args.db or default_db_path())
     who = audit.machine_owner()
     try:
-        pm = plan_metrics(db, args.plan, year=args.year)
+        pm = plan_metrics(db, resolve_plan(db, args.plan, None), year=args.year)
     except PlanNotFound as exc:
         print(f"Errore: {exc}", file=sys.stderr)
         return 2

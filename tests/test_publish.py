@@ -216,3 +216,23 @@ def test_cli_payroll_refused_before_validation_then_produced(package, capsys):
         d.close()
     assert ("scaricamento", "rifiutato") in trail and ("scaricamento", "ok") in trail
     assert ("esportazione", "ok") in trail and trail.count(("calcolo premi", "ok")) >= 3
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["premi", "--plan", "x"], "id del piano «x» non valido"),
+    (["premi", "--plan", "1", "--fondo-individuale", "mille"], "importo «mille» non valido"),
+    (["premi", "--plan", "1", "--preset", "tutto"], "valore «tutto» non ammesso per --preset"),
+    (["publish", "--plan", "1"], "mancano argomenti obbligatori: --out"),
+    (["premi", "--plan", "99"], "Piano 99 inesistente"),
+    (["publish", "--plan", "99", "--out", "x.zip"], "Piano 99 inesistente"),
+    (["premi", "--plan", "1", "--relazione-validata"], "si usa insieme a --salva"),
+])
+def test_cli_errors_are_italian_with_exit_2(package, capsys, argv, message):
+    _, path, _ = package
+    try:
+        rc = main([*argv, "--db", str(path)])
+    except SystemExit as exc:
+        rc = exc.code
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
