@@ -19,9 +19,9 @@ from ui.common import download_button, metric_row, plain, plan_page, show_table
 NO_DATA = ("Questo piano non elenca il personale: il foglio «Personale» del file di monitoraggio è assente o vuoto. "
            "Per distribuire i premi servono le colonne Obiettivo, Nome, Partecipazione e Valutazione "
            "(facoltative: Matricola, Part-time %, Presenza % o Mesi di servizio, Categoria).")
-PEOPLE_COLS = {"rank": ("Posizione", "int"), "name": ("Nome", None), "id": ("Identificativo", None),
-               "category": ("Categoria", None), "score": ("Punteggio (su 100)", "num"),
-               "org_eur": ("Quota organizzativa", None), "ind_eur": ("Quota individuale", None),
+PEOPLE_COLS = {"rank": ("N.", "int"), "name": ("Nome", None), "id": ("Identificativo", None),
+               "category": ("Categoria", None), "score": ("Punti", "num"),
+               "org_eur": ("Organizzativa", None), "ind_eur": ("Individuale", None),
                "uplift_eur": ("Maggiorazione", None), "total_eur": ("Totale", None)}
 
 
@@ -199,8 +199,9 @@ def render() -> None:
                 "direttore e amministratore.", icon=":material/lock:")
     else:
         st.header("Distribuzione per persona")
-        st.caption("Graduatoria: punteggio decrescente; a parità, più partecipazione agli obiettivi, poi "
-                   "identificativo. La maggiorazione va ai primi della graduatoria.")
+        st.caption("Graduatoria: punti (su 100) decrescenti; a parità, più partecipazione agli obiettivi, poi "
+                   "identificativo. Quote organizzativa e individuale, maggiorazione ai primi della graduatoria "
+                   "(art. 81 CCNL), totale.")
         show_table(_people_table(res), PEOPLE_COLS, key="premi_people", memo=None)
     _art20(res)
     with st.expander("Criteri di distribuzione", expanded=False):
