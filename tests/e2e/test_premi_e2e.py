@@ -1,9 +1,11 @@
 """Page Premi in the browser (issue 17): a lettore and a valutatore of CISA 31 see the aggregates only (no name
 of the Personale sheet anywhere on the page, no payroll button), the direttore sees the names; the page says
-PROVVISORIO before validation. Screenshots in ``tests/artifacts/premi-*.png`` (1280×720)."""
+PROVVISORIO before validation; the amministratore records the validation, then the direttore downloads the payroll
+file. Screenshots in ``tests/artifacts/premi-*.png`` (1280×720)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +33,8 @@ def premi_server(tmp_path_factory):
         assert import_file(d, DEMO / "004_cisa31_2023.xlsx", user="e2e").ok
         premi.save_rules(d, CISA, 2023, dataclasses.replace(BONUS_PRESETS["percentuali"], fund_organisational=4000.0,
                                                             fund_individual=6000.0), "e2e")
-        for name, role in (("lettore_a", "lettore"), ("valutatore_a", "valutatore"), ("direttore_a", "direttore")):
+        for name, role in (("lettore_a", "lettore"), ("valutatore_a", "valutatore"), ("direttore_a", "direttore"),
+                           ("capo", "amministratore")):
             users.add_user(d, name, PW, role, [CISA], by="e2e")
         names = sorted({r[0] for r in d.rows("SELECT DISTINCT name FROM staff")})
     finally:
@@ -86,4 +89,30 @@ def test_direttore_sees_the_distribution_per_person(page, premi_server):
     expect(page.get_by_role("button", name="File per gli stipendi (CSV)")).to_be_disabled()
     page.screenshot(path=str(ARTIFACTS / "premi-direttore-1280x720.png"))
     full_screenshot(page, ARTIFACTS / "premi-direttore.png")
+    assert_no_exception(page)
+
+
+def test_amministratore_validates_then_direttore_downloads_the_payroll(page, premi_server):
+    """Last in the module: it changes the stored rules (a new version, «relazione validata»)."""
+    srv, names = premi_server
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_as(page, srv.url + "/premi", "capo")
+    main = page.get_by_test_id("stMain")
+    main.get_by_text("Salva le regole dei premi per l'ente e l'anno").click()
+    main.get_by_test_id("stCheckbox").filter(has_text="Relazione validata").click()
+    main.get_by_role("button", name="Salva le regole").click()
+    expect(main).to_contain_text("Regole dei premi salvate: versione 2")
+    page.context.clear_cookies()
+    open_as(page, srv.url + "/premi", "direttore_a")
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("Relazione validata: importi definitivi")
+    expect(main).not_to_contain_text("PROVVISORIO")
+    button = page.get_by_role("button", name="File per gli stipendi (CSV)")
+    expect(button).to_be_enabled()
+    with page.expect_download() as dl:
+        button.click()
+    assert dl.value.suggested_filename == "premi_2023_stipendi.csv"
+    text = Path(dl.value.path()).read_text("utf-8")
+    assert text.startswith("Identificativo,") and "TOTALE,4000.00,5871.42,128.58,10000.00,2023" in text
+    assert not [n for n in names if n in text]
     assert_no_exception(page)

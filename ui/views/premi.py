@@ -173,7 +173,8 @@ def render() -> None:
         st.warning(f"**{P.PROVISIONAL}.** Nessun premio può essere pagato prima della validazione della Relazione "
                    "(art. 14, c. 6, d.lgs. 150/2009): gli importi sono una simulazione.", icon=":material/warning:")
     else:
-        st.success(f"Relazione validata: importi {P.FINAL.split(' — ')[0]}.", icon=":material/verified:")
+        st.success("Relazione validata: importi definitivi" + ("; il file per gli stipendi è disponibile qui sotto."
+                                                               if not res.redacted else "."), icon=":material/verified:")
     t = res.totals()
     rewarded = int((res.people["ind_cents"] + res.people["uplift_cents"] > 0).sum())
     metric_row([
