@@ -100,6 +100,8 @@ def test_amministratore_validates_then_direttore_downloads_the_payroll(page, pre
     main = page.get_by_test_id("stMain")
     main.get_by_text("Salva le regole dei premi per l'ente e l'anno").click()
     main.get_by_test_id("stCheckbox").filter(has_text="Relazione validata").click()
+    expect(main.get_by_role("checkbox", name="Relazione validata")).to_be_checked()
+    wait_for_app(page)                # the checkbox's rerun is over before the button's click
     main.get_by_role("button", name="Salva le regole").click()
     expect(main).to_contain_text("Regole dei premi salvate: versione 2")
     page.context.clear_cookies()
