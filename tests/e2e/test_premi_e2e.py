@@ -118,3 +118,26 @@ def test_amministratore_validates_then_direttore_downloads_the_payroll(page, pre
     assert text.startswith("Identificativo,") and "TOTALE,4000.00,5871.42,128.58,10000.00,2023" in text
     assert not [n for n in names if n in text]
     assert_no_exception(page)
+
+
+def test_premi_page_is_accessible_and_italian(page, premi_server):
+    """axe-core on the page as the direttore sees it (the fullest view): no critical or serious violation
+    beyond Streamlit's own menu markup, and none of the English strings the app's other pages are checked for."""
+    from tests.e2e.test_italian_a11y import AXE, AXE_RUN, ENGLISH_TEXT, STREAMLIT_OWN, WHERE
+
+    srv, _ = premi_server
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_as(page, srv.url + "/premi", "direttore_a")
+    page.wait_for_timeout(300)
+    page.add_script_tag(path=str(AXE))
+    bad = []
+    for v in page.evaluate(AXE_RUN):
+        if v["impact"] not in ("critical", "serious"):
+            continue
+        own = STREAMLIT_OWN.get(v["id"])
+        bad += [(v["id"], n["target"], n["html"]) for n in v["nodes"]
+                if not (own is not None and page.evaluate(WHERE, [n["target"], own[0]]))]
+    assert bad == []
+    text = page.locator("body").inner_text()
+    assert not [w for w in ENGLISH_TEXT if w in text]
+    assert page.evaluate("document.documentElement.lang") == "it"
