@@ -24,6 +24,7 @@ PAGES = {
         st.Page("pages/scadenze.py", title="Scadenze e ritardi", icon=":material/schedule:", url_path="scadenze"),
         st.Page("pages/indicatori.py", title="Indicatori", icon=":material/speed:", url_path="indicatori"),
         st.Page("pages/persone.py", title="Persone", icon=":material/groups:", url_path="persone"),
+        st.Page("pages/premi.py", title="Premi", icon=":material/payments:", url_path="premi"),
         st.Page("pages/confronto.py", title="Confronto", icon=":material/compare_arrows:", url_path="confronto"),
     ],
     "Consiglio": [

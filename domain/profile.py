@@ -304,3 +304,164 @@ def sheet_rows(p: Profile) -> list[tuple[str, str]]:
     """The Campo/Valore rows that write ``p`` back (template and exports)."""
     return [("Profilo", p.name if p.key in PRESETS else PREDEFINITO.name)] + \
         [(label, param_text(p, f)) for f, label, _, _ in PARAMS]
+
+
+# ====================================================================== bonus rules (issue 17)
+BONUS_BANDS, BONUS_PROPORTIONAL, BONUS_PERCENT = "fasce", "proporzionale", "percentuali"
+BONUS_RULE_LABELS = {BONUS_BANDS: "fasce con coefficienti", BONUS_PROPORTIONAL: "proporzionale al punteggio",
+                     BONUS_PERCENT: "percentuale del premio per fascia"}
+TIE_ORDER, TIE_ALL = "ordine", "tutti"
+TIE_LABELS = {TIE_ORDER: "a parità di punteggio: più partecipazione agli obiettivi, poi identificativo crescente",
+              TIE_ALL: "a parità di punteggio al margine la maggiorazione va a tutti i pari merito"}
+UPLIFT_BASE_INDIVIDUAL, UPLIFT_BASE_TOTAL = "individuale", "complessivo"
+UPLIFT_BASE_LABELS = {UPLIFT_BASE_INDIVIDUAL: "media dei premi individuali (fondo individuale / premiati)",
+                      UPLIFT_BASE_TOTAL: "media dei premi complessivi (fondo organizzativo + individuale / premiati)"}
+#: The differentiation uplift is «non inferiore al 30% del valore medio pro-capite» (CCNL 16/11/2022, art. 81).
+MIN_UPLIFT_PCT = 30.0
+
+
+@dataclass(frozen=True)
+class BonusRules:
+    """Le regole dei premi del SMVP (fondo risorse decentrate, CCNL Funzioni Locali 16/11/2022 artt. 80–81).
+
+    Amounts in euro; scores on the 0–100 scale (the individual evaluation 0–10 × 10). Every choice the
+    law or the contract leaves to the ente is a parameter here, never a literal in the computation."""
+    key: str = BONUS_BANDS
+    name: str = "Fasce con coefficienti"
+    #: Fondo per la performance organizzativa (€).
+    fund_organisational: float = 0.0
+    #: Fondo per la performance individuale (€), comprensivo della maggiorazione.
+    fund_individual: float = 0.0
+    #: Punteggio minimo (0–100): sotto non si riceve il premio individuale.
+    min_score: float = 60.0
+    #: Il punteggio minimo vale anche per la quota organizzativa (molti SMVP: «sotto la soglia nulla è dovuto»).
+    min_score_organisational: bool = True
+    #: Regola: fasce con coefficienti, proporzionale, percentuali per fascia.
+    rule: str = BONUS_BANDS
+    #: Fasce: (punteggio da, coefficiente), crescente. Per «percentuali» il coefficiente è la % del premio.
+    bands: tuple[tuple[float, float], ...] = ((0.0, 0.0), (60.0, 100.0), (70.0, 150.0), (80.0, 200.0))
+    #: Proporzionale: dal punteggio minimo il coefficiente è punteggio / «pieno da»; pieno (1) da qui in su.
+    full_from: float = 95.0
+    #: Riproporzionare per il part-time (colonna «Part-time %»).
+    part_time: bool = True
+    #: Riproporzionare per la presenza («Presenza %» o «Mesi di servizio» / 12).
+    presence: bool = True
+    #: Parametro per categoria (facoltativo): categoria → coefficiente; le categorie assenti valgono 1.
+    category_weights: tuple[tuple[str, float], ...] = ()
+    #: Maggiorazione del premio individuale (art. 81): % della media pro capite, almeno 30.
+    uplift_pct: float = 30.0
+    #: Quota del personale (tra chi riceve il premio individuale) che riceve la maggiorazione, in %.
+    uplift_share: float = 10.0
+    #: Base della maggiorazione: «valore medio pro-capite dei premi attribuiti» (art. 81 c. 2) inteso come media
+    #: dei soli premi individuali (fondo individuale / premiati) o dei premi complessivi (entrambi i fondi / premiati).
+    uplift_base: str = UPLIFT_BASE_INDIVIDUAL
+    #: Regola dei pari merito al margine della quota.
+    tie_rule: str = TIE_ORDER
+    #: Tabelle art. 20: le categorie con meno persone di così sono unite in «altre categorie» (nessun premio
+    #: individuale riconoscibile in una tabella pubblicata; 1 = nessuna unione).
+    publication_min_group: int = 3
+    #: Relazione validata (art. 14 c. 6 d.lgs. 150/2009): fino ad allora tutto è PROVVISORIO.
+    validated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["bands"] = [list(b) for b in self.bands]
+        d["category_weights"] = [list(c) for c in self.category_weights]
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "BonusRules":
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in known}
+        if "bands" in kw:
+            kw["bands"] = tuple((float(a), float(b)) for a, b in kw["bands"])
+        if "category_weights" in kw:
+            kw["category_weights"] = tuple((str(a), float(b)) for a, b in kw["category_weights"])
+        return validate_bonus(cls(**kw))
+
+    @classmethod
+    def from_json(cls, text: str) -> "BonusRules":
+        return cls.from_dict(json.loads(text))
+
+
+BONUS_FASCE = BonusRules()
+BONUS_PROPORZIONALE = BonusRules(key=BONUS_PROPORTIONAL, name="Proporzionale 60–94, pieno da 95",
+                                 rule=BONUS_PROPORTIONAL, bands=((0.0, 0.0), (60.0, 1.0)), full_from=95.0)
+BONUS_PERCENTUALI = BonusRules(key=BONUS_PERCENT, name="Percentuali 0/25/50/75/100 per fascia", rule=BONUS_PERCENT,
+                               bands=((0.0, 0.0), (60.0, 25.0), (70.0, 50.0), (80.0, 75.0), (90.0, 100.0)))
+BONUS_PRESETS: dict[str, BonusRules] = {b.key: b for b in (BONUS_FASCE, BONUS_PROPORZIONALE, BONUS_PERCENTUALI)}
+BONUS_PRESET_DESCRIPTIONS = {
+    BONUS_BANDS: "Sotto 60 nessun premio; 60–70 → coefficiente 100, 70–80 → 150, da 80 → 200.",
+    BONUS_PROPORTIONAL: "Sotto 60 nessun premio; da 60 a 94 premio proporzionale al punteggio (punteggio/95); "
+                        "pieno da 95.",
+    BONUS_PERCENT: "Sotto 60 nessun premio; 60–70 → 25%, 70–80 → 50%, 80–90 → 75%, da 90 → 100% del premio.",
+}
+
+
+def bonus_preset(key: str) -> BonusRules:
+    """A bonus-rules preset by key (``fasce``, ``proporzionale``, ``percentuali``)."""
+    k = _key(key)
+    for b in BONUS_PRESETS.values():
+        if k in (_key(b.key), _key(b.name)):
+            return b
+    raise KeyError(f"regole dei premi «{key}» sconosciute: usare fasce, proporzionale o percentuali")
+
+
+def validate_bonus(b: BonusRules) -> BonusRules:
+    """Check a set of bonus rules; Italian :class:`ProfileError` messages."""
+    if b.fund_organisational < 0 or b.fund_individual < 0:
+        raise ProfileError("«Fondo»: gli importi non possono essere negativi")
+    if not 0.0 <= b.min_score <= 100.0:
+        raise ProfileError(f"«Punteggio minimo»: {b.min_score} fuori dall'intervallo 0–100")
+    if b.rule not in BONUS_RULE_LABELS:
+        raise ProfileError(f"«Regola dei premi»: «{b.rule}» non valida (fasce, proporzionale o percentuali)")
+    bands = b.bands
+    if not bands or any(bands[i][0] >= bands[i + 1][0] for i in range(len(bands) - 1)):
+        raise ProfileError("«Fasce dei premi»: soglie crescenti, es. 0→0; 60→100; 70→150; 80→200")
+    if any(c < 0 for _, c in bands) or any(c < 0 for _, c in b.category_weights):
+        raise ProfileError("«Coefficienti»: non possono essere negativi")
+    if b.rule == BONUS_PERCENT and any(c > 100 for _, c in bands):
+        raise ProfileError("«Percentuali per fascia»: al massimo 100%")
+    if not 0.0 < b.full_from <= 100.0:
+        raise ProfileError("«Pieno da»: un punteggio tra 0 e 100")
+    if b.uplift_pct < MIN_UPLIFT_PCT:
+        raise ProfileError(f"«Maggiorazione»: almeno {_num(MIN_UPLIFT_PCT)}% della media pro capite "
+                           "(CCNL Funzioni Locali 16/11/2022, art. 81)")
+    if not 0.0 <= b.uplift_share <= 100.0:
+        raise ProfileError("«Quota del personale con maggiorazione»: tra 0 e 100%")
+    if int(b.publication_min_group) < 1:
+        raise ProfileError("«Persone minime per categoria pubblicata»: almeno 1")
+    if b.uplift_base not in UPLIFT_BASE_LABELS:
+        raise ProfileError(f"«Base della maggiorazione»: «{b.uplift_base}» non valida (individuale o complessivo)")
+    if b.tie_rule not in TIE_LABELS:
+        raise ProfileError(f"«Pari merito»: «{b.tie_rule}» non valido (ordine o tutti)")
+    return b
+
+
+def bonus_describe(b: BonusRules) -> list[tuple[str, str]]:
+    """(label, value) of the bonus rules, in Italian (the art. 20 «criteri» and the page)."""
+    from_eur = lambda x: f"{x:,.2f} €".replace(",", "X").replace(".", ",").replace("X", ".")  # noqa: E731
+    rows = [("Regole", b.name), ("Fondo performance organizzativa", from_eur(b.fund_organisational)),
+            ("Fondo performance individuale", from_eur(b.fund_individual)),
+            ("Punteggio minimo", f"{_num(b.min_score)}/100" + (" (anche per la quota organizzativa)"
+                                                               if b.min_score_organisational else "")),
+            ("Regola", BONUS_RULE_LABELS[b.rule])]
+    if b.rule == BONUS_PROPORTIONAL:
+        rows.append(("Proporzionale", f"dal minimo coefficiente = punteggio/{_num(b.full_from)}; pieno da "
+                                      f"{_num(b.full_from)}"))
+    else:
+        unit = "%" if b.rule == BONUS_PERCENT else ""
+        rows.append(("Fasce", "; ".join(f"da {_num(a)} → {_num(c)}{unit}" for a, c in b.bands)))
+    rows += [("Part-time", "riproporzionato" if b.part_time else "non considerato"),
+             ("Presenza", "riproporzionata" if b.presence else "non considerata"),
+             ("Parametro per categoria", "; ".join(f"{c} → {_num(v)}" for c, v in b.category_weights) or "nessuno"),
+             ("Maggiorazione (art. 81)", f"{_num(b.uplift_pct)}% della media pro capite, al {_num(b.uplift_share)}% "
+                                         "del personale premiato"),
+             ("Base della maggiorazione", UPLIFT_BASE_LABELS[b.uplift_base]),
+             ("Pari merito", TIE_LABELS[b.tie_rule]),
+             ("Tabelle pubblicate", f"categorie con meno di {b.publication_min_group} persone unite in «altre categorie»"
+              if b.publication_min_group > 1 else "ogni categoria separata")]
+    return rows

@@ -133,9 +133,21 @@ SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("Personale", "staff", False, (
         Column("Obiettivo", "objective_code", True, ("codice obiettivo",), example="1"),
         Column("Nome", "name", True, ("dipendente", "nominativo", "cognome e nome"), example="Dipendente 01"),
-        Column("Qualifica", "role", False, ("categoria", "profilo"), example="Istruttore amministrativo"),
+        Column("Qualifica", "role", False, ("profilo",), example="Istruttore amministrativo"),
         Column("Partecipazione", "participation", False, ("% partecipazione", "percentuale partecipazione"), example="50%"),
         Column("Valutazione", "grade", False, ("voto", "grado"), help="da 0 a 10", example="9"),
+        # revision 3 (issue 17, premi): optional, read by metrics/premi.py
+        Column("Matricola", "matricola", False, ("numero di matricola",),
+               help="identificativo per il file degli stipendi (altrimenti uno pseudonimo)", example="000123"),
+        Column("Part-time %", "part_time", False, ("part time", "parttime", "percentuale part-time"),
+               help="percentuale dell'orario (100% = tempo pieno)", example="100%"),
+        Column("Presenza %", "presence", False, ("percentuale presenza", "presenza"),
+               help="presenza in servizio nell'anno (in alternativa: Mesi di servizio)", example="100%"),
+        Column("Mesi di servizio", "service_months", False, ("mesi servizio", "mesi"),
+               help="mesi di servizio nell'anno, 0–12 (se manca Presenza %)", example="12"),
+        Column("Categoria", "category", False, ("area", "categoria contrattuale", "area contrattuale"),
+               help="categoria o area contrattuale, per il parametro di categoria e le tabelle art. 20",
+               example="Istruttori"),
     ), synonyms=("partecipazione", "personale coinvolto"), help="Partecipazione del personale agli obiettivi"),
 )
 

@@ -41,7 +41,8 @@ TABLE_COLUMNS: dict[str, list[str]] = {
                       "completed_on", "new_deadline", "note", "not_attributable", "row_no"],
     "indicators": ["objective_code", "code", "name", "algorithm", "unit", "baseline_raw", "target_raw", "direction",
                    "value_raw", "measured_on", "org_area", "row_no"],
-    "staff": ["objective_code", "name", "role", "participation", "grade", "row_no"],
+    "staff": ["objective_code", "name", "role", "participation", "grade", "row_no", "matricola", "part_time",
+              "presence", "service_months", "category"],
 }
 
 
@@ -679,8 +680,21 @@ class _Validator:
                                             sh.name, row, sh.col("grade"), g)
                     else:
                         grade = num
-                out.append((obj, self.text(sh, rec, "name", row, True), self.text(sh, rec, "role", row),
-                            self.percent(sh, rec, "participation", row), grade, row))
+                months = None
+                if rec.get("service_months") is not None:   # revision 3: Mesi di servizio, 0–12
+                    num, _, err = P._as_number(rec.get("service_months"))
+                    if err or num is None or not 0 <= num <= 12:
+                        self.problems.error("mesi di servizio non validi: un numero da 0 a 12", sh.name, row,
+                                            sh.col("service_months"), rec.get("service_months"))
+                    else:
+                        months = num
+                category = self.text(sh, rec, "category", row)
+                # «Categoria» was a synonym of Qualifica before revision 3: without a Qualifica it still fills it
+                role = self.text(sh, rec, "role", row) or category
+                out.append((obj, self.text(sh, rec, "name", row, True), role,
+                            self.percent(sh, rec, "participation", row), grade, row,
+                            self.text(sh, rec, "matricola", row), self.percent(sh, rec, "part_time", row),
+                            self.percent(sh, rec, "presence", row), months, category))
         return pd.DataFrame(out, columns=TABLE_COLUMNS["staff"])
 
 

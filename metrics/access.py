@@ -80,6 +80,8 @@ def redacted(pm: PlanMetrics) -> PlanMetrics:
     names = [n for n in pm.staff["name"].dropna().astype(str).unique() if n.strip()] if len(pm.staff) else []
     person = {n: i for i, n in enumerate(dict.fromkeys(pm.staff["name"]), start=1)} if len(pm.staff) else {}
     staff = pm.staff.assign(person=pm.staff["name"].map(person), name=REDACTED_NAME, grade=float("nan"))
+    if "matricola" in staff:
+        staff["matricola"] = None
     people = pm.people.iloc[0:0].copy()
     counts = {**pm.counts, "riservato": True, "people": len(person)}
     quality = [_without_names(item, names) for item in pm.quality]
@@ -112,3 +114,47 @@ def save_profile(principal: Principal, db, plan_id: int, ente: str, year: int, p
     principal.require(PROFILES)
     require_plan(db, principal, plan_id)
     return save(db, ente, year, profile, principal.name, source, plan_id=plan_id)
+
+
+def premi(principal: Principal, db, plan_id, year: int | None = None, preset: str | None = None,
+          fund: tuple[float, float] | None = None, rules=None, record: bool = False):
+    """:func:`metrics.premi.compute_for_plan` for a plan the principal may read: names, identifiers and
+    per-person amounts only for direttore and amministratore (NAMES); the other roles get the aggregates
+    (:func:`metrics.premi.redact`). ``record``: one «calcolo premi» event as the principal."""
+    from metrics import premi as P
+
+    pid = require_plan(db, principal, plan_id)
+    res = P.compute_for_plan(db, pid, year, rules=rules, preset=preset, fund=fund,
+                             who=principal.name if record else None)
+    return res if principal.can(NAMES) else P.redact(res)
+
+
+def premi_payroll(principal: Principal, db, plan_id, year: int | None = None, preset: str | None = None,
+                  fund: tuple[float, float] | None = None, rules=None) -> bytes:
+    """The payroll CSV (personal data): direttore and amministratore only; refused while provisional
+    (:class:`metrics.premi.PayrollRefused`). Every download, produced or refused, goes to the Registro."""
+    from metrics import premi as P
+    from store import audit
+
+    principal.require(NAMES)
+    pid = require_plan(db, principal, plan_id)
+    res = P.compute_for_plan(db, pid, year, rules=rules, preset=preset, fund=fund)
+    try:
+        data = P.payroll_csv(res)
+    except P.PayrollRefused as exc:
+        audit.record(db, principal.name, "scaricamento", outcome=audit.REFUSED, plan_id=pid,
+                     detail=f"file stipendi premi {res.year}: {exc}")
+        raise
+    audit.record(db, principal.name, "scaricamento", plan_id=pid,
+                 detail=f"file stipendi premi {res.year} ({len(res.people)} persone, {P.fmt_eur(res.totals()['totale'])})")
+    return data
+
+
+def save_premi_rules(principal: Principal, db, plan_id: int, ente: str, year: int, rules, source: str = "pagina") -> int:
+    """:func:`metrics.premi.save_rules` for the principal: the role that manages the measuring system
+    (amministratore), for a plan it may read; recorded as the principal."""
+    from metrics.premi import save_rules
+
+    principal.require(PROFILES)
+    require_plan(db, principal, plan_id)
+    return save_rules(db, ente, year, rules, principal.name, source, plan_id=plan_id)

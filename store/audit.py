@@ -22,7 +22,7 @@ DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione e
                 "autorizzazione")
 
 #: Every action name used in the trail (Italian, shown as is on the Registro page).
-ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento",
+ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento", "calcolo premi",
                           "importazione rifiutata", "importazione invariata")
 
 OK, REFUSED, FAILED = "ok", "rifiutato", "errore"

@@ -190,6 +190,12 @@ CREATE TABLE IF NOT EXISTS staff (
     grade          DOUBLE,   -- 0..10
     row_no         INTEGER
 );
+-- Personale, spec revision 3 (issue 17, premi): optional columns.
+ALTER TABLE staff ADD COLUMN IF NOT EXISTS matricola TEXT;
+ALTER TABLE staff ADD COLUMN IF NOT EXISTS part_time DOUBLE;        -- 0..100, «Part-time %»
+ALTER TABLE staff ADD COLUMN IF NOT EXISTS presence DOUBLE;         -- 0..100, «Presenza %»
+ALTER TABLE staff ADD COLUMN IF NOT EXISTS service_months DOUBLE;   -- 0..12, «Mesi di servizio»
+ALTER TABLE staff ADD COLUMN IF NOT EXISTS category TEXT;           -- «Categoria» (area contrattuale)
 
 -- The measuring system (SMVP profile, domain/profile.py) per ente and year, versioned: an edit inserts a
 -- new version (nothing is updated in place); figures name the version they used. No row = Predefinito.
@@ -226,4 +232,20 @@ CREATE TABLE IF NOT EXISTS user_grants (
     username TEXT NOT NULL,
     ente     TEXT NOT NULL,           -- the ente as shown in the sidebar (plans.ente); see store/access.py
     PRIMARY KEY (username, ente)
+);
+
+-- The SMVP's bonus rules (issue 17, domain/profile.py BonusRules) per ente and year, versioned like
+-- measurement_profiles: an edit inserts a new version (audited as «profilo»). No row = no fund set.
+CREATE SEQUENCE IF NOT EXISTS seq_bonus_rules START 1;
+CREATE TABLE IF NOT EXISTS bonus_rules (
+    rules_id    INTEGER PRIMARY KEY,
+    ente        TEXT NOT NULL,       -- plans.ente
+    year        INTEGER NOT NULL,
+    version     INTEGER NOT NULL,    -- 1, 2, … per (ente, year)
+    name        TEXT NOT NULL,
+    params_json TEXT NOT NULL,       -- BonusRules.to_json()
+    source      TEXT NOT NULL,       -- 'pagina' | 'riga di comando'
+    saved_at    TIMESTAMP NOT NULL,
+    saved_by    TEXT NOT NULL,
+    UNIQUE (ente, year, version)
 );
