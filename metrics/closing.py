@@ -222,6 +222,9 @@ def approve(principal: Principal, db, plan_id: int, year: int, act: str) -> dict
         _refuse(db, principal, pid, year, "approvazione", "Indicare l'atto di approvazione (es. «Delibera CdA n. 12 "
                 "del 20/06/2024»).")
     number, date = parse_act(act)
+    if number is None or date is None:
+        _refuse(db, principal, pid, year, "approvazione", f"Nell'atto «{act.strip()}» mancano il numero o la data: "
+                "scriverlo come «Delibera CdA n. 12 del 20/06/2024».")
     with db.transaction() as cur:
         cs.insert_event(cur, pid, year, "approva", APPROVED, principal.name, principal.role, act=act.strip(),
                         act_number=number, act_date=date)
