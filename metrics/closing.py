@@ -385,7 +385,9 @@ def verify_differences(db, snap: cs.Snapshot) -> list[str]:
     if hashlib.sha256(snap.figures_json.encode("utf-8")).hexdigest() != snap.sha256:
         out.append("l'impronta SHA-256 non corrisponde al contenuto dell'istantanea: l'istantanea è stata alterata")
     stored = json.loads(snap.figures_json)
-    pm = engine.plan_metrics(db, snap.plan_id, snap.import_id, snap.year, snap.as_of)
+    ctx = engine._make_context(db, snap.plan_id, snap.import_id, snap.year, snap.as_of)   # not cached: the
+    sp = engine.validated_profile(db, ctx) or engine.resolve(db, ctx.ente, ctx.year)    # data as stored now
+    pm = engine._compute(db, ctx, sp)
     now = json.loads(canonical(snapshot_figures(db, pm, stored.get("register_entry")))[0])
     _diff(stored, now, "", out)
     return out

@@ -65,6 +65,8 @@ class PlanMetrics:
     profile_label: str = ""                  # «Fasce 0/50/75/100, versione 2»
     score: float | None = None               # rule 9, plan
     forecast: dict | None = None             # rule 8: low, expected, high, method (None at/after year end)
+    net: dict | None = None                  # issue 16: lordo / netto, metrics.variances.net_figures
+    validated: dict | None = None            # issue 16: {date, by, sha256} when these are the validated figures
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, fn, *args, **inputs):
@@ -415,7 +417,20 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     pm.score = F.plan_score(objectives["score"], objectives["weight_eff"], achievement, profile)
     pm.forecast = forecast
     pm.quality = quality_checks(pm, t, QUALITY)
+    _closing(db, pm)
     return pm
+
+
+def _closing(db: Database, pm: PlanMetrics) -> None:
+    """Issue 16: the figures netto (after the treatments decided in the variance register) and, when ``pm`` is
+    the validated version of its year, the validation (date, by, SHA-256 of the frozen record)."""
+    from metrics.variances import net_figures   # it uses PlanMetrics: imported here, not at the top
+
+    ctx = pm.ctx
+    pm.net = net_figures(pm, closing_store.variance_entries(db, ctx.plan_id, ctx.year))
+    snap = closing_store.valid_snapshot(db, ctx.plan_id, ctx.year)
+    if snap is not None and snap.import_id == ctx.import_id:
+        pm.validated = {"date": snap.validated_at.date(), "by": snap.validated_by, "sha256": snap.sha256}
 
 
 def validated_profile(db: Database, ctx: Context) -> StoredProfile | None:

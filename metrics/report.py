@@ -32,6 +32,7 @@ def report_dict(pm: PlanMetrics, net: dict | None = None, validation: dict | Non
     ``net``: :func:`metrics.variances.net_figures` (lordo / netto; without it netto = lordo, no treatment known);
     ``validation``: :func:`metrics.closing.validation_summary` (without it: «in lavorazione», nothing validated)."""
     ctx = pm.ctx
+    net = net if net is not None else pm.net
     net_obj = {} if net is None else {str(r.code): r.net for r in net["objectives"].itertuples()}
     cols = ["objective_code", "code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
             "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days", "slip_max_days", "slip_basis"]

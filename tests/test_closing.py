@@ -221,8 +221,23 @@ def test_a_later_import_does_not_move_the_validated_figures(db):
     doc = report_dict(pm, V.plan_net_figures(db, pm), C.validation_summary(db, pid, 2025))
     assert doc["achievement"] == doc["achievement_gross"] == pytest.approx(60.0)
     assert doc["validation"]["state"] == "validata" and doc["validation"]["by"] == "vera"
+    assert pm.validated["by"] == "vera" and pm.validated["sha256"] == doc["validation"]["snapshot_sha256"]
+    # the exports of the plan-year: the validated figures, «validato il …»
+    from openpyxl import load_workbook
+    from docx import Document
+    import io
+    from exports import export
+
+    ws = load_workbook(io.BytesIO(export(pm, "xlsx")))["Riepilogo"]
+    cells = {r[0].value: r[1].value for r in ws.iter_rows(min_row=1) if r[0].value}
+    assert cells["Raggiungimento del piano"] == pytest.approx(0.6) and cells["Validato da"] == "vera"
+    assert cells["Versione del piano"] == 1
+    text = "\n".join(p.text for p in Document(io.BytesIO(export(pm, "docx"))).paragraphs)
+    assert "Valori validati il" in text
+    assert "validato il" in export(pm, "html").decode("utf-8")
     C.reopen(ADMIN, db, pid, 2025, "Nuove verifiche")
-    assert engine.plan_metrics(db, pid, year=2025).achievement == pytest.approx(100.0)
+    after = engine.plan_metrics(db, pid, year=2025)
+    assert after.achievement == pytest.approx(100.0) and after.validated is None
 
 
 def test_no_update_or_delete_on_the_closing_tables():
