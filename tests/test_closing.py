@@ -290,3 +290,56 @@ def test_cli_closing_and_verify(tmp_path):
     assert r.returncode == 1 and "motivo" in r.stderr
     r = run(*base, "reopen", "--reason", "Dati corretti")
     assert r.returncode == 0 and "riaperta" in r.stdout and "Dati corretti" in r.stdout
+
+
+# ----------------------------------------------------------------------------- the sheet «Scostamenti»
+SCOSTAMENTI = [["Obiettivo", "Step", "Indicatore", "Causa", "Imputabile", "Descrizione", "Evidenze", "Trattamento",
+                "Nuovo peso", "Atto"],
+               ["B", "", "", "esogena", "no", "Gara deserta", "https://albo.example/det-12", "neutralizzazione", "",
+                "Delibera CdA n. 5 del 10/03/2026"],
+               ["A", "A.2", "", "endogena", "in parte", "Ritardo interno", "", "ripesatura", "20", ""]]
+
+
+def test_sheet_scostamenti_fills_the_register_and_only_the_decided_row_counts(db):
+    r = import_bytes(db, xlsx(sheets(Scostamenti=SCOSTAMENTI)), "p.xlsx", user="rita")
+    assert r.ok, [str(p) for p in r.problems]
+    assert not [p for p in r.problems if "Scostamenti" in str(p)]          # a known sheet: no warning
+    pid = int(db.scalar("SELECT plan_id FROM plans"))
+    reg = V.register(db, pid, 2025).set_index(["level", "objective_code", "step_code"])
+    b = reg.loc[("obiettivo", "B", "")]
+    assert (b["cause"], b["imputabile"], b["treatment"], b["decided"]) == ("esogena", "no", "neutralizzazione", True)
+    assert str(b["decision_date"])[:10] == "2026-03-10" and b["evidence"] == "https://albo.example/det-12"
+    a2 = reg.loc[("step", "A", "A.2")]
+    assert a2["treatment"] == "ripesatura" and a2["new_weight"] == 20 and not a2["decided"]
+    pm = engine.plan_metrics(db, pid, year=2025)
+    assert pm.achievement == pytest.approx(60.0)                               # lordo: as measured
+    assert pm.net["plan"]["net"] == pytest.approx(100.0)                       # netto: B neutralised by its act
+    assert db.scalar("SELECT count(*) FROM audit_log WHERE action = 'scostamento'") == 1
+    # the same rows again (a new version of the workbook): nothing new in the register
+    assert import_bytes(db, xlsx(sheets(Scostamenti=SCOSTAMENTI + [[None] * 10])), "p2.xlsx", user="rita").ok
+    assert db.scalar("SELECT count(*) FROM variance_entries") == 2
+
+
+def test_sheet_scostamenti_bad_values_refuse_the_import(db):
+    bad = [SCOSTAMENTI[0], ["Z", "", "", "esogena", "no", "", "", "nessuno", "", ""],
+           ["A", "A.9", "", "esogena", "no", "", "", "nessuno", "", ""],
+           ["A", "", "", "sfortuna", "no", "", "", "nessuno", "", ""],
+           ["A", "", "", "esogena", "no", "", "", "ripesatura", "", ""]]
+    r = import_bytes(db, xlsx(sheets(Scostamenti=bad)), "p.xlsx")
+    assert not r.ok
+    text = "\n".join(str(p) for p in r.problems.errors)
+    assert "obiettivo «Z» inesistente" in text and "step «A.9»" in text and "«Causa» non valida" in text
+    assert "ripesatura senza «Nuovo peso»" in text
+    assert db.scalar("SELECT count(*) FROM plans") == 0
+
+
+def test_template_documents_the_sheet_scostamenti():
+    import io
+
+    from openpyxl import load_workbook
+
+    from loaders import template_bytes
+
+    ws = load_workbook(io.BytesIO(template_bytes()))["Istruzioni"]
+    text = "\n".join(str(c.value) for c in ws["A"] if c.value)
+    assert "Foglio facoltativo «Scostamenti»" in text and "vuoto = non ancora deciso" in text
