@@ -125,7 +125,7 @@ def _register(sel, stt: dict, reg: pd.DataFrame) -> None:
             evid = st.text_input("Evidenze (testo o collegamento)", key="cl_evid")
             c3, c4 = st.columns(2)
             treat = c3.selectbox("Trattamento proposto", list(V.TREATMENTS), key="cl_treat", placeholder=PLACEHOLDER)
-            weight = c4.number_input("Nuovo peso (per la ripesatura)", 0.0, 100.0, 0.0, 1.0, key="cl_weight")
+            weight = c4.number_input("Nuovo peso (per la ripesatura)", 0.0, 100.0, 0.0, 1.0, format="%.0f", key="cl_weight")
             if st.form_submit_button("Proponi", type="primary"):
                 r = reg.iloc[i]
                 _act(V.propose, who, sel.db, sel.plan_id, sel.year, r["level"], r["objective_code"],
