@@ -156,7 +156,8 @@ def _work_papers(sel, stt: dict) -> None:
     for key, label in (("conformita", "Conformità"), ("attendibilita", "Attendibilità"),
                        ("scostamenti", "Scostamenti motivati"), ("atti", "Atti di decisione")):
         chk = wp["checks"][key]
-        st.markdown(f"{'✅' if chk['ok'] else '⚠️'} **{label}:** {plain(chk['text'])}")
+        icon = ":material/check_circle:" if chk["ok"] else ":material/warning:"
+        st.markdown(f"{icon} **{label}:** {plain(chk['text'])}")
     rows = [{"Livello": "Criterio", "Voce": c["label"], "Metodo": c["method"] or "", "Esito": c["outcome"] or "",
              "Nota": c["note"] or "", "Compilata da": c["saved_by"] or ""} for c in wp["criteria"]]
     rows += [{"Livello": "Obiettivo", "Voce": f"{o['code']} — {o['title'][:50]}",
