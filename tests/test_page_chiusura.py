@@ -148,3 +148,29 @@ def test_three_accounts_close_the_year(monkeypatch, closing_db):
     at.run()
     assert "Dati validati il" not in page_text(at)
     assert metrics_of(at)["Raggiungimento del piano"] != "90,5%"
+
+
+def test_obiettivo_page_shows_lordo_and_netto_once_the_act_is_recorded(monkeypatch, closing_db):
+    from metrics import variances as V
+    from store.access import Principal
+
+    path, pid = closing_db
+    d = Database(path)
+    V.propose(Principal("rita", "referente"), d, pid, 2023, "step", "5", step="5.4", cause="indicatore",
+              imputabile="no", treatment="ripesatura", new_weight=0)
+    d.close()
+    at = login(app(monkeypatch, path, piano=pid, anno=YEAR, obiettivo="5"), "luca")
+    at.switch_page("pages/obiettivo.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert "lordo" not in page_text(at)                      # proposed, not decided: one figure only
+    d = Database(path)
+    V.decide(Principal("dario", "direttore"), d, pid, 2023, "step", "5", step="5.4",
+             act="Delibera CdA n. 6 del 10/03/2024")
+    d.close()
+    at = login(app(monkeypatch, path, piano=pid, anno=YEAR, obiettivo="5"), "luca")
+    at.switch_page("pages/obiettivo.py")
+    at.run()
+    assert not at.exception, at.exception
+    text = page_text(at)
+    assert "Raggiungimento dell'obiettivo: **lordo 80,0%**" in text and "**netto 100,0%**" in text
