@@ -427,6 +427,9 @@ def _closing(db: Database, pm: PlanMetrics) -> None:
     from metrics.variances import net_figures   # it uses PlanMetrics: imported here, not at the top
 
     ctx = pm.ctx
+    if (ctx.plan_id, ctx.year) not in closing_store.active_plan_years(db):   # nothing recorded: netto = lordo
+        pm.net = net_figures(pm, pd.DataFrame(columns=["level", "objective_code", "step_code", "indicator"]))
+        return
     pm.net = net_figures(pm, closing_store.variance_entries(db, ctx.plan_id, ctx.year))
     snap = closing_store.valid_snapshot(db, ctx.plan_id, ctx.year)
     if snap is not None and snap.import_id == ctx.import_id:

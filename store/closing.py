@@ -127,6 +127,16 @@ def valid_snapshot(db: Any, plan_id: int, year: int) -> Snapshot | None:
     return Snapshot(*r)
 
 
+def active_plan_years(db: Any) -> frozenset:
+    """(plan_id, year) pairs with register rows or a validated record, memoised per data version: the engine
+    skips the closing queries for every other plan-year (the common case)."""
+    def query():
+        return frozenset((int(p), int(y)) for p, y in db.rows(
+            "SELECT plan_id, year FROM variance_entries UNION SELECT plan_id, year FROM validated_snapshots"))
+
+    return db.memo(("closing_active",), query)
+
+
 def pinned(db: Any, plan_id: int, year: int) -> tuple[int, int] | None:
     """(import_id, profile_version) of the plan-year's validated record in force, memoised per data version
     (the engine asks on every computation); None when the year is not validated."""
