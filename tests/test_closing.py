@@ -203,6 +203,18 @@ def test_validation_freezes_a_snapshot_with_its_hash_and_reopen_voids_it(cissa):
                      "AND outcome = 'ok'").endswith("Errore materiale nella verifica dello step 5.4")
 
 
+def test_verify_finds_an_altered_snapshot_and_an_altered_stored_figure(cissa):
+    db, pid = cissa
+    validate_cissa(db, pid)
+    assert C.verify(db, pid, 2023) == (True, [C.verify(db, pid, 2023)[1][0]])
+    with db.transaction() as cur:      # the stored record itself, edited behind the product's back
+        cur.execute("UPDATE validated_snapshots SET figures_json = replace(figures_json, '\"achievement_net\":96.5', "
+                    "'\"achievement_net\":99.5')")
+    ok, msgs = C.verify(db, pid, 2023)
+    assert not ok and any("impronta SHA-256 non corrisponde" in m for m in msgs)
+    assert any("plan.achievement_net: validato 99,5%, ricalcolato 96,5%" in m for m in msgs), msgs
+
+
 def test_a_later_import_does_not_move_the_validated_figures(db):
     assert import_bytes(db, xlsx(), "p.xlsx").ok
     pid = int(db.scalar("SELECT plan_id FROM plans"))
