@@ -29,6 +29,7 @@ PAGES = {
     ],
     "Consiglio": [
         st.Page("pages/presentazione.py", title="Presentazione", icon=":material/slideshow:", url_path="presentazione"),
+        st.Page("pages/chiusura.py", title="Chiusura dell'anno", icon=":material/verified:", url_path="chiusura"),
     ],
     "Dati": [
         st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),

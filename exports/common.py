@@ -427,9 +427,10 @@ def key_notes(pm: PlanMetrics, code: str, steps: pd.DataFrame | None = None) -> 
 # ----------------------------------------------------------------------------- deck
 def context_line(pm: PlanMetrics, short: bool = False) -> str:
     c = pm.ctx
+    validated = f" · validato il {fmt_date(pm.validated['date'])}" if pm.validated else ""   # issue 16
     if short:
-        return f"{clip(text(c.ente), 60)} — {clip(text(c.titolo), 55)} · al {fmt_date(c.as_of)}"
-    return f"{text(c.ente)} — {text(c.titolo)} · anno {c.year} · situazione al {fmt_date(c.as_of)}"
+        return f"{clip(text(c.ente), 60)} — {clip(text(c.titolo), 55)} · al {fmt_date(c.as_of)}{validated}"
+    return f"{text(c.ente)} — {text(c.titolo)} · anno {c.year} · situazione al {fmt_date(c.as_of)}{validated}"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from exports.common import (Table, cascade_table, group_frames, group_table, il_
 from exports import criteria
 from exports.images import to_png
 from metrics.engine import PlanMetrics
-from metrics.fmt import fmt_date, fmt_days, fmt_int
+from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
 
 DRAFT = "BOZZA"
 BLUE = RGBColor(0x1F, 0x4E, 0x79)
@@ -60,6 +60,13 @@ def to_docx(pm: PlanMetrics) -> bytes:
     r = p.add_run(f"{DRAFT} generata automaticamente dal Cruscotto Performance con i dati al {fmt_date(c.as_of)} "
                   f"(versione {c.version} del piano): testo da rivedere e completare prima dell'approvazione.")
     r.italic, r.font.color.rgb = True, RED
+    if pm.validated:   # issue 16: the frozen record's figures
+        r = doc.add_paragraph().add_run(f"Valori validati il {fmt_date(pm.validated['date'])} da "
+                                        f"{pm.validated['by']} (impronta SHA-256 {pm.validated['sha256'][:16]}…).")
+        r.bold = True
+    if pm.net and pm.net["objectives"]["treated"].any():
+        doc.add_paragraph(f"Raggiungimento del piano lordo {fmt_pct(pm.net['plan']['gross'])} (come misurato), netto "
+                          f"{fmt_pct(pm.net['plan']['net'])} dopo i trattamenti decisi nel registro degli scostamenti.")
     for number, section in enumerate(SECTIONS, start=1):
         section(doc, pm, number, charts)
     buf = io.BytesIO()

@@ -110,6 +110,10 @@ def _summary(wb: Workbook, pm: PlanMetrics) -> None:
         ("Ente", c.ente, None), ("Piano", c.titolo, None), ("Anno", c.year, "0"),
         ("Data di monitoraggio", c.as_of, DATE), ("Versione del piano", c.version, "0"),
         ("Raggiungimento del piano", fraction(pm.achievement), PCT),
+        *([("Raggiungimento netto (trattamenti decisi)", fraction(pm.net["plan"]["net"]), PCT)]   # issue 16
+          if pm.net and pm.net["objectives"]["treated"].any() else []),
+        *([("Validato il", pm.validated["date"], DATE), ("Validato da", pm.validated["by"], None),
+           ("Impronta SHA-256 dei dati validati", pm.validated["sha256"], None)] if pm.validated else []),
         ("Obiettivi", k["objectives"], INT), ("Obiettivi valutabili", k["objectives_evaluable"], INT),
         ("Obiettivi neutralizzati", k["objectives_neutralized"], INT), ("Step dell'anno", k["steps_due"], INT),
         ("Step completati", k["completed"], INT), ("Step in ritardo", k["late"], INT),

@@ -26,7 +26,7 @@ from typing import Callable
 
 import pyarrow as pa
 
-from loaders import profile_sheet
+from loaders import profile_sheet, variance_sheet
 from loaders.parsing import strip_accents
 from loaders.problems import Problem, ProblemList
 from loaders.validate import TABLE_COLUMNS, ParsedPlan, validate_workbook
@@ -228,6 +228,7 @@ def write_plan(db: Database, parsed: ParsedPlan, file_name: str, sha: str, user:
         # the profile of the sheet belongs to the ente as the database names it (plans.ente)
         profile_sheet.store(cur, parsed.profile, ente_nome, range(meta["anno_inizio"], meta["anno_fine"] + 1), user,
                             plan_id)
+        variance_sheet.store(cur, parsed.variances, plan_id, meta, user)   # the optional «Scostamenti» (issue 16)
     meta.update(ente_id=ente_id, ente_nome=ente_nome, ente_match=match.how if match else None,
                 ente_simili=similar if match is None else [])
     return plan_id, import_id, version

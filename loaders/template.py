@@ -42,7 +42,8 @@ EXAMPLE_OVERRIDES: dict[tuple[str, str], str] = {
 INSTRUCTIONS = [
     "Foglio di monitoraggio del Piano della performance — istruzioni",
     "",
-    "Fogli obbligatori: Piano, Obiettivi, Step. Facoltativi: Aree, Obiettivi strategici, Verifiche, Indicatori, Personale.",
+    "Fogli obbligatori: Piano, Obiettivi, Step. Facoltativi: Aree, Obiettivi strategici, Verifiche, Indicatori, Personale, "
+    "Sistema di misurazione, Scostamenti.",
     "Le colonne con intestazione rossa sono obbligatorie. Intestazioni e nomi dei fogli non distinguono maiuscole, accenti e spazi.",
     "Codici: si scrivono come testo (1.10 è diverso da 1.1). Una riga vuota viene ignorata.",
     "Pesi: relativi, normalizzati sulla somma (5%, 0,05, 5 o «10 punti su 50»). Peso mancante = pesi uguali.",
@@ -78,11 +79,14 @@ def build_template() -> Workbook:
     wb = Workbook()
     ws = wb.active
     ws.title = "Istruzioni"
-    for i, line in enumerate(INSTRUCTIONS + profile_instructions(), start=1):
+    from loaders.variance_sheet import INSTRUCTIONS as VARIANCE_INSTRUCTIONS
+
+    lines = INSTRUCTIONS + profile_instructions() + VARIANCE_INSTRUCTIONS
+    for i, line in enumerate(lines, start=1):
         ws.cell(i, 1, line)
     ws["A1"].font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = 140
-    row = len(INSTRUCTIONS) + len(profile_instructions()) + 2
+    row = len(lines) + 2
     ws.cell(row, 1, "Colonne per foglio (in grassetto le obbligatorie)").font = Font(bold=True)
     for spec in SHEETS:
         row += 1

@@ -22,7 +22,7 @@ import pandas as pd
 
 from domain import status as S
 from loaders import parsing as P
-from loaders import profile_sheet
+from loaders import profile_sheet, variance_sheet
 from loaders.problems import Problem, ProblemList
 from loaders.spec import PLAN_FIELDS, SHEET_BY_KEY, SHEETS, HeaderMap, SheetSpec, find_header, match_sheet
 from loaders.workbook import SheetReader, SheetReadError, check_archive, read_rows  # noqa: F401 (read_rows: API)
@@ -47,7 +47,8 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 
 
 IGNORED_SHEETS = {"istruzioni", "leggimi", "note", "esempio",   # «Esempio»: the template's example
-                  "sistemadimisurazione"}   # the last: loaders/profile_sheet.py
+                  "sistemadimisurazione",   # loaders/profile_sheet.py
+                  "scostamenti"}            # loaders/variance_sheet.py (issue 16)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ParsedPlan:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: ProblemList = field(default_factory=ProblemList)
     profile: Any = None   # domain.profile.Profile of the optional sheet «Sistema di misurazione»
+    variances: Any = None  # rows of the optional sheet «Scostamenti» (loaders/variance_sheet.py), None = no sheet
 
     @property
     def ok(self) -> bool:
@@ -727,6 +729,8 @@ def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
         "indicators": v.indicators(sheets.get("indicators"), obj_codes),
         "staff": v.staff(sheets.get("staff"), obj_codes),
     }
+    result.variances = variance_sheet.parse(raw, v.problems, obj_codes,
+                                            set(zip(steps["objective_code"], steps["code"])))
     if objectives.empty:
         v.problems.error("nessun obiettivo nel foglio", sheets["objectives"].name)
     _check_limits(v, sheets, result)

@@ -1,4 +1,5 @@
-"""CLI: ``python -m metrics report [--db PATH] [--plan ID|--ente TEXT] [--year YYYY] [--as-of DD/MM/YYYY]
+"""CLI: ``python -m metrics closing|verify …`` (year-end closing, :mod:`metrics.closing_cli`),
+``python -m metrics report [--db PATH] [--plan ID|--ente TEXT] [--year YYYY] [--as-of DD/MM/YYYY]
 --format json|table`` and ``python -m metrics export --format pptx|xlsx|docx|html --out FILE [--db PATH]
 [--plan ID|--ente TEXT] [--year YYYY] [--as-of DD/MM/YYYY]`` (board exports; both accept ``--profile
 predefinito|fasce|lineare`` to override the stored measuring system, see :mod:`exports`).
@@ -40,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--out", default=None, help="file da scrivere")
     exp.error = _export_usage_error  # Italian messages for the export's bad arguments
     _premi_parsers(sub)
+    from metrics import closing_cli
+
+    closing_cli.add_commands(sub)          # closing, verify (issue 16)
     args, extra = ap.parse_known_args(argv)
     if args.cmd in ("premi", "publish"):
         if extra:
@@ -50,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "export":
             _export_usage_error(f"argomenti non riconosciuti: {' '.join(extra)}")
         ap.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.cmd in ("closing", "verify"):
+        return closing_cli.run(args)
     if args.cmd == "export" and (problem := _export_args_problem(args)):
         print(f"Errore: {problem}", file=sys.stderr)
         return 2
@@ -71,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "export":
         return _export(args, pm, db)
     if args.format == "json":
-        json.dump(report_dict(pm), sys.stdout, ensure_ascii=False, indent=2)
+        from metrics.closing import validation_summary
+        from metrics.variances import plan_net_figures
+
+        json.dump(report_dict(pm, plan_net_figures(db, pm), validation_summary(db, pm.ctx.plan_id, pm.ctx.year)),
+                  sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
         print(report_table(pm))

@@ -14,15 +14,16 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from domain.profile import NEUTRALIZED_ACHIEVED, Profile
+from domain.profile import NEUTRALIZED_ACHIEVED, PREDEFINITO, Profile
 from loaders.parsing import normalize_status
 from domain.status import (OBJ_NEUTRALIZED, OBJ_NOT_EVALUABLE, OBJ_NOT_MONITORED, OBJ_WAITING_VALUES,
                            STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NEUTRALIZED, STATUS_UNVERIFIED)
 from metrics import formulas as F
 from metrics.fmt import fmt_date, fmt_pct
-from metrics.profiles import StoredProfile, resolve
+from metrics.profiles import StoredProfile, profile_version, resolve
 from metrics.settings import QUALITY, Settings
 from store import Database, get_db
+from store import closing as closing_store
 
 
 class PlanNotFound(LookupError):
@@ -64,6 +65,8 @@ class PlanMetrics:
     profile_label: str = ""                  # «Fasce 0/50/75/100, versione 2»
     score: float | None = None               # rule 9, plan
     forecast: dict | None = None             # rule 8: low, expected, high, method (None at/after year end)
+    net: dict | None = None                  # issue 16: lordo / netto, metrics.variances.net_figures
+    validated: dict | None = None            # issue 16: {date, by, sha256} when these are the validated figures
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, fn, *args, **inputs):
@@ -170,6 +173,7 @@ def _context_cached(db_path: str, data_version: int, plan_id: int, import_id: in
 
 def _make_context(db: Database, plan_id: int, import_id: int | None, year: int | None,
                   as_of: dt.date | None) -> Context:
+    given_as_of = as_of
     row = db.rows("""SELECT p.ente, p.titolo, i.import_id, i.version, i.anno_inizio, i.anno_fine, i.data_monitoraggio
                      FROM plans p JOIN imports i ON i.plan_id = p.plan_id
                      WHERE p.plan_id = ? AND i.import_id = coalesce(?, p.current_import_id)""", [plan_id, import_id])
@@ -185,6 +189,10 @@ def _make_context(db: Database, plan_id: int, import_id: int | None, year: int |
         as_of = dm or latest or dt.date(year or a, 12, 31)
     if year is None:
         year = min(max(as_of.year, a), b)
+    if import_id is None:   # a validated year (issue 16) shows the validated version unless one is asked for
+        pin = closing_store.pinned(db, plan_id, year)
+        if pin is not None and pin[0] != imp:
+            return _make_context(db, plan_id, pin[0], year, given_as_of)
     return Context(plan_id, imp, version, ente, titolo, a, b, row[0][6], year, as_of)
 
 
@@ -409,7 +417,34 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     pm.score = F.plan_score(objectives["score"], objectives["weight_eff"], achievement, profile)
     pm.forecast = forecast
     pm.quality = quality_checks(pm, t, QUALITY)
+    _closing(db, pm)
     return pm
+
+
+def _closing(db: Database, pm: PlanMetrics) -> None:
+    """Issue 16: the figures netto (after the treatments decided in the variance register) and, when ``pm`` is
+    the validated version of its year, the validation (date, by, SHA-256 of the frozen record)."""
+    from metrics.variances import net_figures   # it uses PlanMetrics: imported here, not at the top
+
+    ctx = pm.ctx
+    if (ctx.plan_id, ctx.year) not in closing_store.active_plan_years(db):   # nothing recorded: netto = lordo
+        pm.net = net_figures(pm, pd.DataFrame(columns=["level", "objective_code", "step_code", "indicator"]))
+        return
+    pm.net = net_figures(pm, closing_store.variance_entries(db, ctx.plan_id, ctx.year))
+    snap = closing_store.valid_snapshot(db, ctx.plan_id, ctx.year)
+    if snap is not None and snap.import_id == ctx.import_id:
+        pm.validated = {"date": snap.validated_at.date(), "by": snap.validated_by, "sha256": snap.sha256}
+
+
+def validated_profile(db: Database, ctx: Context) -> StoredProfile | None:
+    """The profile version of the plan-year's validated record (issue 16), when ``ctx`` is the validated
+    version: a later profile change does not move validated figures. None otherwise."""
+    pin = closing_store.pinned(db, ctx.plan_id, ctx.year)
+    if pin is None or pin[0] != ctx.import_id:
+        return None
+    if pin[1] == 0:
+        return StoredProfile(PREDEFINITO, 0)
+    return profile_version(db, ctx.ente, ctx.year, pin[1])
 
 
 @lru_cache(maxsize=64)
@@ -427,6 +462,8 @@ def plan_metrics(db: Database, plan_id: int, import_id: int | None = None, year:
     this computation (``settings`` is its old name). The cache key includes the profile and its version."""
     ctx = make_context(db, plan_id, import_id, year, as_of)
     sp = resolve(db, ctx.ente, ctx.year, profile if profile is not None else settings)
+    if profile is None and settings is None:
+        sp = validated_profile(db, ctx) or sp
     if db.path == ":memory:":
         return _compute(db, ctx, sp)
     return _cached(db.path, db.version(), ctx, sp)

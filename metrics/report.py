@@ -26,9 +26,14 @@ def _d(x: Any) -> str | None:
     return None if x is None or x is pd.NaT or (isinstance(x, float) and math.isnan(x)) else x.isoformat()
 
 
-def report_dict(pm: PlanMetrics) -> dict:
-    """The ``python -m metrics report --format json`` document (keys are a public contract)."""
+def report_dict(pm: PlanMetrics, net: dict | None = None, validation: dict | None = None) -> dict:
+    """The ``python -m metrics report --format json`` document (keys are a public contract).
+
+    ``net``: :func:`metrics.variances.net_figures` (lordo / netto; without it netto = lordo, no treatment known);
+    ``validation``: :func:`metrics.closing.validation_summary` (without it: «in lavorazione», nothing validated)."""
     ctx = pm.ctx
+    net = net if net is not None else pm.net
+    net_obj = {} if net is None else {str(r.code): r.net for r in net["objectives"].itertuples()}
     cols = ["objective_code", "code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
             "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days", "slip_max_days", "slip_basis"]
     narrow = pm.steps[cols]   # itertuples builds a namedtuple class per call: only the columns the report needs
@@ -56,6 +61,8 @@ def report_dict(pm: PlanMetrics) -> dict:
             "code": o.code, "title": o.title, "type": o.type, "weight": float(o.weight_pct),
             "achievement": _f(o.achievement), "neutralized": bool(o.neutralized), "status": o.status,
             "score": _f(o.score), "monitored": bool(o.monitored),
+            "achievement_gross": _f(o.achievement),                 # issue 16: lordo / netto
+            "achievement_net": _f(net_obj.get(str(o.code), o.achievement)),
             "forecast": None if pm.forecast is None else {          # rule 8, for each objective too
                 "low": _f(o.fc_low), "expected": _f(o.fc_expected), "high": _f(o.fc_high)},
             "steps": steps,
@@ -65,6 +72,9 @@ def report_dict(pm: PlanMetrics) -> dict:
         "year": ctx.year,
         "as_of": ctx.as_of.isoformat(),
         "achievement": _f(pm.achievement),
+        "achievement_gross": _f(pm.achievement),
+        "achievement_net": _f(pm.achievement if net is None else net["plan"]["net"]),
+        "validation": validation or {"state": "in lavorazione", "date": None, "by": None, "snapshot_sha256": None},
         "profile": {"name": pm.profile.name, "version": pm.profile_version},
         "score": _f(pm.score),
         "forecast": None if pm.forecast is None else {

@@ -28,12 +28,18 @@ ALL_ENTES = "*"
 # capabilities
 VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES = (
     "lettura", "caricamento", "ripristino", "nominativi", "gestione utenti", "registro", "sistema di misurazione")
+# year-end closing (issue 16): propose a variance cause, record a decision / approve the Relazione, fill the carte
+# di lavoro and validate, reopen a closed year (metrics/closing.py checks them, plus «nobody validates their own
+# approval»)
+PROPOSE, DECIDE, VALIDATE, REOPEN = ("proposta scostamenti", "decisione e approvazione", "validazione",
+                                     "riapertura")
 CAPABILITIES: dict[str, frozenset[str]] = {
     "lettore": frozenset({VIEW}),
-    "referente": frozenset({VIEW, UPLOAD}),
-    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES}),
-    "valutatore": frozenset({VIEW}),
-    "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES}),
+    "referente": frozenset({VIEW, UPLOAD, PROPOSE}),
+    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, PROPOSE, DECIDE}),
+    "valutatore": frozenset({VIEW, VALIDATE}),
+    "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES, PROPOSE, DECIDE,
+                                 REOPEN}),
 }
 
 #: The message of every refusal: the same whether the plan exists or not.

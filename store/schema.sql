@@ -248,4 +248,82 @@ CREATE TABLE IF NOT EXISTS bonus_rules (
     saved_at    TIMESTAMP NOT NULL,
     saved_by    TEXT NOT NULL,
     UNIQUE (ente, year, version)
+
+-- Year-end closing (issue 16): the variance register, the validation workflow, the carte di lavoro and the
+-- frozen validated record. Every table is insert-only: an edit inserts a new row (the latest row per key
+-- is the current one), so the history is kept; every insert is audited (store/audit.py).
+CREATE SEQUENCE IF NOT EXISTS seq_variance START 1;
+CREATE TABLE IF NOT EXISTS variance_entries (
+    entry_id        INTEGER PRIMARY KEY,
+    plan_id         INTEGER NOT NULL,
+    year            INTEGER NOT NULL,
+    level           TEXT NOT NULL,        -- 'obiettivo' | 'step' | 'indicatore'
+    objective_code  TEXT NOT NULL,
+    step_code       TEXT NOT NULL DEFAULT '',
+    indicator       TEXT NOT NULL DEFAULT '',
+    cause           TEXT,                 -- 'esogena' | 'endogena' | 'indicatore' (indicatore o target non adeguato)
+    imputabile      TEXT,                 -- 'sì' | 'no' | 'in parte'
+    description     TEXT,
+    evidence        TEXT,
+    treatment       TEXT NOT NULL DEFAULT 'nessuno',   -- 'nessuno' | 'neutralizzazione' | 'ripesatura'
+    new_weight      DOUBLE,
+    decision_organ  TEXT,                 -- e.g. «Consiglio di Amministrazione»
+    decision_act    TEXT,                 -- e.g. «Delibera CdA n. 5 del 10/03/2024»; NULL = not decided
+    decision_date   DATE,
+    proposed_by     TEXT,
+    decided_by      TEXT,
+    source          TEXT NOT NULL,        -- 'pagina' | 'foglio' | 'riga di comando'
+    saved_at        TIMESTAMP NOT NULL,
+    saved_by        TEXT NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS seq_closing START 1;
+CREATE TABLE IF NOT EXISTS closing_events (
+    event_id     INTEGER PRIMARY KEY,
+    plan_id      INTEGER NOT NULL,
+    year         INTEGER NOT NULL,
+    action       TEXT NOT NULL,          -- 'approva' | 'invia' | 'valida' | 'riapri'
+    state        TEXT NOT NULL,          -- the state after the event (metrics/closing.py STATES)
+    act          TEXT,                   -- approval act, e.g. «Delibera CdA n. 12 del 20/06/2024»
+    act_number   TEXT,
+    act_date     DATE,
+    reason       TEXT,                   -- riapri: why
+    happened_at  TIMESTAMP NOT NULL,
+    who          TEXT NOT NULL,
+    role         TEXT NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS seq_work_paper START 1;
+CREATE TABLE IF NOT EXISTS work_papers (
+    paper_id     INTEGER PRIMARY KEY,
+    plan_id      INTEGER NOT NULL,
+    year         INTEGER NOT NULL,
+    level        TEXT NOT NULL,          -- 'criterio' | 'obiettivo'
+    item         TEXT NOT NULL,          -- criterion key (metrics/closing.py CRITERIA) or objective code
+    data_source  TEXT,
+    method       TEXT,                   -- 'controllo documentale' | 'ricalcolo' | 'campione'
+    sample_n     INTEGER,
+    sample_total INTEGER,
+    outcome      TEXT,                   -- 'conforme' | 'con rilievi' | 'non conforme'
+    note         TEXT,
+    saved_at     TIMESTAMP NOT NULL,
+    saved_by     TEXT NOT NULL
+);
+
+-- The frozen validated record: inserted when a plan-year becomes «validata», never updated; a «riapri»
+-- event after it voids it (metrics/closing.py). sha256 = SHA-256 of figures_json (canonical JSON).
+CREATE SEQUENCE IF NOT EXISTS seq_snapshot START 1;
+CREATE TABLE IF NOT EXISTS validated_snapshots (
+    snapshot_id     INTEGER PRIMARY KEY,
+    plan_id         INTEGER NOT NULL,
+    year            INTEGER NOT NULL,
+    event_id        INTEGER NOT NULL,    -- closing_events: the validation
+    import_id       INTEGER NOT NULL,
+    plan_version    INTEGER NOT NULL,
+    profile_version INTEGER NOT NULL,
+    as_of           DATE NOT NULL,
+    figures_json    TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    validated_at    TIMESTAMP NOT NULL,
+    validated_by    TEXT NOT NULL
 );

@@ -107,13 +107,13 @@ def test_only_data_changing_actions_move_the_data_version(db):
     import_bytes(db, xlsx(), "p.xlsx")
     v = db.version()
     for action in ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento",
-                   "importazione rifiutata", "importazione invariata", "calcolo premi"):
+                   "importazione rifiutata", "importazione invariata", "calcolo premi", "carta di lavoro"):
         audit.record(db, "mario", action, detail="prova")
         assert db.version() == v, action
     assert set(audit.ACTIONS) - set(audit.DATA_ACTIONS) == {
         "accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento", "importazione rifiutata",
-        "importazione invariata", "calcolo premi"}
-    for action in ("profilo", "ente", "utente"):   # a user or grant change changes who sees what (issue 9A)
+        "importazione invariata", "calcolo premi", "carta di lavoro"}
+    for action in ("profilo", "ente", "utente", "scostamento", "chiusura"):   # who sees what (9A); netto, validated record (16)
         audit.record(db, "mario", action, detail="prova")
         assert db.version() > v, action
         v = db.version()

@@ -55,9 +55,11 @@ def test_report_json_contract(tmp_path, dbfile):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     # the contract only grows: issue 8 added profile, score, forecast (objectives: score, monitored, forecast;
-    # steps: bounds)
+    # steps: bounds); issue 16 added achievement_gross / achievement_net (plan and objectives) and validation
     assert set(doc) == {"plan", "year", "as_of", "achievement", "objectives", "areas", "strategic_objectives", "quality",
-                        "profile", "score", "forecast"}
+                        "profile", "score", "forecast", "achievement_gross", "achievement_net", "validation"}
+    assert doc["validation"] == {"state": "in lavorazione", "date": None, "by": None, "snapshot_sha256": None}
+    assert doc["achievement_gross"] == doc["achievement_net"] == doc["achievement"]   # no decided treatment
     assert doc["profile"] == {"name": "Predefinito", "version": 0} and doc["score"] == doc["achievement"]
     assert set(doc["forecast"]) == {"low", "expected", "high", "method"}   # 31/08: an intermediate check
     assert doc["forecast"]["low"] <= doc["forecast"]["expected"] <= doc["forecast"]["high"]
@@ -65,7 +67,8 @@ def test_report_json_contract(tmp_path, dbfile):
     assert doc["as_of"] == "2025-08-31" and doc["year"] == 2025
     o = doc["objectives"][0]
     assert set(o) == {"code", "title", "type", "weight", "achievement", "neutralized", "status", "steps", "score",
-                      "monitored", "forecast"}
+                      "monitored", "forecast", "achievement_gross", "achievement_net"}
+    assert o["achievement_gross"] == o["achievement_net"] == o["achievement"]
     assert set(o["forecast"]) == {"low", "expected", "high"}                # rule 8 for each objective
     assert o["forecast"]["low"] <= o["forecast"]["expected"] <= o["forecast"]["high"]
     assert set(o["steps"][0]) == {"code", "deadline", "revised_deadline", "year_weight", "achievement", "status",

@@ -235,8 +235,12 @@ def sidebar_selection(db: Database, principal: Principal | None = None) -> Selec
         ss["sel_date"] = ctx.as_of
     as_of = sb.selectbox("Data di monitoraggio", dates, format_func=fmt_date, key="sel_date", placeholder=PLACEHOLDER,
                          help="Le verifiche successive a questa data non vengono considerate.")
-    sb.caption(f"Versione {plan.version} del piano, importata il {fmt_date(plan.imported_at)}.")
-    sel = Selection(db.path, int(plan_id), plan.import_id, ente, plan.titolo, int(year), as_of, principal)
+    if ctx.import_id != plan.import_id:   # a validated year shows its validated version (issue 16)
+        sb.caption(f"Anno validato: sono mostrati i dati della versione {ctx.version} del piano (la versione più "
+                   f"recente è la {plan.version}).")
+    else:
+        sb.caption(f"Versione {plan.version} del piano, importata il {fmt_date(plan.imported_at)}.")
+    sel = Selection(db.path, int(plan_id), ctx.import_id, ente, plan.titolo, int(year), as_of, principal)
     st.session_state[_KEY] = sel
     # only our own parameters: the others (the objective, a tab bound with bind="query-params") stay as
     # they are, and Streamlit refuses to set a parameter bound to a widget

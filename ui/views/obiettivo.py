@@ -9,6 +9,7 @@ from metrics.fmt import fmt_num, fmt_pct
 from ui.common import PLACEHOLDER, metric_row, plain, plan_page, plotly, show_table
 from ui.state import Q_OBJECTIVE
 from ui.views import measure
+from ui.views.closing_notes import gross_net, validated_banner
 
 STEP_COLS = {
     "code": ("Step", None), "description": ("Descrizione", None), "deadline_raw": ("Termine (come scritto)", None),
@@ -95,6 +96,7 @@ def choose_objective(pm) -> str:
 
 def render() -> None:
     sel, pm = plan_page("Obiettivo", "objectives", NO_DATA, warn=True)
+    validated_banner(sel, pm)
     code = choose_objective(pm)
     v = pm.derived(objective_view, pm, code)
     o = v["o"]
@@ -106,6 +108,7 @@ def render() -> None:
         ("Stato", plain(o["status"]), None),
         ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}", None),
     ])
+    gross_net(sel, pm, code)
     if waiting := waiting_text(o["status"]):
         st.markdown(f"**Raggiungimento: {waiting}** (nessun valore, non 0%)")
     with st.expander("Scheda dell'obiettivo", expanded=True):

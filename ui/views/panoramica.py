@@ -6,6 +6,7 @@ from metrics.fmt import fmt_int
 from metrics.explain import metric_value_text, plan_waiting_text
 from ui.common import ensure_app_navigation, metric_row, plan_page, plotly, show_table
 from ui.views import measure
+from ui.views.closing_notes import gross_net, validated_banner
 
 OBJ_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
@@ -28,6 +29,8 @@ def frames(pm):
 
 def render() -> None:
     sel, pm = plan_page("Panoramica del piano")
+    validated_banner(sel, pm)
+    gross_net(sel, pm)
     f = pm.derived(frames, pm)
     c = pm.counts
     left, right = st.columns([1, 2])
