@@ -248,6 +248,7 @@ CREATE TABLE IF NOT EXISTS bonus_rules (
     saved_at    TIMESTAMP NOT NULL,
     saved_by    TEXT NOT NULL,
     UNIQUE (ente, year, version)
+);
 
 -- Year-end closing (issue 16): the variance register, the validation workflow, the carte di lavoro and the
 -- frozen validated record. Every table is insert-only: an edit inserts a new row (the latest row per key
