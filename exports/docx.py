@@ -108,10 +108,11 @@ def _picture(doc, charts: dict, name: str) -> None:
 
 
 # ----------------------------------------------------------------------------- sections
-def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
+def summary_intro(pm: PlanMetrics) -> str:
+    """The summary's opening paragraph: the plan's achievement and its steps, in words (shared with the
+    Relazione sulla performance, :mod:`exports.relazione`)."""
     c, k = pm.ctx, pm.counts
     when = fmt_date(c.as_of)
-    doc.add_heading(f"{n}. Sintesi dei risultati", level=1)
     if pm.achievement is None and (waiting := criteria.plan_waiting_text(pm)):
         intro = f"Al {when} il raggiungimento del piano è {waiting}: nessun obiettivo ha ancora un valore (non è 0%)."
     elif pm.achievement is None:
@@ -137,6 +138,13 @@ def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
                   f"{fmt_days(pm.slippage['max_delay'])}.")
     if k["verifications"] == 0 and k["steps"]:
         intro += " Il piano non ha ancora verifiche registrate: gli obiettivi sono in attesa del primo monitoraggio."
+    return intro
+
+
+def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
+    k = pm.counts
+    doc.add_heading(f"{n}. Sintesi dei risultati", level=1)
+    intro = summary_intro(pm)
     doc.add_paragraph(intro)
     _picture(doc, charts, "gauge")
     _table(doc, [["Indicatore", "Valore"],
@@ -218,7 +226,10 @@ SECTIONS = [_summary, _by_objective, _cascade, _late, _objectives, _criteria]
 
 
 # ----------------------------------------------------------------------------- page
-def _setup(doc, pm: PlanMetrics) -> None:
+def _setup(doc, pm: PlanMetrics, header: str | None = None, footer: str | None = None,
+           title: str | None = None) -> None:
+    """A4 portrait, Italian, Calibri; ``header`` (red, bold: the «BOZZA» line), ``footer`` (before the page
+    number) and the document ``title`` default to the draft's."""
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Cm(PAGE_W), Cm(PAGE_H)
@@ -233,18 +244,20 @@ def _setup(doc, pm: PlanMetrics) -> None:
     rpr.append(lang)
     hp = sec.header.paragraphs[0]
     hp.text = ""
-    r = hp.add_run(f"{DRAFT} — Relazione sulla performance {pm.ctx.year} · {pm.ctx.ente}")
+    r = hp.add_run(header if header is not None else
+                   f"{DRAFT} — Relazione sulla performance {pm.ctx.year} · {pm.ctx.ente}")
     r.bold, r.font.size, r.font.color.rgb = True, Pt(9), RED
     fp = sec.footer.paragraphs[0]
     fp.text = ""
-    r = fp.add_run(f"Dati al {fmt_date(pm.ctx.as_of)} · documento in bozza generato dal Cruscotto Performance · "
-                   "pagina ")
+    r = fp.add_run((footer if footer is not None else
+                    f"Dati al {fmt_date(pm.ctx.as_of)} · documento in bozza generato dal Cruscotto Performance")
+                   + " · pagina ")
     r.font.size = Pt(8)
     _field(fp, "PAGE", "1")
     r = fp.add_run(" di ")
     r.font.size = Pt(8)
     _field(fp, "NUMPAGES", "1")
-    doc.core_properties.title = f"Relazione sulla performance {pm.ctx.year} ({DRAFT})"
+    doc.core_properties.title = title or f"Relazione sulla performance {pm.ctx.year} ({DRAFT})"
     doc.core_properties.author = pm.ctx.ente
     doc.core_properties.language = "it-IT"
 
@@ -400,3 +413,13 @@ def _shade(cell, hex_color: str) -> None:
     shd.set(qn("w:color"), "auto")
     shd.set(qn("w:fill"), hex_color)
     tc_pr.append(shd)
+
+
+# Public names of the Word layout helpers, shared with the Relazione sulla performance and the documento di
+# validazione (exports/relazione.py): one table builder, one chart batch, one page-field helper.
+add_table = _table
+add_frame_table = _from
+add_field = _field
+add_picture = _picture
+draw_charts = _charts
+page_setup = _setup
