@@ -310,7 +310,7 @@ def column_widths(rows: list[list[str]], size_pt: float, usable_cm: float = USAB
     for j in range(ncol):
         cells = [(r[j], i == 0) for i, r in enumerate(rows)]
         word = max(width(w, head) for v, head in cells for w in (v.split() or [""]))
-        full = max(width(v, head) for v, head in cells)
+        full = max(width(line, head) for v, head in cells for line in (v.split("\n") or [""]))   # a cell's lines
         low.append(word + CELL_PAD_CM)
         high.append(min(full, usable_cm) + CELL_PAD_CM)
     if sum(low) > usable_cm:
@@ -329,10 +329,10 @@ def _from(doc, t: Table, drop: tuple[int, ...] = (), size: float = TABLE_PT) -> 
 
 
 def _table(doc, rows: list[list[str]], numeric: tuple[int, ...] = (), size: float = TABLE_PT,
-           bold_rows: set[int] = frozenset()) -> None:
+           bold_rows: set[int] = frozenset(), widths: list[float] | None = None) -> None:
     """A native Word table: widths fitted to the content (a smaller font if the longest words do not
-    fit at ``size``), a shaded header row repeated on each page, rows kept whole on one page."""
-    widths = None
+    fit at ``size``), a shaded header row repeated on each page, rows kept whole on one page. Given
+    ``widths`` (cm) are used as they are, at ``size`` (long texts: a label column and a text column)."""
     z = size
     while widths is None and z >= MIN_TABLE_PT:
         widths = column_widths(rows, z)
