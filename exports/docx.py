@@ -242,6 +242,17 @@ def _setup(doc, pm: PlanMetrics, header: str | None = None, footer: str | None =
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), "it-IT")
     rpr.append(lang)
+    # the document's default language too: LibreOffice takes the PDF's /Lang from it (screen readers read
+    # the tagged PDF in Italian, not with an English voice)
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    drpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")) if defaults is not None else None
+    if drpr is not None:
+        for old in drpr.findall(qn("w:lang")):
+            drpr.remove(old)
+        dlang = OxmlElement("w:lang")
+        for attr in ("w:val", "w:eastAsia", "w:bidi"):
+            dlang.set(qn(attr), "it-IT")
+        drpr.append(dlang)
     hp = sec.header.paragraphs[0]
     hp.text = ""
     r = hp.add_run(header if header is not None else

@@ -412,7 +412,7 @@ def test_cli_export_writes_each_format(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--format", "pdf", "--out", "x.pdf"], "non supportato"),
+    (["--format", "odt", "--out", "x.odt"], "non supportato"),
     (["--format", "pptx"], "--out"),
     (["--out", "x.pptx"], "--format"),
     (["--format", "pptx", "--out", "/cartella/che/non/esiste/x.pptx"], "non esiste"),

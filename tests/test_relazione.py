@@ -340,7 +340,7 @@ def test_two_conversions_at_once_both_succeed(cissa):
 
 def test_pdf_without_libreoffice_says_so_in_italian(monkeypatch, cissa):
     monkeypatch.setenv("CRUSCOTTO_SOFFICE", "/nonexistent/soffice")
-    with pytest.raises(PdfError, match="LibreOffice non è installato .* make run"):
+    with pytest.raises(PdfError, match="LibreOffice non è installato .* «make run»"):
         to_pdf_a(b"PK")
     with pytest.raises(PdfError, match="non convertibile"):
         to_pdf_a(b"x", suffix=".exe")
