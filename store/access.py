@@ -28,12 +28,13 @@ ALL_ENTES = "*"
 # capabilities
 VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES = (
     "lettura", "caricamento", "ripristino", "nominativi", "gestione utenti", "registro", "sistema di misurazione")
+TEXTS = "testi della relazione"    # the ente's texts of the Relazione sulla performance (store/relazione.py)
 CAPABILITIES: dict[str, frozenset[str]] = {
     "lettore": frozenset({VIEW}),
-    "referente": frozenset({VIEW, UPLOAD}),
-    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES}),
+    "referente": frozenset({VIEW, UPLOAD, TEXTS}),
+    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, TEXTS}),
     "valutatore": frozenset({VIEW}),
-    "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES}),
+    "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES, TEXTS}),
 }
 
 #: The message of every refusal: the same whether the plan exists or not.

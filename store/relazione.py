@@ -3,8 +3,9 @@ presentation and the blocks of «Contesto e risorse», per ente and year.
 
 Saving inserts a new version of each changed block (nothing is updated in place) and records a
 ``contesto relazione`` audit event in the same transaction; that action moves the data version, so
-the cached exports are built again with the new text. No Streamlit here: the caller passes who saves,
-and :func:`save_texts` checks the role itself (the data layer enforces it, not the menu).
+the cached exports are built again with the new text. No Streamlit here: the caller passes who saves;
+who may save is checked by :func:`metrics.access.save_relazione_texts` (capability ``TEXTS`` of
+:mod:`store.access`), the one entry the pages use.
 """
 from __future__ import annotations
 
@@ -23,13 +24,7 @@ BLOCKS: dict[str, tuple[str, str]] = {
     "organizzazione": ("Organizzazione", "Aree, servizi, responsabili; organi (Assemblea, CdA, Nucleo)."),
     "risorse": ("Risorse finanziarie", "Entrate e spese dell'anno, trasferimenti dei Comuni, fondi PNRR."),
 }
-#: Roles that may write the texts (the others read them in the document).
-WRITERS = ("referente", "direttore", "amministratore")
 MAX_CHARS = 20_000
-
-
-class NotAllowed(PermissionError):
-    """The user's role may not write the Relazione's texts (Italian message)."""
 
 
 def current_texts(db, ente: str, year: int) -> dict[str, str]:
@@ -51,14 +46,10 @@ def text_history(db, ente: str, year: int):
                  "WHERE ente = ? AND year = ? ORDER BY saved_at DESC, block", [ente, int(year)])
 
 
-def save_texts(db, ente: str, year: int, texts: dict[str, str], who: str, role: str,
-               plan_id: int | None = None) -> list[str]:
+def save_texts(db, ente: str, year: int, texts: dict[str, str], who: str, plan_id: int | None = None) -> list[str]:
     """Save the blocks that changed (a new version each) and audit them, in one transaction. Returns
-    the titles of the blocks saved ([] when nothing changed). Raises :class:`NotAllowed` for a role
-    that may not write, ValueError (Italian) for an unknown block or a text too long."""
-    if role not in WRITERS:
-        raise NotAllowed("Il ruolo «%s» può leggere i testi della Relazione ma non modificarli: chiedere a un "
-                         "referente, al direttore o all'amministratore." % role)
+    the titles of the blocks saved ([] when nothing changed). ValueError (Italian) for an unknown block
+    or a text too long."""
     for block, body in texts.items():
         if block not in BLOCKS:
             raise ValueError(f"sezione «{block}» sconosciuta: usare {', '.join(BLOCKS)}")
@@ -83,4 +74,4 @@ def save_texts(db, ente: str, year: int, texts: dict[str, str], who: str, role: 
     return titles
 
 
-__all__ = ["BLOCKS", "MAX_CHARS", "NotAllowed", "WRITERS", "current_texts", "save_texts", "text_history"]
+__all__ = ["BLOCKS", "MAX_CHARS", "current_texts", "save_texts", "text_history"]

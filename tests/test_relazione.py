@@ -26,7 +26,9 @@ from metrics.engine import plan_metrics
 from metrics.fmt import fmt_pct
 from metrics.formulas import evaluation_distribution
 from store import Database, audit
-from store.relazione import BLOCKS, NotAllowed, current_texts, save_texts
+from metrics.access import save_relazione_texts
+from store.access import NotAuthorized, Principal
+from store.relazione import BLOCKS, current_texts, save_texts
 from tests.conftest import DEMO, ROOT
 
 pikepdf = pytest.importorskip("pikepdf")
@@ -267,22 +269,28 @@ def test_texts_are_versioned_audited_and_reach_the_relazione(tmp_path, cisa):
     d = Database(tmp_path / "t.duckdb")
     assert import_file(d, DEMO / "004_cisa31_2023.xlsx", user="test").ok
     ente = plan_metrics(d, 1).ctx.ente
-    with pytest.raises(NotAllowed, match="può leggere"):
-        save_texts(d, ente, 2023, {"territorio": "x"}, "mario", "lettore")
+    for role in ("lettore", "valutatore"):          # the data layer refuses, not just the menu
+        with pytest.raises(NotAuthorized, match=f"ruolo «{role}»"):
+            save_relazione_texts(Principal("mario", role), d, 1, ente, 2023, {"territorio": "x"})
+    with pytest.raises(NotAuthorized):              # a plan of another ente
+        save_relazione_texts(Principal("mario", "direttore", frozenset({"Altro ente"})), d, 1, ente, 2023,
+                             {"territorio": "x"})
+    assert d.scalar("SELECT count(*) FROM relazione_texts") == 0
     with pytest.raises(ValueError, match="sconosciuta"):
-        save_texts(d, ente, 2023, {"meteo": "x"}, "anna", "direttore")
-    v0 = d.version() if hasattr(d, "version") else None
-    assert save_texts(d, ente, 2023, {"territorio": "Otto Comuni, 231 kmq.", "popolazione": ""}, "anna",
-                      "direttore", plan_id=1) == ["Territorio"]
-    assert save_texts(d, ente, 2023, {"territorio": "Otto Comuni, 231 kmq."}, "anna", "direttore") == []
-    assert save_texts(d, ente, 2023, {"territorio": "Otto Comuni, 231 Kmq."}, "anna", "referente") == ["Territorio"]
+        save_texts(d, ente, 2023, {"meteo": "x"}, "anna")
+    v0 = d.version()
+    assert save_relazione_texts(Principal("anna", "direttore"), d, 1, ente, 2023,
+                                {"territorio": "Otto Comuni, 231 kmq.", "popolazione": ""}) == ["Territorio"]
+    assert d.version() != v0                        # the cached exports are built again
+    assert save_texts(d, ente, 2023, {"territorio": "Otto Comuni, 231 kmq."}, "anna") == []
+    assert save_relazione_texts(Principal("rita", "referente"), d, 1, ente, 2023,
+                                {"territorio": "Otto Comuni, 231 Kmq."}) == ["Territorio"]
     assert current_texts(d, ente, 2023) == {"territorio": "Otto Comuni, 231 Kmq."}
     assert current_texts(d, ente, 2024) == {}
     assert d.scalar("SELECT count(*) FROM relazione_texts") == 2
     events = d.df("SELECT who, action, detail FROM audit_log WHERE action = 'contesto relazione'")
     assert len(events) == 2 and events["detail"].iloc[0].endswith("anno 2023: Territorio")
-    if v0 is not None:
-        assert d.version() != v0
+    assert sorted(events["who"]) == ["anna", "rita"]
     pm = plan_metrics(d, 1)
     text = doc_text(Document(io.BytesIO(export(pm, "docx", d))))
     assert "Otto Comuni, 231 Kmq." in text and "Testi di contesto della Relazione" in text
