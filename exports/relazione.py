@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -424,11 +425,22 @@ def objective_rows(inp: RelazioneInput, code: str) -> list[list[str]]:
     steps = pm.steps[pm.steps["objective_code"].astype(str) == code] if len(pm.steps) else pm.steps
     inds = pm.indicators[pm.indicators["objective_code"].astype(str) == code] if len(pm.indicators) else pm.indicators
     return [["Voce", "Contenuto"],
-            ["Obiettivo annuale", text(o["description"]) or text(o["title"])],
-            ["Indicatori e target", _targets(pm, steps, inds)],
-            ["Risultato misurato", _measured(pm, o, steps, inds)],
-            ["Fonti di dati utilizzate", _sources(inp, code, steps, inds)],
-            ["Risultato valutato", _evaluated(inp, o, steps)]]
+            ["Obiettivo annuale", breakable(text(o["description"]) or text(o["title"]))],
+            ["Indicatori e target", breakable(_targets(pm, steps, inds))],
+            ["Risultato misurato", breakable(_measured(pm, o, steps, inds))],
+            ["Fonti di dati utilizzate", breakable(_sources(inp, code, steps, inds))],
+            ["Risultato valutato", breakable(_evaluated(inp, o, steps))]]
+
+
+ZWSP = "\u200b"        # zero-width space: a place where Word and LibreOffice may break a line, invisible
+LONG_TOKEN = 30
+_LONG = re.compile(r"\S{%d,}" % LONG_TOKEN)
+
+
+def breakable(s: str) -> str:
+    """Long unbroken tokens (web addresses in the verification notes, wider than the column) get invisible
+    break points after ``/ ? & = _ .``, so that a line breaks there and not inside a word."""
+    return _LONG.sub(lambda m: re.sub(r"([/?&=_.])(?=\S)", "\\1" + ZWSP, m.group(0)), s)
 
 
 def _targets(pm: PlanMetrics, steps: pd.DataFrame, inds: pd.DataFrame) -> str:
@@ -675,7 +687,8 @@ def _validation_body(doc, inp: RelazioneInput, level: int) -> None:
     add_table(doc, [["Verifica", "Esito", "Dettaglio"]] + auto_checks(inp), size=8.5)
     doc.add_heading(f"{'4. ' if h == 1 else ''}Esito complessivo", level=h)
     if k["validation_outcome"]:
-        by = f", {text(k['validated_by'])}" if text(k["validated_by"]) else ""
+        who = text(k["validated_by"])
+        by = f" ({who})" if who and "nucleo" not in who.lower() else ""     # «Nucleo di valutazione» is the subject
         p = doc.add_paragraph()
         r = p.add_run(f"Il Nucleo di valutazione{by}, esaminati i documenti sopra elencati, esprime l'esito: "
                       f"{text(k['validation_outcome']).upper()}")
