@@ -35,7 +35,7 @@ def test_texts_saved_from_the_page_reach_the_word_relazione(monkeypatch, cisa_db
     at = open_app(monkeypatch, cisa_db, RELAZIONE, piano=1, anno=2023)
     assert at.title[0].value == "Relazione sulla performance"
     labels = [b.label for b in at.get("download_button")]
-    assert "Relazione (Word)" in labels and "Documento di validazione (Word)" in labels
+    assert "Relazione (Word)" in labels and "Validazione (Word)" in labels
     at.text_area(key="rel_text_territorio").input("Otto Comuni: Carignano, Carmagnola e altri sei; 231 kmq.")
     at.text_area(key="rel_text_presentazione").input("Ai cittadini del C.I.S.A. 31.")
     at.button(key="FormSubmitter:rel_texts-Salva i testi").click().run()

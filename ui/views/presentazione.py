@@ -283,7 +283,8 @@ def downloads(pm, db=None) -> None:
     st.divider()
     st.subheader("Esporta")
     st.caption("La stessa sequenza di diapositive in PowerPoint (grafici modificabili, note del relatore con i testi "
-               "di verifica), i risultati in Excel, la bozza della Relazione sulla performance in Word e un report "
+               "di verifica), i risultati in Excel, la Relazione sulla performance in Word (in bozza fino alla validazione; "
+               "il PDF e i testi dell'ente nella pagina «Relazione») e un report "
                "HTML che funziona anche senza rete.")
     for col, (key, label) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS.items()):
         with col:

@@ -22,10 +22,13 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #: The documents of the page: key → (button label, builder, extension, file-name prefix).
 DOCUMENTS = {
     "rel_docx": ("Relazione (Word)", to_relazione_docx, "docx", "relazione"),
-    "rel_pdf": ("Relazione (PDF/A accessibile)", to_relazione_pdf, "pdf", "relazione"),
-    "val_docx": ("Documento di validazione (Word)", to_validation_docx, "docx", "validazione"),
-    "val_pdf": ("Documento di validazione (PDF/A)", to_validation_pdf, "pdf", "validazione"),
+    "rel_pdf": ("Relazione (PDF)", to_relazione_pdf, "pdf", "relazione"),
+    "val_docx": ("Validazione (Word)", to_validation_docx, "docx", "validazione"),
+    "val_pdf": ("Validazione (PDF)", to_validation_pdf, "pdf", "validazione"),
 }
+HELP = {"docx": "Word, da rivedere e completare: impaginazione A4, tabelle che non si spezzano tra le pagine.",
+        "pdf": "PDF/A-2 accessibile (con i tag di struttura per i lettori di schermo), per la pubblicazione in "
+               "Amministrazione trasparente. La conversione richiede qualche secondo."}
 HISTORY_COLS = {"block": ("Sezione", None), "version": ("Versione", "int"), "saved_at": ("Salvato il", None),
                 "saved_by": ("Da", None), "caratteri": ("Caratteri", "int")}
 
@@ -61,6 +64,7 @@ def render() -> None:
                 continue
             download_button(label, data=lambda k=key: build(pm, sel.db, k), file_name=file_name(pm, key),
                             mime=DOCX if ext == "docx" else "application/pdf", key=f"rel_dl_{key}", width="stretch",
+                            help=("Documento di validazione del Nucleo. " if key.startswith("val") else "") + HELP[ext],
                             audit=f"{label}: {file_name(pm, key)}", plan_id=pm.ctx.plan_id, import_id=pm.ctx.import_id)
 
     st.subheader(f"Testi dell'ente per il {sel.year}")
@@ -83,14 +87,14 @@ def render() -> None:
         except (ValueError, PermissionError) as exc:
             st.error(str(exc))
         else:
-            st.session_state["rel_saved"] = (f"Salvati: {', '.join(titles)}. La Relazione li usa da subito."
+            st.session_state["rel_saved"] = (f"Salvati: {', '.join(titles)}. La Relazione scaricata da ora li contiene."
                                              if titles else "Nessuna modifica da salvare.")
             st.rerun()
     if msg := st.session_state.pop("rel_saved", None):
         st.success(msg, icon="✅")
     hist = text_history(sel.db, sel.ente, sel.year)
     if not hist.empty:
-        with st.expander(f"Storico dei testi ({len(hist)} versioni)"):
+        with st.expander(f"Storico dei testi ({len(hist)} {'versione' if len(hist) == 1 else 'versioni'})"):
             hist = hist.assign(block=hist["block"].map(lambda b: BLOCKS.get(b, (b,))[0]),
                                saved_at=hist["saved_at"].map(lambda d: f"{fmt_date(d)} {d:%H:%M}"))
             show_table(hist, HISTORY_COLS, key="rel_history", memo=pm)
