@@ -276,7 +276,8 @@ def export_once(pm, fmt: str, db=None) -> bytes:
     version, so it is never stale): the Word Relazione draws its charts in Chromium (seconds), and a second click,
     by anyone, gets the same file at once. One build at a time per format: quick clicks wait for it."""
     with _EXPORT_LOCKS[fmt]:
-        return pm.derived(export, pm, fmt, db=db)   # db: the Relazione's texts (saving them moves the data version)
+        # db: the Relazione's texts and timeline (saving a text moves the data version, so never stale)
+        return pm.derived(export, pm, fmt, **({"db": db} if db is not None else {}))
 
 
 def downloads(pm, db=None) -> None:
