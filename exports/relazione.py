@@ -93,6 +93,9 @@ class RelazioneInput:
     work_papers: dict = field(default_factory=lambda: {"criteria": [], "objectives": []})
     context: dict[str, str] = field(default_factory=dict)        # store.relazione.BLOCKS key → text
     timeline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIMELINE_COLUMNS))
+    #: The figures after the decided treatments («netto»), when the register has any: {"plan": 0–100 | None,
+    #: "objectives": {code: 0–100 | None}}. None = no decided treatment: netto equals lordo (the PlanMetrics).
+    net: dict | None = None
 
     def __post_init__(self) -> None:
         reg = self.register if self.register is not None else empty_register()
@@ -114,7 +117,7 @@ class RelazioneInput:
 
 # ----------------------------------------------------------------------------- assembling from the database
 def relazione_input(db: Any, pm: PlanMetrics, register: pd.DataFrame | None = None, closing: dict | None = None,
-                    work_papers: dict | None = None) -> RelazioneInput:
+                    work_papers: dict | None = None, net: dict | None = None) -> RelazioneInput:
     """The input of the plan-year's Relazione: the ente's texts (:mod:`store.relazione`) and the timeline
     from the Registro, with the year-end workflow's register, state and papers when given."""
     from store.relazione import current_texts
@@ -122,7 +125,7 @@ def relazione_input(db: Any, pm: PlanMetrics, register: pd.DataFrame | None = No
     closing = {**open_closing(), **(closing or {})}
     return RelazioneInput(pm, register=register if register is not None else empty_register(), closing=closing,
                           work_papers=work_papers or {}, context=current_texts(db, pm.ctx.ente, pm.ctx.year),
-                          timeline=timeline(db, pm, closing))
+                          timeline=timeline(db, pm, closing), net=net)
 
 
 def timeline(db: Any, pm: PlanMetrics, closing: dict | None = None) -> pd.DataFrame:
@@ -382,6 +385,10 @@ def _results(doc, inp: RelazioneInput, n: int, charts: dict) -> None:
     doc.add_heading(f"{n}. Obiettivi, risultati raggiunti e scostamenti", level=1)
     doc.add_paragraph("Per ogni obiettivo: gli indicatori e i target del piano, il risultato misurato alle verifiche, "
                       "le fonti dei dati e il risultato valutato, con gli eventuali scostamenti e le loro cause.")
+    if (plan_net := net_of(inp)) is not None:
+        doc.add_paragraph(f"Raggiungimento del piano: {fmt_pct(pm.achievement)} lordo, come misurato; {fmt_pct(plan_net)} "
+                          "netto, dopo i trattamenti degli scostamenti decisi dall'organo di indirizzo (registro in "
+                          "fondo alla sezione).")
     casc = cascade_table(pm)
     if casc is not None:
         doc.add_heading("Collegamento con gli obiettivi strategici", level=2)
@@ -427,7 +434,7 @@ def objective_rows(inp: RelazioneInput, code: str) -> list[list[str]]:
     return [["Voce", "Contenuto"],
             ["Obiettivo annuale", breakable(text(o["description"]) or text(o["title"]))],
             ["Indicatori e target", breakable(_targets(pm, steps, inds))],
-            ["Risultato misurato", breakable(_measured(pm, o, steps, inds))],
+            ["Risultato misurato", breakable(_measured(pm, o, steps, inds, net_text(inp, code)))],
             ["Fonti di dati utilizzate", breakable(_sources(inp, code, steps, inds))],
             ["Risultato valutato", breakable(_evaluated(inp, o, steps))]]
 
@@ -457,14 +464,38 @@ def _targets(pm: PlanMetrics, steps: pd.DataFrame, inds: pd.DataFrame) -> str:
     return "\n".join(lines) or "Nessuno step o indicatore nel piano."
 
 
-def _measured(pm: PlanMetrics, o: Any, steps: pd.DataFrame, inds: pd.DataFrame) -> str:
+def net_of(inp: RelazioneInput, code: str | None = None) -> float | None:
+    """The netto figure of the plan (``code`` None) or of an objective, when it differs from the lordo."""
+    if not inp.net:
+        return None
+    value = inp.net.get("plan") if code is None else (inp.net.get("objectives") or {}).get(code)
+    gross = inp.pm.achievement if code is None else \
+        inp.pm.objectives.loc[inp.pm.objectives["code"].astype(str) == code, "achievement"].iloc[0]
+    if missing(value) or (not missing(gross) and abs(float(value) - float(gross)) < 0.005):
+        return None
+    return float(value)
+
+
+def net_text(inp: RelazioneInput, code: str) -> str | None:
+    """«80,0% netto (…)» or «neutralizzato (…)» for an objective whose netto differs from its lordo, else None."""
+    objs = (inp.net or {}).get("objectives") or {}
+    gross = inp.pm.objectives.loc[inp.pm.objectives["code"].astype(str) == code, "achievement"].iloc[0]
+    if code in objs and missing(objs[code]) and not missing(gross):
+        return "netto: neutralizzato con atto dell'organo di indirizzo, non entra nella media del piano"
+    value = net_of(inp, code)
+    return None if value is None else f"{fmt_pct(value)} netto (dopo i trattamenti decisi)"
+
+
+def _measured(pm: PlanMetrics, o: Any, steps: pd.DataFrame, inds: pd.DataFrame, net: str | None = None) -> str:
     parts = []
     if o["neutralized"]:
         parts.append(f"Obiettivo neutralizzato per il {pm.ctx.year}: non entra nella media del piano.")
     elif missing(o["achievement"]):
         parts.append(f"Raggiungimento non ancora misurabile ({text(o['status']) or 'non monitorato'}).")
     else:
-        parts.append(f"Raggiungimento {fmt_pct(o['achievement'])}, peso {fmt_pct(o['weight_pct'])} nel piano.")
+        parts.append(f"Raggiungimento {fmt_pct(o['achievement'])}"
+                     + (f" lordo (come misurato), {net}" if net is not None else "")
+                     + f", peso {fmt_pct(o['weight_pct'])} nel piano.")
     due = steps[steps["due_in_year"]] if len(steps) else steps
     if len(due):
         done = int(due["completed"].fillna(False).astype(bool).sum())
@@ -708,6 +739,6 @@ def _validation_body(doc, inp: RelazioneInput, level: int) -> None:
 
 
 __all__ = ["CLOSING_KEYS", "CRITERIA", "REGISTER_COLUMNS", "RelazioneInput", "STATES", "TIMELINE_COLUMNS",
-           "VALIDATED", "WORK_PAPER_KEYS", "auto_checks", "citizens_summary", "empty_register", "objective_rows",
+           "VALIDATED", "WORK_PAPER_KEYS", "auto_checks", "net_of", "net_text", "citizens_summary", "empty_register", "objective_rows",
            "open_closing", "register_rows", "relazione_input", "staff_counts", "timeline", "to_docx", "to_pdf",
            "to_relazione_docx", "to_relazione_pdf", "to_validation_docx", "to_validation_pdf"]

@@ -370,3 +370,20 @@ def test_cli_export_pdf_and_docx(tmp_path):
         assert r.stdout.startswith(f"Esportato {FORMATS[fmt].name}")
     _pdf_checks((tmp_path / "relazione.pdf").read_bytes())
     assert "Indicatori e target" in doc_text(Document(str(tmp_path / "relazione.docx")))
+
+
+def test_netto_beside_lordo_only_where_a_decided_treatment_changes_it(dbs, cissa):
+    """The year-end workflow passes the figures after the decided treatments: objective 1 neutralised by the CdA
+    leaves the plan's mean (90,5% lordo → 95,6% netto, say); objective 5, untreated, shows one figure."""
+    net = {"plan": 95.6, "objectives": {"1": None, "5": 80.0}}
+    inp = relazione_input(dbs, cissa, register=cissa_register(), closing=APPROVED, net=net)
+    doc = Document(io.BytesIO(to_relazione_docx(inp)))
+    text = doc_text(doc)
+    assert f"Raggiungimento del piano: {fmt_pct(cissa.achievement)} lordo, come misurato; 95,6% netto" in text
+    tables = objective_tables(doc)
+    assert "netto" not in tables["5"]["Risultato misurato"]
+    assert "66,7% lordo (come misurato), netto: neutralizzato con atto" in tables["1"]["Risultato misurato"]
+    inp2 = relazione_input(dbs, cissa, net={"plan": cissa.achievement, "objectives": {"1": 100.0}})
+    doc2 = Document(io.BytesIO(to_relazione_docx(inp2)))
+    assert "Raggiungimento del piano:" not in doc_text(doc2)           # the same figure: said once
+    assert "66,7% lordo (come misurato), 100,0% netto" in objective_tables(doc2)["1"]["Risultato misurato"]
