@@ -39,6 +39,17 @@ def office_path() -> str | None:
     return path if path and os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
+def require_office() -> str:
+    """The path of ``soffice``, or :class:`PdfError` in Italian: call it before building a document that is
+    only wanted as PDF (no charts drawn for nothing)."""
+    office = office_path()
+    if office is None:
+        raise PdfError("LibreOffice non è installato su questo computer: il PDF non può essere prodotto. "
+                       "Installarlo con «make run» (pacchetto Debian libreoffice-writer) oppure scaricare il "
+                       "documento in Word.")
+    return office
+
+
 def to_pdf_a(data: bytes, suffix: str = ".docx", timeout: float = TIMEOUT_S) -> bytes:
     """The document ``data`` (a ``suffix`` file: .docx, .odt, .pptx, .odp) as a tagged PDF/A-2 file.
 
@@ -46,11 +57,7 @@ def to_pdf_a(data: bytes, suffix: str = ".docx", timeout: float = TIMEOUT_S) -> 
     ``timeout`` seconds."""
     if suffix not in FILTERS:
         raise PdfError(f"formato «{suffix}» non convertibile in PDF: usare {', '.join(FILTERS)}.")
-    office = office_path()
-    if office is None:
-        raise PdfError("LibreOffice non è installato su questo computer: il PDF non può essere prodotto. "
-                       "Installarlo con «make run» (pacchetto Debian libreoffice-writer) oppure scaricare il "
-                       "documento in Word.")
+    office = require_office()
     target = f'pdf:{FILTERS[suffix]}:{json.dumps(PDF_A2, separators=(",", ":"))}'
     with tempfile.TemporaryDirectory(prefix="cruscotto-pdf-") as tmp:
         work = Path(tmp)
@@ -76,4 +83,4 @@ def to_pdf_a(data: bytes, suffix: str = ".docx", timeout: float = TIMEOUT_S) -> 
         return out.read_bytes()
 
 
-__all__ = ["PdfError", "TIMEOUT_S", "office_path", "to_pdf_a"]
+__all__ = ["PdfError", "TIMEOUT_S", "office_path", "require_office", "to_pdf_a"]

@@ -37,7 +37,7 @@ from exports import criteria
 from exports.common import missing, objective_paragraph, objective_steps, objectives_table, cascade_table, text
 from exports.docx import (BLUE, RED, USABLE_CM, add_frame_table, add_picture, add_table, draw_charts, page_setup,
                           summary_intro)
-from exports.pdf import to_pdf_a
+from exports.pdf import require_office, to_pdf_a
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date, fmt_delta, fmt_int, fmt_num, fmt_pct
 from metrics.formulas import evaluation_distribution
@@ -236,10 +236,12 @@ def to_validation_docx(inp: RelazioneInput) -> bytes:
 
 def to_relazione_pdf(inp: RelazioneInput) -> bytes:
     """The Relazione as tagged PDF/A-2 (LibreOffice, :func:`exports.pdf.to_pdf_a`)."""
+    require_office()
     return to_pdf_a(to_relazione_docx(inp))
 
 
 def to_validation_pdf(inp: RelazioneInput) -> bytes:
+    require_office()
     return to_pdf_a(to_validation_docx(inp))
 
 
@@ -251,6 +253,7 @@ def to_docx(pm: PlanMetrics, db: Any = None) -> bytes:
 
 def to_pdf(pm: PlanMetrics, db: Any = None) -> bytes:
     """As :func:`to_docx`, as tagged PDF/A-2."""
+    require_office()
     return to_pdf_a(to_docx(pm, db))
 
 

@@ -387,3 +387,23 @@ def test_netto_beside_lordo_only_where_a_decided_treatment_changes_it(dbs, cissa
     doc2 = Document(io.BytesIO(to_relazione_docx(inp2)))
     assert "Raggiungimento del piano:" not in doc_text(doc2)           # the same figure: said once
     assert "66,7% lordo (come misurato), 100,0% netto" in objective_tables(doc2)["1"]["Risultato misurato"]
+
+
+def test_cli_pdf_without_libreoffice_exits_2_in_italian_and_is_recorded(tmp_path):
+    import os
+
+    dbfile = tmp_path / "cli.duckdb"
+    d = Database(dbfile)
+    from loaders import import_file
+    assert import_file(d, DEMO / "004_cisa31_2023.xlsx", user="test").ok
+    d.close()
+    env = {**os.environ, "CRUSCOTTO_SOFFICE": "/nonexistent/soffice", "BROWSER_PATH": "/nonexistent/chromium"}
+    out = tmp_path / "relazione.pdf"
+    r = subprocess.run([sys.executable, "-m", "metrics", "export", "--format", "pdf", "--out", str(out), "--db",
+                        str(dbfile), "--plan", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 2 and r.stderr.startswith("Errore: LibreOffice non è installato"), r.stderr
+    assert "Grafici" not in r.stderr                  # checked before building the document (no charts for nothing)
+    assert not out.exists()
+    d = Database(dbfile)
+    assert d.rows("SELECT outcome FROM audit_log WHERE action = 'esportazione'") == [("errore",)]
+    d.close()
