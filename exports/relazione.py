@@ -34,7 +34,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from exports import criteria
-from exports.common import missing, objective_paragraph, objective_steps, objectives_table, cascade_table, text
+from exports.common import missing, objective_paragraph, plural, objective_steps, objectives_table, cascade_table, text
 from exports.docx import (BLUE, RED, USABLE_CM, add_frame_table, add_picture, add_table, draw_charts, page_setup,
                           summary_intro)
 from exports.pdf import require_office, to_pdf_a
@@ -497,8 +497,8 @@ def _measured(pm: PlanMetrics, o: Any, steps: pd.DataFrame, inds: pd.DataFrame, 
         parts.append(f"Raggiungimento non ancora misurabile ({text(o['status']) or 'non monitorato'}).")
     else:
         parts.append(f"Raggiungimento {fmt_pct(o['achievement'])}"
-                     + (f" lordo (come misurato), {net}" if net is not None else "")
-                     + f", peso {fmt_pct(o['weight_pct'])} nel piano.")
+                     + (f" lordo (come misurato); {net}" if net is not None else "")
+                     + f". Peso nel piano: {fmt_pct(o['weight_pct'])}.")
     due = steps[steps["due_in_year"]] if len(steps) else steps
     if len(due):
         done = int(due["completed"].fillna(False).astype(bool).sum())
@@ -677,12 +677,12 @@ def auto_checks(inp: RelazioneInput) -> list[list[str]]:
              f"{fmt_int(n_obj)} obiettivi su {fmt_int(n_obj)} nella sezione 3, ciascuno con le quattro voci."]]
     no_cause = [text(r["code"]) for _, r in reg.iterrows() if not text(r["cause"])]
     rows.append(["Ogni scostamento ha una causa", "conforme" if not no_cause else "con rilievi",
-                 f"{fmt_int(len(reg))} righe nel registro" + (f"; senza causa: {', '.join(no_cause)}" if no_cause
+                 plural(len(reg), "riga", "righe") + " nel registro" + (f"; senza causa: {', '.join(no_cause)}" if no_cause
                                                                else "") + "."])
     treated = [r for _, r in reg.iterrows() if text(r["treatment"]).lower() not in ("", "nessuno")]
     no_act = [text(r["code"]) for r in treated if not _truthy(r["decided"]) or not text(r["act"])]
     rows.append(["Ogni neutralizzazione o ripesatura ha il suo atto", "conforme" if not no_act else "con rilievi",
-                 f"{fmt_int(len(treated))} trattamenti proposti" + (f"; senza atto (non applicati): {', '.join(no_act)}"
+                 plural(len(treated), "trattamento proposto", "trattamenti proposti") + (f"; senza atto (non applicati): {', '.join(no_act)}"
                                                                    if no_act else "") + "."])
     return rows
 
@@ -701,9 +701,9 @@ def _validation_body(doc, inp: RelazioneInput, level: int) -> None:
     doc.add_heading(f"{'2. ' if h == 1 else ''}Documenti esaminati", level=h)
     docs = [f"Piano «{c.titolo}», versione {c.version}, dati al {fmt_date(c.as_of)}.",
             f"Sistema di misurazione e valutazione: {pm.profile_label or pm.profile.name}.",
-            f"Registro degli scostamenti: {fmt_int(len(inp.register))} righe.",
-            f"Carte di lavoro: {fmt_int(len(inp.work_papers['criteria']))} criteri e "
-            f"{fmt_int(len(inp.work_papers['objectives']))} obiettivi esaminati.",
+            f"Registro degli scostamenti: {plural(len(inp.register), 'riga', 'righe')}.",
+            f"Carte di lavoro: {plural(len(inp.work_papers['criteria']), 'criterio', 'criteri')} e "
+            f"{plural(len(inp.work_papers['objectives']), 'obiettivo esaminato', 'obiettivi esaminati')}.",
             "Registro delle attività del cruscotto (caricamenti, monitoraggi, approvazione)."]
     for d in docs:
         doc.add_paragraph(d, style="List Bullet")

@@ -382,11 +382,11 @@ def test_netto_beside_lordo_only_where_a_decided_treatment_changes_it(dbs, cissa
     assert f"Raggiungimento del piano: {fmt_pct(cissa.achievement)} lordo, come misurato; 95,6% netto" in text
     tables = objective_tables(doc)
     assert "netto" not in tables["5"]["Risultato misurato"]
-    assert "66,7% lordo (come misurato), netto: neutralizzato con atto" in tables["1"]["Risultato misurato"]
+    assert "66,7% lordo (come misurato); netto: neutralizzato con atto" in tables["1"]["Risultato misurato"]
     inp2 = relazione_input(dbs, cissa, net={"plan": cissa.achievement, "objectives": {"1": 100.0}})
     doc2 = Document(io.BytesIO(to_relazione_docx(inp2)))
     assert "Raggiungimento del piano:" not in doc_text(doc2)           # the same figure: said once
-    assert "66,7% lordo (come misurato), 100,0% netto" in objective_tables(doc2)["1"]["Risultato misurato"]
+    assert "66,7% lordo (come misurato); 100,0% netto" in objective_tables(doc2)["1"]["Risultato misurato"]
 
 
 def test_cli_pdf_without_libreoffice_exits_2_in_italian_and_is_recorded(tmp_path):
