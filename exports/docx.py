@@ -93,7 +93,9 @@ def _charts(pm: PlanMetrics) -> dict[str, tuple[bytes | None, float]]:
     return {k: (png, cm) for (k, (_, _, cm)), png in zip(figs.items(), pngs)}
 
 
-def _picture(doc, charts: dict, name: str) -> None:
+def _picture(doc, charts: dict, name: str, alt: str | None = None) -> None:
+    """The chart ``name`` as an image, with ``alt`` as its alternative text (read by screen readers, kept as
+    the figure's /Alt in the tagged PDF), or a note when it could not be drawn."""
     if name not in charts:
         return
     png, width = charts[name]
@@ -102,7 +104,9 @@ def _picture(doc, charts: dict, name: str) -> None:
         r = p.add_run(NO_CHART)
         r.italic, r.font.size = True, Pt(9)
         return
-    doc.add_picture(io.BytesIO(png), width=Cm(width))
+    shape = doc.add_picture(io.BytesIO(png), width=Cm(width))
+    if alt:
+        shape._inline.docPr.set("descr", alt)
     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.paragraphs[-1].paragraph_format.keep_with_next = False
 

@@ -316,8 +316,10 @@ def _presentation(doc, inp: RelazioneInput, n: int, charts: dict) -> None:
     doc.add_heading("I risultati in breve", level=2)
     doc.add_paragraph(citizens_summary(pm))
     doc.add_paragraph(summary_intro(pm))
-    add_picture(doc, charts, "gauge")
-    add_picture(doc, charts, "ranking")
+    add_picture(doc, charts, "gauge", alt=f"Tachimetro: raggiungimento del piano {criteria.plan_value(pm)}.")
+    add_picture(doc, charts, "ranking", alt="Grafico a barre: raggiungimento di ciascun obiettivo, "
+                + "; ".join(f"{o['code']} {fmt_pct(o['achievement'])}" for _, o in pm.objectives.iterrows()
+                            if not missing(o["achievement"])) + ". Gli stessi valori sono nella tabella che segue.")
     add_frame_table(doc, objectives_table(pm), drop=(2,))
 
 

@@ -407,3 +407,33 @@ def test_cli_pdf_without_libreoffice_exits_2_in_italian_and_is_recorded(tmp_path
     d = Database(dbfile)
     assert d.rows("SELECT outcome FROM audit_log WHERE action = 'esportazione'") == [("errore",)]
     d.close()
+
+
+def test_charts_carry_an_alternative_text(dbs, cisa, monkeypatch):
+    """A tagged PDF is accessible only if its figures say what they show: each chart image has a description."""
+    import exports.docx as D
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 10), "white").save(buf, format="PNG")
+    monkeypatch.setattr(D, "to_png", lambda figs, width=None: [buf.getvalue()] * len(figs))
+    doc = Document(io.BytesIO(to_relazione_docx(relazione_input(dbs, cisa))))
+    alts = [s._inline.docPr.get("descr") for s in doc.inline_shapes]
+    assert len(alts) >= 2 and all(alts)
+    assert alts[0] == "Tachimetro: raggiungimento del piano 100,0%."
+    assert alts[1].startswith("Grafico a barre: raggiungimento di ciascun obiettivo, 1 100,0%; 2 100,0%")
+    if shutil.which("soffice"):       # and LibreOffice keeps them as the figures' /Alt in the tagged PDF
+        pdf = pikepdf.open(io.BytesIO(to_relazione_pdf(relazione_input(dbs, cisa))))
+        figures: list[str] = []
+
+        def walk(node) -> None:
+            if isinstance(node, pikepdf.Dictionary):
+                if node.get("/S") == "/Figure":
+                    figures.append(str(node.get("/Alt", "")))
+                if "/K" in node:
+                    walk(node.K)
+            elif isinstance(node, pikepdf.Array):
+                for x in node:
+                    walk(x)
+        walk(pdf.Root.StructTreeRoot)
+        assert figures[:2] == alts[:2]
