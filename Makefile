@@ -10,7 +10,7 @@ PORT    ?= 8501
 ADDRESS ?= 127.0.0.1
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: setup chromium browser node demo run test test-fast e2e bench fuzz backup clean-demo
+.PHONY: setup chromium office browser node demo run test test-fast e2e bench fuzz backup clean-demo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ chromium:
 	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends chromium-headless-shell )
+
+# LibreOffice Writer: the app turns the Relazione and the documento di validazione into tagged PDF/A-2 with it
+# (exports/pdf.py). Installed by `make run` too.
+office:
+	@command -v soffice >/dev/null 2>&1 || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends libreoffice-writer-nogui fonts-dejavu-core )
 
 # Debian's packages for the tests: headless Chromium (playwright's own browser download is blocked here),
 # LibreOffice (exports rendered to images; Relazione PDF/A + ODT and ODS checks of the premi package, calc)
@@ -57,7 +64,7 @@ clean-demo:
 backup: setup
 	$(PY) -m store backup --daily --keep 7 --db $(DB)
 
-run: setup chromium demo backup
+run: setup chromium office demo backup
 	CRUSCOTTO_DB=$(DB) $(PY) -m ui.serve --port $(PORT) --address $(ADDRESS)
 
 test: setup browser node

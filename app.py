@@ -30,6 +30,7 @@ PAGES = {
     "Consiglio": [
         st.Page("pages/presentazione.py", title="Presentazione", icon=":material/slideshow:", url_path="presentazione"),
         st.Page("pages/chiusura.py", title="Chiusura dell'anno", icon=":material/verified:", url_path="chiusura"),
+        st.Page("pages/relazione.py", title="Relazione", icon=":material/description:", url_path="relazione"),
     ],
     "Dati": [
         st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),

@@ -100,7 +100,9 @@ def _charts(pm: PlanMetrics) -> dict[str, tuple[bytes | None, float]]:
     return {k: (png, cm) for (k, (_, _, cm)), png in zip(figs.items(), pngs)}
 
 
-def _picture(doc, charts: dict, name: str) -> None:
+def _picture(doc, charts: dict, name: str, alt: str | None = None) -> None:
+    """The chart ``name`` as an image, with ``alt`` as its alternative text (read by screen readers, kept as
+    the figure's /Alt in the tagged PDF), or a note when it could not be drawn."""
     if name not in charts:
         return
     png, width = charts[name]
@@ -109,16 +111,19 @@ def _picture(doc, charts: dict, name: str) -> None:
         r = p.add_run(NO_CHART)
         r.italic, r.font.size = True, Pt(9)
         return
-    doc.add_picture(io.BytesIO(png), width=Cm(width))
+    shape = doc.add_picture(io.BytesIO(png), width=Cm(width))
+    if alt:
+        shape._inline.docPr.set("descr", alt)
     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.paragraphs[-1].paragraph_format.keep_with_next = False
 
 
 # ----------------------------------------------------------------------------- sections
-def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
+def summary_intro(pm: PlanMetrics) -> str:
+    """The summary's opening paragraph: the plan's achievement and its steps, in words (shared with the
+    Relazione sulla performance, :mod:`exports.relazione`)."""
     c, k = pm.ctx, pm.counts
     when = fmt_date(c.as_of)
-    doc.add_heading(f"{n}. Sintesi dei risultati", level=1)
     if pm.achievement is None and (waiting := criteria.plan_waiting_text(pm)):
         intro = f"Al {when} il raggiungimento del piano è {waiting}: nessun obiettivo ha ancora un valore (non è 0%)."
     elif pm.achievement is None:
@@ -144,6 +149,13 @@ def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
                   f"{fmt_days(pm.slippage['max_delay'])}.")
     if k["verifications"] == 0 and k["steps"]:
         intro += " Il piano non ha ancora verifiche registrate: gli obiettivi sono in attesa del primo monitoraggio."
+    return intro
+
+
+def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
+    k = pm.counts
+    doc.add_heading(f"{n}. Sintesi dei risultati", level=1)
+    intro = summary_intro(pm)
     doc.add_paragraph(intro)
     _picture(doc, charts, "gauge")
     _table(doc, [["Indicatore", "Valore"],
@@ -225,7 +237,10 @@ SECTIONS = [_summary, _by_objective, _cascade, _late, _objectives, _criteria]
 
 
 # ----------------------------------------------------------------------------- page
-def _setup(doc, pm: PlanMetrics) -> None:
+def _setup(doc, pm: PlanMetrics, header: str | None = None, footer: str | None = None,
+           title: str | None = None) -> None:
+    """A4 portrait, Italian, Calibri; ``header`` (red, bold: the «BOZZA» line), ``footer`` (before the page
+    number) and the document ``title`` default to the draft's."""
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Cm(PAGE_W), Cm(PAGE_H)
@@ -238,20 +253,33 @@ def _setup(doc, pm: PlanMetrics) -> None:
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), "it-IT")
     rpr.append(lang)
+    # the document's default language too: LibreOffice takes the PDF's /Lang from it (screen readers read
+    # the tagged PDF in Italian, not with an English voice)
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    drpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")) if defaults is not None else None
+    if drpr is not None:
+        for old in drpr.findall(qn("w:lang")):
+            drpr.remove(old)
+        dlang = OxmlElement("w:lang")
+        for attr in ("w:val", "w:eastAsia", "w:bidi"):
+            dlang.set(qn(attr), "it-IT")
+        drpr.append(dlang)
     hp = sec.header.paragraphs[0]
     hp.text = ""
-    r = hp.add_run(f"{DRAFT} — Relazione sulla performance {pm.ctx.year} · {pm.ctx.ente}")
+    r = hp.add_run(header if header is not None else
+                   f"{DRAFT} — Relazione sulla performance {pm.ctx.year} · {pm.ctx.ente}")
     r.bold, r.font.size, r.font.color.rgb = True, Pt(9), RED
     fp = sec.footer.paragraphs[0]
     fp.text = ""
-    r = fp.add_run(f"Dati al {fmt_date(pm.ctx.as_of)} · documento in bozza generato dal Cruscotto Performance · "
-                   "pagina ")
+    r = fp.add_run((footer if footer is not None else
+                    f"Dati al {fmt_date(pm.ctx.as_of)} · documento in bozza generato dal Cruscotto Performance")
+                   + " · pagina ")
     r.font.size = Pt(8)
     _field(fp, "PAGE", "1")
     r = fp.add_run(" di ")
     r.font.size = Pt(8)
     _field(fp, "NUMPAGES", "1")
-    doc.core_properties.title = f"Relazione sulla performance {pm.ctx.year} ({DRAFT})"
+    doc.core_properties.title = title or f"Relazione sulla performance {pm.ctx.year} ({DRAFT})"
     doc.core_properties.author = pm.ctx.ente
     doc.core_properties.language = "it-IT"
 
@@ -304,7 +332,7 @@ def column_widths(rows: list[list[str]], size_pt: float, usable_cm: float = USAB
     for j in range(ncol):
         cells = [(r[j], i == 0) for i, r in enumerate(rows)]
         word = max(width(w, head) for v, head in cells for w in (v.split() or [""]))
-        full = max(width(v, head) for v, head in cells)
+        full = max(width(line, head) for v, head in cells for line in (v.split("\n") or [""]))   # a cell's lines
         low.append(word + CELL_PAD_CM)
         high.append(min(full, usable_cm) + CELL_PAD_CM)
     if sum(low) > usable_cm:
@@ -323,10 +351,10 @@ def _from(doc, t: Table, drop: tuple[int, ...] = (), size: float = TABLE_PT) -> 
 
 
 def _table(doc, rows: list[list[str]], numeric: tuple[int, ...] = (), size: float = TABLE_PT,
-           bold_rows: set[int] = frozenset()) -> None:
+           bold_rows: set[int] = frozenset(), widths: list[float] | None = None) -> None:
     """A native Word table: widths fitted to the content (a smaller font if the longest words do not
-    fit at ``size``), a shaded header row repeated on each page, rows kept whole on one page."""
-    widths = None
+    fit at ``size``), a shaded header row repeated on each page, rows kept whole on one page. Given
+    ``widths`` (cm) are used as they are, at ``size`` (long texts: a label column and a text column)."""
     z = size
     while widths is None and z >= MIN_TABLE_PT:
         widths = column_widths(rows, z)
@@ -407,3 +435,13 @@ def _shade(cell, hex_color: str) -> None:
     shd.set(qn("w:color"), "auto")
     shd.set(qn("w:fill"), hex_color)
     tc_pr.append(shd)
+
+
+# Public names of the Word layout helpers, shared with the Relazione sulla performance and the documento di
+# validazione (exports/relazione.py): one table builder, one chart batch, one page-field helper.
+add_table = _table
+add_frame_table = _from
+add_field = _field
+add_picture = _picture
+draw_charts = _charts
+page_setup = _setup

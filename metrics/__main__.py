@@ -1,6 +1,6 @@
 """CLI: ``python -m metrics closing|verify …`` (year-end closing, :mod:`metrics.closing_cli`),
 ``python -m metrics report [--db PATH] [--plan ID|--ente TEXT] [--year YYYY] [--as-of DD/MM/YYYY]
---format json|table`` and ``python -m metrics export --format pptx|xlsx|docx|html --out FILE [--db PATH]
+--format json|table`` and ``python -m metrics export --format pptx|xlsx|docx|pdf|html --out FILE [--db PATH]
 [--plan ID|--ente TEXT] [--year YYYY] [--as-of DD/MM/YYYY]`` (board exports; both accept ``--profile
 predefinito|fasce|lineare`` to override the stored measuring system, see :mod:`exports`).
 ``python -m metrics premi --plan ID [--fondo-organizzativa €] [--fondo-individuale €] [--preset fasce|proporzionale|
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--format", choices=["json", "table"], default="table")
     exp = sub.add_parser("export", help="esporta presentazione, risultati, relazione o report")
     _common(exp)
-    exp.add_argument("--format", default=None, help="pptx | xlsx | docx | html")
+    exp.add_argument("--format", default=None, help="pptx | xlsx | docx | pdf | html (docx e pdf: la Relazione)")
     exp.add_argument("--out", default=None, help="file da scrivere")
     exp.error = _export_usage_error  # Italian messages for the export's bad arguments
     _premi_parsers(sub)
@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-EXPORT_FORMATS = ("pptx", "xlsx", "docx", "html")
-EXPORT_USAGE = ("Uso: python -m metrics export --format pptx|xlsx|docx|html --out FILE [--db PATH] "
+EXPORT_FORMATS = ("pptx", "xlsx", "docx", "pdf", "html")
+EXPORT_USAGE = ("Uso: python -m metrics export --format pptx|xlsx|docx|pdf|html --out FILE [--db PATH] "
                 "[--plan ID | --ente TESTO] [--year AAAA] [--as-of gg/mm/aaaa] [--profile predefinito|fasce|lineare]")
 
 
@@ -117,9 +117,9 @@ def _export_args_problem(args: argparse.Namespace) -> str | None:
     import os
 
     if not args.format:
-        return "indicare --format (pptx, xlsx, docx o html)."
+        return "indicare --format (pptx, xlsx, docx, pdf o html)."
     if args.format not in EXPORT_FORMATS:
-        return f"formato «{args.format}» non supportato: usare pptx, xlsx, docx o html."
+        return f"formato «{args.format}» non supportato: usare pptx, xlsx, docx, pdf o html."
     if not args.out:
         return "indicare il file da scrivere con --out."
     folder = os.path.dirname(os.path.abspath(args.out))
@@ -137,9 +137,17 @@ def _export(args: argparse.Namespace, pm, db) -> int:
     from exports import FORMATS, export  # lazy: python-pptx/docx only when exporting
     from metrics.fmt import fmt_date, fmt_int, fmt_num
 
+    from exports.pdf import PdfError
+
     t0 = time.perf_counter()
-    data = export(pm, args.format)
     who, what = audit.machine_owner(), f"{FORMATS[args.format].name} «{args.out}», anno {pm.ctx.year}"
+    try:
+        data = export(pm, args.format, db)
+    except PdfError as exc:     # LibreOffice missing, failing or too slow: said in Italian, recorded
+        audit.record(db, who, "esportazione", outcome=audit.FAILED, plan_id=pm.ctx.plan_id,
+                     import_id=pm.ctx.import_id, detail=f"{what}: {exc}")
+        print(f"Errore: {exc}", file=sys.stderr)
+        return 2
     try:
         Path(args.out).write_bytes(data)
     except OSError as exc:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from metrics import engine
 from metrics.engine import PlanMetrics
-from store.access import NAMES, PROFILES, NotAuthorized, Principal, allowed_plan_ids, require_plan
+from store.access import NAMES, PROFILES, TEXTS, NotAuthorized, Principal, allowed_plan_ids, require_plan
 
 __all__ = ["NotAuthorized", "is_redacted", "list_plans", "make_context", "monitoring_dates", "plan_metrics",
            "plan_versions", "redacted", "save_profile", "staff_summary"]
@@ -158,3 +158,14 @@ def save_premi_rules(principal: Principal, db, plan_id: int, ente: str, year: in
     principal.require(PROFILES)
     require_plan(db, principal, plan_id)
     return save_rules(db, ente, year, rules, principal.name, source, plan_id=plan_id)
+
+
+def save_relazione_texts(principal: Principal, db, plan_id: int, ente: str, year: int,
+                         texts: dict[str, str]) -> list[str]:
+    """:func:`store.relazione.save_texts` for the principal: only a role that writes the Relazione's texts
+    (referente, direttore, amministratore), only for a plan it may read; recorded as the principal."""
+    from store.relazione import save_texts
+
+    principal.require(TEXTS)
+    require_plan(db, principal, plan_id)
+    return save_texts(db, ente, year, texts, principal.name, plan_id=plan_id)

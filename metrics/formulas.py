@@ -371,6 +371,27 @@ def individual_scores(staff: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "role", "objectives", "participation_total", "score"])
 
 
+#: Bands of the individual score (0–10) for the Relazione: (label, lower bound inclusive), best first.
+EVALUATION_BANDS = (("10 (punteggio pieno)", 10.0), ("da 9 a meno di 10", 9.0), ("da 8 a meno di 9", 8.0),
+                    ("da 6 a meno di 8", 6.0), ("meno di 6", float("-inf")))
+
+
+def evaluation_distribution(people: pd.DataFrame) -> pd.DataFrame:
+    """Distribuzione delle valutazioni individuali (Relazione, performance individuale): how many people
+    have an overall score (rule 7, :func:`individual_scores`) in each band of :data:`EVALUATION_BANDS`, and
+    their share of the people evaluated. Aggregated: no names. Columns ``band``, ``people``, ``share``
+    (0–100; None when nobody is evaluated); a last row ``non valutati`` counts people without a score."""
+    scores = pd.to_numeric(people["score"], errors="coerce") if len(people) else pd.Series(dtype="float64")
+    graded = scores.dropna()
+    rows, upper = [], float("inf")
+    for label, low in EVALUATION_BANDS:
+        n = int(((graded >= low) & (graded < upper)).sum()) if low < 10 else int((graded >= low).sum())
+        rows.append({"band": label, "people": n, "share": 100.0 * n / len(graded) if len(graded) else None})
+        upper = low
+    rows.append({"band": "non valutati", "people": int(scores.isna().sum()), "share": None})
+    return pd.DataFrame(rows, columns=["band", "people", "share"])
+
+
 def band(value: float | None, settings: Settings = DEFAULT) -> str:
     """Fascia di colore: verde ≥ 90%, giallo ≥ 60%, rosso sotto (parametri in :class:`Settings`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

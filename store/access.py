@@ -33,13 +33,14 @@ VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES = (
 # approval»)
 PROPOSE, DECIDE, VALIDATE, REOPEN = ("proposta scostamenti", "decisione e approvazione", "validazione",
                                      "riapertura")
+TEXTS = "testi della relazione"    # the ente's texts of the Relazione sulla performance (store/relazione.py)
 CAPABILITIES: dict[str, frozenset[str]] = {
     "lettore": frozenset({VIEW}),
-    "referente": frozenset({VIEW, UPLOAD, PROPOSE}),
-    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, PROPOSE, DECIDE}),
+    "referente": frozenset({VIEW, UPLOAD, PROPOSE, TEXTS}),
+    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, PROPOSE, DECIDE, TEXTS}),
     "valutatore": frozenset({VIEW, VALIDATE}),
     "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES, PROPOSE, DECIDE,
-                                 REOPEN}),
+                                 REOPEN, TEXTS}),
 }
 
 #: The message of every refusal: the same whether the plan exists or not.

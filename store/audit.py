@@ -19,7 +19,7 @@ from typing import Any
 #: "autorizzazione") changes who sees what: the accounts, roles and grants the app memoises (store/users.py)
 #: are read again, also after a change made by another process (the CLI while the app is open).
 DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione enti", "ente", "utente",
-                "autorizzazione", "scostamento", "chiusura")
+                "autorizzazione", "scostamento", "chiusura", "contesto relazione")
 
 #: «scostamento» (a variance-register edit) and «chiusura» (approve, submit, validate, reopen: issue 16)
 #: change the figures shown (netto, validated record). «carta di lavoro» (the valutatore's work papers) does not.

@@ -328,3 +328,19 @@ CREATE TABLE IF NOT EXISTS validated_snapshots (
     validated_at    TIMESTAMP NOT NULL,
     validated_by    TEXT NOT NULL
 );
+
+-- The Relazione sulla performance's context texts (section 2, «Contesto e risorse»), written by the ente in
+-- the app, per ente (plans.ente) and year, one row per block and version: saving inserts a new version
+-- (never an update; store/relazione.py is the writer, with a «contesto relazione» audit event).
+CREATE SEQUENCE IF NOT EXISTS seq_relazione_text START 1;
+CREATE TABLE IF NOT EXISTS relazione_texts (
+    text_id    INTEGER PRIMARY KEY,
+    ente       TEXT NOT NULL,         -- plans.ente
+    year       INTEGER NOT NULL,
+    block      TEXT NOT NULL,         -- store/relazione.py BLOCKS: presentazione | territorio | popolazione | …
+    version    INTEGER NOT NULL,      -- 1, 2, … per (ente, year, block)
+    body       TEXT NOT NULL,         -- '' = the block emptied
+    saved_at   TIMESTAMP NOT NULL,
+    saved_by   TEXT NOT NULL,
+    UNIQUE (ente, year, block, version)
+);

@@ -271,23 +271,25 @@ def objective_slide(pm, s, i: int) -> None:
 _EXPORT_LOCKS = {k: threading.Lock() for k in DOWNLOADS}
 
 
-def export_once(pm, fmt: str) -> bytes:
+def export_once(pm, fmt: str, db=None) -> bytes:
     """The export file of this plan version, year and as-of date, built once (``PlanMetrics`` is cached per data
     version, so it is never stale): the Word Relazione draws its charts in Chromium (seconds), and a second click,
     by anyone, gets the same file at once. One build at a time per format: quick clicks wait for it."""
     with _EXPORT_LOCKS[fmt]:
-        return pm.derived(export, pm, fmt)
+        # db: the Relazione's texts and timeline (saving a text moves the data version, so never stale)
+        return pm.derived(export, pm, fmt, **({"db": db} if db is not None else {}))
 
 
-def downloads(pm) -> None:
+def downloads(pm, db=None) -> None:
     st.divider()
     st.subheader("Esporta")
     st.caption("La stessa sequenza di diapositive in PowerPoint (grafici modificabili, note del relatore con i testi "
-               "di verifica), i risultati in Excel, la bozza della Relazione sulla performance in Word e un report "
+               "di verifica), i risultati in Excel, la Relazione sulla performance in Word (in bozza fino alla validazione; "
+               "il PDF e i testi dell'ente nella pagina «Relazione») e un report "
                "HTML che funziona anche senza rete.")
     for col, (key, label) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS.items()):
         with col:
-            download_button(label, data=lambda k=key: export_once(pm, k), file_name=export_file_name(pm, key),
+            download_button(label, data=lambda k=key: export_once(pm, k, db), file_name=export_file_name(pm, key),
                             mime=FORMATS[key].mime, key=f"pres_dl_{key}", width="stretch",
                             audit=f"{label}: {export_file_name(pm, key)}", plan_id=pm.ctx.plan_id,
                             import_id=pm.ctx.import_id)
@@ -302,4 +304,4 @@ def render() -> None:
     with st.container(border=True):
         slide_body(pm, sel, deck[i - 1], i)
     if not room_mode():   # «Modalità sala» shows the slide only
-        downloads(pm)
+        downloads(pm, sel.db)
