@@ -122,10 +122,58 @@ def relazione_input(db: Any, pm: PlanMetrics, register: pd.DataFrame | None = No
     from the Registro, with the year-end workflow's register, state and papers when given."""
     from store.relazione import current_texts
 
+    if db is not None and (register is None or closing is None or work_papers is None or net is None):
+        stored = closing_data(db, pm)
+        register = stored["register"] if register is None else register
+        closing = stored["closing"] if closing is None else closing
+        work_papers = stored["work_papers"] if work_papers is None else work_papers
+        net = stored["net"] if net is None else net
     closing = {**open_closing(), **(closing or {})}
     return RelazioneInput(pm, register=register if register is not None else empty_register(), closing=closing,
                           work_papers=work_papers or {}, context=current_texts(db, pm.ctx.ente, pm.ctx.year),
                           timeline=timeline(db, pm, closing), net=net)
+
+
+def closing_data(db: Any, pm: PlanMetrics) -> dict:
+    """The year-end workflow's data of the plan-year (:mod:`metrics.closing`, :mod:`metrics.variances`) in
+    this module's shapes: ``register`` (:data:`REGISTER_COLUMNS`), ``closing`` (:data:`CLOSING_KEYS`),
+    ``work_papers`` (:data:`WORK_PAPER_KEYS`), ``net`` ({plan, objectives: {code: value}} or None when no
+    treatment is decided)."""
+    from metrics import closing as C
+    from metrics import variances as V
+
+    plan_id, year = pm.ctx.plan_id, pm.ctx.year
+    reg = V.register(db, plan_id, year)
+    register = pd.DataFrame({
+        "level": reg["level"],
+        "code": [s if text(s) else o for o, s in zip(reg["objective_code"], reg["step_code"])],
+        "title": reg["label"], "planned": reg["planned"], "actual": reg["actual"],
+        "variance_abs": reg["variance_abs"], "variance_pct": reg["variance_pct"], "cause": reg["cause"],
+        "imputabile": reg["imputabile"], "description": reg["description"], "evidence": reg["evidence"],
+        "treatment": reg["treatment"], "new_weight": reg["new_weight"], "organ": reg["decision_organ"],
+        "act": reg["decision_act"], "act_date": reg["decision_date"], "decided": reg["decided"].fillna(False)},
+        columns=REGISTER_COLUMNS)
+    st = C.state(db, plan_id, year)
+    appr, val = st.get("approval") or {}, st.get("validation") or {}
+    closing = {"state": st["state"], "approval_act": appr.get("act"), "approval_date": appr.get("date"),
+               "validation_outcome": val.get("outcome"), "validation_date": val.get("date"),
+               "validated_by": val.get("by")}
+    wp = C.work_papers(db, plan_id, year)
+    criteria = [{"criterion": CRITERIA[i] if i < len(CRITERIA) else c["label"], "outcome": c.get("outcome"),
+                 "reason": " ".join(x for x in (text(c.get("note")), text((c.get("auto") or {}).get("text"))) if x)}
+                for i, c in enumerate(wp["criteria"])]
+    objectives = [{"code": o["code"], "source": o.get("data_source"), "method": o.get("method"),
+                   "sample": (f"{o['sample_n']} su {o['sample_total']}" if o.get("sample_n") else None),
+                   "outcome": o.get("outcome"), "note": o.get("note")}
+                  for o in wp["objectives"] if o.get("outcome") or o.get("note") or o.get("data_source")]
+    net = None
+    fig = getattr(pm, "net", None)
+    if fig is not None and bool(fig["objectives"]["treated"].any()):
+        o = fig["objectives"]
+        net = {"plan": fig["plan"]["net"],
+               "objectives": {str(c): (None if pd.isna(v) else float(v)) for c, v in zip(o["code"], o["net"])}}
+    return {"register": register, "closing": closing, "work_papers": {"criteria": criteria, "objectives": objectives},
+            "net": net}
 
 
 def timeline(db: Any, pm: PlanMetrics, closing: dict | None = None) -> pd.DataFrame:

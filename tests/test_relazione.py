@@ -437,3 +437,48 @@ def test_charts_carry_an_alternative_text(dbs, cisa, monkeypatch):
                     walk(x)
         walk(pdf.Root.StructTreeRoot)
         assert figures[:2] == alts[:2]
+
+
+def test_relazione_reads_the_year_end_workflow_from_the_store(tmp_path):
+    """Wiring of issues 16 (workflow, register) and the Relazione: with nothing passed in, the document takes
+    the register, the state, the carte di lavoro and the netto figures from the store. Before the validation it
+    is a BOZZA; after it, the approval act, the register's cause, the valutatore's paper and netto appear."""
+    from loaders import import_file
+    from metrics import closing as C
+    from metrics import variances as V
+    from metrics.engine import plan_metrics as pmx
+
+    d = Database(tmp_path / "w.duckdb")
+    try:
+        assert import_file(d, DEMO / "002_cissa_pianezza_2023.xlsx", user="test").ok
+        pid = int(d.scalar("SELECT plan_id FROM plans"))
+        ref, dirr, val = Principal("rita", "referente"), Principal("dario", "direttore"), Principal("vera", "valutatore")
+        inp = relazione_input(d, pmx(d, pid, year=2023))
+        assert inp.closing["state"] == "in lavorazione" and not inp.validated
+        assert set(inp.register.loc[inp.register["level"] == "obiettivo", "code"]) == {"1", "5"}
+        assert inp.net is None
+        V.propose(ref, d, pid, 2023, "obiettivo", "1", cause="esogena", imputabile="no",
+                  description="Decreto di riparto arrivato a novembre", treatment="neutralizzazione")
+        V.decide(dirr, d, pid, 2023, "obiettivo", "1", act="Delibera CdA n. 5 del 10/03/2024")
+        C.approve(dirr, d, pid, 2023, "Delibera CdA n. 12 del 20/06/2024")
+        C.submit(dirr, d, pid, 2023)
+        C.save_work_paper(val, d, pid, 2023, "obiettivo", "1", data_source="Verbali della cabina di regia",
+                          method="campione", sample_n=3, sample_total=10, outcome="con rilievi", note="Due pratiche")
+        C.validate(val, d, pid, 2023, "validata")
+        inp = relazione_input(d, pmx(d, pid, year=2023))
+        assert inp.validated and inp.closing["approval_act"] == "Delibera CdA n. 12 del 20/06/2024"
+        row = inp.register[(inp.register["level"] == "obiettivo") & (inp.register["code"] == "1")].iloc[0]
+        assert row["cause"] == "esogena" and bool(row["decided"]) and row["act"] == "Delibera CdA n. 5 del 10/03/2024"
+        assert inp.net is not None and inp.net["objectives"]["1"] is None          # neutralised by its act
+        assert [o["code"] for o in inp.work_papers["objectives"]] == ["1"]
+        body = "\n".join(p.text for p in Document(io.BytesIO(to_relazione_docx(inp))).paragraphs)
+        tables = "\n".join(c.text for t in Document(io.BytesIO(to_relazione_docx(inp))).tables
+                           for r in t.rows for c in r.cells)
+        assert "BOZZA" not in body and "Delibera CdA n. 12 del 20/06/2024" in body + tables
+        assert "Decreto di riparto arrivato a novembre" in body + tables
+        val_doc = Document(io.BytesIO(to_validation_docx(inp)))
+        vt = "\n".join(p.text for p in val_doc.paragraphs) + "\n".join(c.text for t in val_doc.tables
+                                                                         for r in t.rows for c in r.cells)
+        assert "Verbali della cabina di regia" in vt and "3 su 10" in vt
+    finally:
+        d.close()
