@@ -36,6 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--format", default=None, help="pptx | xlsx | docx | html")
     exp.add_argument("--out", default=None, help="file da scrivere")
     exp.error = _export_usage_error  # Italian messages for the export's bad arguments
+    cal = sub.add_parser("calendar", help="calendario delle scadenze (.ics, RFC 5545)")
+    cal.add_argument("--db", default=None, help=f"database DuckDB (predefinito: {default_db_path()})")
+    cal.add_argument("--ente", default=None, help="(parte del) nome dell'ente")
+    cal.add_argument("--responsabile", default=None, help="solo gli step di questo responsabile")
+    cal.add_argument("--out", required=True, help="file .ics da scrivere")
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["calendar"]:
+        return _calendar(ap.parse_args(argv))
     args, extra = ap.parse_known_args(argv)
     if extra:
         if args.cmd == "export":
@@ -129,6 +138,26 @@ def _export(args: argparse.Namespace, pm, db) -> int:
     print(f"Esportato {FORMATS[args.format].name} «{args.out}» ({fmt_int(len(data) / 1024)} kB) per "
           f"«{pm.ctx.titolo}» ({pm.ctx.ente}), anno {pm.ctx.year}, situazione al {fmt_date(pm.ctx.as_of)}, in "
           f"{fmt_num(time.perf_counter() - t0)} s.")
+    return 0
+
+
+
+def _calendar(args) -> int:
+    """``python -m metrics calendar --ente NOME [--responsabile R] --out FILE.ics`` (as the machine's owner)."""
+    from pathlib import Path
+
+    from metrics.calendar import build_calendar, calendar_events
+    from store.access import local_administrator
+
+    db = get_db(args.db or default_db_path())
+    owner = local_administrator(audit.machine_owner(), "cli")
+    n = len(calendar_events(db, owner, args.ente, args.responsabile))
+    if n == 0:
+        print("Errore: nessuna scadenza per questa scelta (ente o responsabile non trovati?).", file=sys.stderr)
+        return 1
+    Path(args.out).write_bytes(build_calendar(db, owner, args.ente, args.responsabile))
+    audit.record(db, owner.name, "esportazione", detail=f"calendario → {args.out} ({n} eventi)")
+    print(f"Scritto {args.out}: {n} eventi.")
     return 0
 
 

@@ -19,11 +19,12 @@ from typing import Any
 #: "autorizzazione") changes who sees what: the accounts, roles and grants the app memoises (store/users.py)
 #: are read again, also after a change made by another process (the CLI while the app is open).
 DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione enti", "ente", "utente",
-                "autorizzazione")
+                "autorizzazione", "giro di monitoraggio", "risposta al giro")
 
 #: Every action name used in the trail (Italian, shown as is on the Registro page).
 ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento",
-                          "importazione rifiutata", "importazione invariata")
+                          "importazione rifiutata", "importazione invariata",
+                          "calendario")
 
 OK, REFUSED, FAILED = "ok", "rifiutato", "errore"
 
