@@ -28,12 +28,13 @@ ALL_ENTES = "*"
 # capabilities
 VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES = (
     "lettura", "caricamento", "ripristino", "nominativi", "gestione utenti", "registro", "sistema di misurazione")
+ROUNDS = "giri di monitoraggio"   # issue 18: open and close a round, choose between disagreeing answers
 CAPABILITIES: dict[str, frozenset[str]] = {
     "lettore": frozenset({VIEW}),
     "referente": frozenset({VIEW, UPLOAD}),
-    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES}),
+    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, ROUNDS}),
     "valutatore": frozenset({VIEW}),
-    "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES}),
+    "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES, ROUNDS}),
 }
 
 #: The message of every refusal: the same whether the plan exists or not.
