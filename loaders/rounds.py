@@ -575,6 +575,10 @@ def answer_bytes(db, principal: Principal, data: bytes, file_name: str) -> Answe
     if problems.errors:
         return refuse(problems, str(problems.errors[0]), r)
     answered = [i for i in parsed.rows if i["answered"]]
+    if not answered:
+        msg = ("nessuna risposta compilata: scrivere almeno lo Stato o la Verifica di uno step nelle celle gialle "
+               "del foglio «Verifiche»")
+        return refuse(ProblemList([Problem("errore", msg, SHEET)]), msg, r)
     now = dt.datetime.now().replace(microsecond=0)
     conflicts: list[str] = []
     with db.transaction() as cur:
@@ -666,8 +670,8 @@ def round_status(db, principal: Principal, round_id: int) -> pd.DataFrame:
         reminder.append(text if rec.resp_key not in got else "")
         subject = f"Monitoraggio al {_fmt(r['reference_date'])}: foglio da restituire entro il {_fmt(r['due_date'])}"
         mailto.append("" if rec.resp_key in got else
-                      f"mailto:{urllib.parse.quote(rec.email or '')}?subject={urllib.parse.quote(subject)}"
-                      f"&body={urllib.parse.quote(text)}")
+                      f"mailto:{urllib.parse.quote(rec.email or '')}?subject={urllib.parse.quote(subject, safe='')}"
+                      f"&body={urllib.parse.quote(text, safe='')}")
     df["esito"], df["promemoria"], df["mailto"] = esito, reminder, mailto
     df["answered_at"] = [received.get(k, (None,))[0] for k in df["resp_key"]]
     return df
