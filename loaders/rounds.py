@@ -236,8 +236,13 @@ def round_workbook(db, principal: Principal, round_id: int, responsible: str) ->
         c.font, c.fill = bold, grey
         c.comment = Comment(HEADER_COMMENTS[h], "Cruscotto Performance")
     prints = []
-    for _, obj, code, row_no, *_rest in a:
+    for _, obj, code, row_no, desc, deadline, revised, raw, continuous, _title in a:
         ws.append([code, obj, ref, None, None, None, None, None])
+        lv = last.get((obj, code))
+        term = (raw or "continuativo") if continuous else _fmt(revised or deadline)
+        seen = f"Ultima verifica: {_fmt(lv[0])}, {lv[1] or '—'}" if lv else "Nessuna verifica precedente"
+        ws.cell(row_no, 1).comment = Comment(f"{desc}\nTermine: {term}\n{seen}"[:1500], "Cruscotto Performance",
+                                             width=320, height=160)
         ws.cell(row_no, 3).number_format = "DD/MM/YYYY"
         for col in range(1, LOCKED + 1):
             ws.cell(row_no, col).fill = grey
@@ -254,6 +259,7 @@ def round_workbook(db, principal: Principal, round_id: int, responsible: str) ->
     for col, width in zip("ABCDEFGH", (9, 11, 13, 26, 15, 18, 15, 70)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "D2"
+    _landscape(ws)
     ws.protection.sheet = True
     ws.protection.formatColumns = False           # widths may change, nothing else
     _steps_sheet(wb, a, last, ref)
@@ -269,6 +275,15 @@ def round_workbook(db, principal: Principal, round_id: int, responsible: str) ->
     buf = io.BytesIO()
     wb.save(buf)
     return file_name_for(r, name), buf.getvalue()
+
+
+def _landscape(ws) -> None:
+    """Printed (or rendered) on landscape pages, one page wide."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "1:1"
 
 
 def _validations(ws, last_row: int, r: dict) -> None:
@@ -319,9 +334,10 @@ def _help_sheet(wb, r: dict, name: str) -> None:
         ws.append([line])
     ws["A1"].font = Font(bold=True, size=14)
     ws["A5"].font = Font(bold=True)
-    ws.column_dimensions["A"].width = 120
+    ws.column_dimensions["A"].width = 110
     for row in ws.iter_rows():
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    _landscape(ws)
     ws.protection.sheet = True
 
 
@@ -340,10 +356,13 @@ def _steps_sheet(wb, a: list, last: dict, ref: dt.date) -> None:
         for col in (5, 6, 7):
             ws.cell(n, col).number_format = "DD/MM/YYYY"
         ws.cell(n, 9).number_format = "0%"
-        for col in (2, 4, 10):
-            ws.cell(n, col).alignment = Alignment(wrap_text=True, vertical="top")
+        for col in range(1, 11):
+            ws.cell(n, col).alignment = Alignment(wrap_text=col in (2, 4, 10), vertical="top")
+        lines = max(1, *(-(-len(str(ws.cell(n, c).value or "")) // w) for c, w in ((2, 38), (4, 48), (10, 58))))
+        ws.row_dimensions[n].height = 13 * min(lines, 30)       # wrapped text shown whole (Excel does not resize)
     for col, width in zip("ABCDEFGHIJ", (10, 40, 8, 50, 13, 13, 14, 22, 14, 60)):
         ws.column_dimensions[col].width = width
+    _landscape(ws)
     ws.protection.sheet = True
 
 
