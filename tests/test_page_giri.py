@@ -126,3 +126,71 @@ def test_page_offered_by_role(monkeypatch, tmp_path):
             at.run()
             assert not at.exception, at.exception
             assert any(e.label == "Apri un nuovo giro" for e in at.expander) is can_open, who
+
+
+def test_carica_recognises_a_round_answer(monkeypatch, tmp_path):
+    import datetime as dt
+
+    from loaders import rounds as R
+    from store.access import local_administrator
+
+    path = _db(tmp_path)
+    d = Database(path)
+    plan_id = d.scalar("SELECT plan_id FROM plans")
+    rid = R.open_round(d, local_administrator(), plan_id, dt.date(2025, 8, 31), dt.date(2025, 9, 10))
+    fname, data = R.round_workbook(d, local_administrator(), rid, "Bruno")
+    d.close()
+    monkeypatch.setenv("CRUSCOTTO_DB", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/carica.py")
+    _ok(at)
+    at.file_uploader[0].set_value((fname, fill(data, ANSWERS), XLSX))
+    _ok(at)
+    assert any("è la risposta a un giro di monitoraggio" in i.value for i in at.info)
+    assert not any(b.label == "Conferma importazione" for b in at.button)
+    _button(at, "Registra la risposta").click()
+    _ok(at)
+    assert any("Risposta di «Bruno» registrata: 1 step su 1" in s.value for s in at.success)
+    assert read(path, "SELECT count(*) FROM round_answers")[0][0] == 1
+    assert read(path, "SELECT max(version) FROM imports")[0][0] == 1          # the plan changes at the closing
+
+
+def test_scadenze_calendar_download_and_personal_address(monkeypatch, tmp_path):
+    import icalendar
+
+    from store.calendar_tokens import principal_for_token
+    from store.users import add_user
+    from tests.test_page_login_utenti import offered
+
+    path = _db(tmp_path)
+    captured = capture_downloads(monkeypatch)
+    at = _open(monkeypatch, path)
+    at.switch_page("pages/scadenze.py")
+    _ok(at)
+    events = list(icalendar.Calendar.from_ical(deliver(captured, "dl_ics")).walk("VEVENT"))
+    assert len([e for e in events if str(e["UID"]).startswith("step-")]) == 3
+    assert any("quando si accede con un account" in c.value for c in at.caption)
+    d = Database(path)
+    add_user(d, "dora", "una-password-lunga-123", "direttore", [d.scalar("SELECT ente FROM plans")], by="test")
+    d.close()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.text_input[0].input("dora")
+    at.text_input[1].input("una-password-lunga-123")
+    at.button[0].click()
+    at.run()
+    assert offered(at, "pages/scadenze.py")
+    _ok(at)
+    _button(at, "Crea un nuovo indirizzo").click()
+    _ok(at)
+    url = next(c.value for c in at.code if "/calendario/" in c.value)
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    d = Database(path)
+    assert principal_for_token(d, token).name == "dora"
+    d.close()
+    _button(at, "Revoca l'indirizzo").click()
+    _ok(at)
+    d = Database(path)
+    assert principal_for_token(d, token) is None
+    d.close()

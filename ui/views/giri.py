@@ -243,3 +243,32 @@ def render() -> None:
     close_box(db, principal, r)
     st.subheader("Calendario")
     calendar_download(db, principal, sel.ente, "giri_ics")
+
+
+def subscription_box(db, principal) -> None:
+    """The user's own subscribable calendar address (a revocable token, :mod:`store.calendar_tokens`): shown once
+    when created; only accounts have one (in local mode there is nobody to revoke it from)."""
+    from store.calendar_tokens import create_token, has_token, revoke_tokens
+    from ui.routes_calendar import PATH
+
+    if principal.source not in ("account", "oidc"):
+        st.caption("L'indirizzo del calendario da seguire con Outlook o Thunderbird è personale: è disponibile "
+                   "quando si accede con un account.")
+        return
+    with st.expander("Calendario in abbonamento (Outlook, Thunderbird)", icon=":material/event_repeat:"):
+        st.caption("Un indirizzo personale che il programma di posta segue e aggiorna da solo; contiene solo gli "
+                   "enti a cui hai accesso. Se finisce in mani sbagliate, revocalo e creane uno nuovo.")
+        c1, c2 = st.columns(2)
+        if c1.button("Crea un nuovo indirizzo", key="cal_token_new", icon=":material/link:"):
+            token = create_token(db, principal.name, by=principal.name)
+            base = (st.context.url or "").split("?")[0].rsplit("/", 1)[0]
+            st.session_state["cal_token_url"] = base + PATH.replace("{token}", token)
+        if has_token(db, principal.name) and c2.button("Revoca l'indirizzo", key="cal_token_revoke",
+                                                         icon=":material/link_off:"):
+            revoke_tokens(db, principal.name, by=principal.name)
+            st.session_state.pop("cal_token_url", None)
+            st.success("Indirizzo revocato: chi lo usa riceve «accesso negato».", icon=":material/check_circle:")
+        url = st.session_state.get("cal_token_url")
+        if url:
+            st.code(url, language=None)
+            st.caption("Copialo ora: per sicurezza non viene conservato e non si potrà rivedere.")
