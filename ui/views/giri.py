@@ -74,8 +74,10 @@ def downloads(db, principal, r: dict, status: pd.DataFrame) -> None:
         who = st.selectbox("Foglio di un responsabile", list(status["responsible"]), key=f"giri_who_{rid}",
                            placeholder="Scegli…")
         if who:
-            fname, data = R.round_workbook(db, principal, rid, who)
-            download_button(f"Scarica il foglio di «{who}»", data, fname, XLSX, key=f"giri_one_{rid}",
+            fname = R.file_name_for(r, who)
+            download_button(f"Scarica il foglio di «{who}»",
+                            lambda who=who: R.round_workbook(db, principal, rid, who)[1], fname, XLSX,
+                            key=f"giri_one_{rid}",
                             audit=f"giro n. {rid}: foglio di «{who}»", plan_id=r["plan_id"], icon=":material/download:")
 
 
@@ -96,7 +98,14 @@ def upload_answers(db, principal, r: dict) -> None:
         st.session_state[SS_RESULTS] = results
         st.session_state["giri_upload_gen"] = gen + 1
         st.rerun()
-    for _name, res in st.session_state.pop(SS_RESULTS, []):
+    results = st.session_state.pop(SS_RESULTS, [])
+    good = [(n, res) for n, res in results if res.ok and not len(res.problems)]
+    if len(good) > 3:       # many files at once: one line, and the detail in a table
+        st.success(f"{fmt_int(len(good))} risposte registrate senza problemi.", icon=":material/check_circle:")
+        st.dataframe(pd.DataFrame([{"File": n, "Responsabile": res.responsible, "Step compilati": res.answered}
+                                   for n, res in good]), hide_index=True, width="stretch")
+        results = [x for x in results if x not in good]
+    for _name, res in results:
         show_answer_result(res)
 
 
@@ -108,7 +117,8 @@ def status_table(r: dict, status: pd.DataFrame) -> None:
     if waiting.empty:
         st.success("Tutti i responsabili hanno risposto.", icon=":material/check_circle:")
         return
-    st.caption(f"{fmt_int(len(waiting))} responsabili non hanno ancora risposto (scadenza {fmt_date(r['due_date'])}): "
+    who = "1 responsabile non ha" if len(waiting) == 1 else f"{fmt_int(len(waiting))} responsabili non hanno"
+    st.caption(f"{who} ancora risposto (scadenza {fmt_date(r['due_date'])}): "
                "per ciascuno, un promemoria da copiare e un link che apre la mail già scritta.")
     for rec in waiting.itertuples():
         with st.expander(f"Promemoria per «{rec.responsible}»", icon=":material/mail:"):
