@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import json
 import secrets
 import urllib.parse
 import zipfile
@@ -166,12 +167,14 @@ def open_round(db, principal: Principal, plan_id: int, reference_date: dt.date, 
     now = dt.datetime.now().replace(microsecond=0)
     with db.transaction() as cur:
         round_id = cur.execute("SELECT nextval('seq_round')").fetchone()[0]
-        cur.execute("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
+        cur.execute("INSERT INTO rounds (round_id, plan_id, import_id, reference_date, due_date, secret, opened_at, "
+                    "opened_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [round_id, int(plan_id), import_id, reference_date, due_date, secrets.token_hex(32), now,
                      principal.name])
         for key, (name, steps) in found.items():
             for i, (obj, code) in enumerate(steps):
-                cur.execute("INSERT INTO round_assignments VALUES (?, ?, ?, ?, ?, ?, ?)",
+                cur.execute("INSERT INTO round_assignments (round_id, responsible, resp_key, email, objective_code, "
+                            "step_code, row_no) VALUES (?, ?, ?, ?, ?, ?, ?)",
                             [round_id, name, key, mails.get(key), obj, code, i + 2])
         audit.record(cur, principal.name, "giro di monitoraggio", plan_id=int(plan_id), import_id=import_id,
                      detail=f"giro n. {round_id} aperto: verifiche al {_fmt(reference_date)}, risposte entro "
@@ -617,7 +620,9 @@ def answer_bytes(db, principal: Principal, data: bytes, file_name: str) -> Answe
                 problems.warning(f"la risposta sullo step «{i['step']}» è diversa da quella di "
                                  + ", ".join(f"«{o[6]}»" for o in differ) + ": sceglie il direttore", SHEET, i["row"], "Stato")
                 conflicts.append(f"{i['objective']}/{i['step']}")
-            cur.execute("INSERT INTO round_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            cur.execute("INSERT INTO round_answers (round_id, resp_key, objective_code, step_code, verified_on, "
+                        "status_raw, achievement, completed_on, new_deadline, note, answered_at, answered_by, "
+                        "file_name, sha256, chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [r["round_id"], parsed.key, i["objective"], i["step"], ref, i["status_raw"], i["achievement"],
                          i["completed_on"], i["new_deadline"], i["note"], now, principal.name, file_name, sha, chosen])
         audit.record(cur, principal.name, "risposta al giro", plan_id=r["plan_id"], import_id=r["import_id"],
@@ -817,13 +822,27 @@ def close_round(db, principal: Principal, round_id: int) -> tuple[ImportResult, 
                      detail=f"giro n. {r['round_id']}: chiusura non riuscita ({result.message})"[:2000])
         return result, missing
     with db.transaction() as cur:
-        cur.execute("UPDATE rounds SET closed_at = ?, closed_by = ?, closed_import_id = ? WHERE round_id = ?",
-                    [dt.datetime.now().replace(microsecond=0), principal.name, result.import_id, r["round_id"]])
+        cur.execute("UPDATE rounds SET closed_at = ?, closed_by = ?, closed_import_id = ?, missing_json = ? "
+                    "WHERE round_id = ?", [dt.datetime.now().replace(microsecond=0), principal.name, result.import_id,
+                                           json.dumps([f"{o}/{s}" for o, s in missing]), r["round_id"]])
         audit.record(cur, principal.name, "giro di monitoraggio", plan_id=r["plan_id"], import_id=result.import_id,
                      detail=f"giro n. {r['round_id']} chiuso: versione {result.version}; "
                             f"{len(missing)} step senza risposta"
                             + (": " + ", ".join(s for _o, s in missing[:40]) if missing else ""))
     return result, missing
+
+
+def version_note(db, import_id: int) -> str:
+    """For the plan pages: the note on a version written by closing a round with steps left unanswered
+    (the figures that include them rest on missing answers); "" otherwise."""
+    row = next(iter(db.rows("SELECT round_id, reference_date, missing_json FROM rounds WHERE closed_import_id = ?",
+                            [int(import_id)])), None)
+    if row is None or not row[2]:
+        return ""
+    missing = [tuple(x.split("/", 1)) for x in json.loads(row[2])]
+    if not missing:
+        return ""
+    return f"Versione scritta dal giro di monitoraggio n. {row[0]} al {_fmt(row[1])}: " + missing_note(missing)
 
 
 def missing_note(missing: list[tuple[str, str]]) -> str:

@@ -29,7 +29,7 @@ def create_token(db, username: str, *, by: str) -> str:
     with db.transaction() as cur:
         cur.execute("UPDATE calendar_tokens SET revoked_at = ?, revoked_by = ? WHERE username = ? AND revoked_at IS NULL",
                     [_now(), by, username])
-        cur.execute("INSERT INTO calendar_tokens VALUES (?, ?, ?, ?, NULL, NULL)", [_hash(token), username, _now(), by])
+        cur.execute("INSERT INTO calendar_tokens (token_hash, username, created_at, created_by) VALUES (?, ?, ?, ?)", [_hash(token), username, _now(), by])
         audit.record(cur, by, "calendario", detail=f"nuovo indirizzo del calendario per «{username}»")
     return token
 

@@ -242,7 +242,8 @@ CREATE TABLE IF NOT EXISTS rounds (
     opened_by        TEXT NOT NULL,
     closed_at        TIMESTAMP,
     closed_by        TEXT,
-    closed_import_id INTEGER              -- the version written by the closing
+    closed_import_id INTEGER,             -- the version written by the closing
+    missing_json     TEXT                 -- JSON ["objective/step", …]: the steps left without an answer
 );
 
 -- The steps each responsible of a round is asked about (one row per responsible and step; a step named

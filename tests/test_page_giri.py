@@ -101,6 +101,10 @@ def test_round_journey_on_the_page(monkeypatch, tmp_path):
     assert any("Giro n. 1 chiuso" in s.value and "versione 2" in s.value for s in at.success)
     assert read(path, "SELECT max(version) FROM imports")[0][0] == 2
     assert read(path, "SELECT closed_import_id IS NOT NULL FROM rounds")[0][0]
+    at.switch_page("pages/panoramica.py")
+    _ok(at)
+    assert any("giro di monitoraggio n. 1" in i.value and "B.1" in i.value and "risposte mancanti" in i.value
+               for i in at.info), [i.value for i in at.info]
 
 
 def test_page_offered_by_role(monkeypatch, tmp_path):

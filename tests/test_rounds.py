@@ -221,6 +221,9 @@ def test_missing_responsible_steps_show_unverified(small):
     result, missing = R.close_round(db, ADMIN, rid)
     assert result.ok and missing == [("B", "B.1")]
     assert "B.1" in R.missing_note(missing)
+    note = R.version_note(db, result.import_id)
+    assert note.startswith(f"Versione scritta dal giro di monitoraggio n. {rid} al 31/08/2025") and "B.1" in note
+    assert R.version_note(db, result.import_id - 1) == ""
     ref_db = Database(":memory:")
     aug = [r for r in BASE["Verifiche"] if r[1] == "31/08/2025" and r[0] != "B.1"]
     ref = import_bytes(ref_db, xlsx(sheets(Step=STEP_RESP, Verifiche=[BASE["Verifiche"][0]] + aug)), "r.xlsx")
