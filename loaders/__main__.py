@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rc = 0
     for f in args.files:
+        if _is_round_answer(f):
+            rc = 1
+            print(f"«{f}» è la risposta a un giro di monitoraggio, non un piano: registrarla con "
+                  f"python -m loaders round answer \"{f}\"")
+            continue
         res = import_file(db, f, user=args.user)
         if res.status == REFUSED:
             rc = 1
@@ -76,6 +81,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  Attenzione: «{res.meta['ente']}» è un ente nuovo ma somiglia a «{c['nome']}» ({c['reason']}). "
                       f"Se è lo stesso: python -m store enti merge {res.meta['ente_id']} {c['ente_id']}")
     return rc
+
+
+def _is_round_answer(path) -> bool:
+    from pathlib import Path
+
+    from loaders.rounds import looks_like_answer
+
+    try:
+        return looks_like_answer(Path(path).read_bytes())
+    except OSError:
+        return False          # import_file says why the file cannot be read
 
 
 if __name__ == "__main__":

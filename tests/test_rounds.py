@@ -359,6 +359,22 @@ def test_cli_open_answer_status_close(tmp_path):
     st = json.loads(res.stdout)
     assert {r["responsabile"]: r["esito"] for r in st["responsabili"]} == {
         "Anna": "risposto", "Bruno": "in attesa", "Carla": "in attesa"}
+    res = subprocess.run([sys.executable, "-m", "loaders", "import", str(anna), "--db", str(path)],
+                         capture_output=True, text=True, timeout=180)
+    assert res.returncode == 1 and "round answer" in res.stdout
     res = run("close", rid)
     assert res.returncode == 0 and "versione 2" in res.stdout, res.stdout + res.stderr
     assert "B.1" in res.stdout
+
+
+def test_steps_without_responsible_go_to_their_own_group(db):
+    res = import_bytes(db, xlsx(sheets(Verifiche=None)), "senza.xlsx", user="test")
+    rid = R.open_round(db, ADMIN, res.plan_id, dt.date(2025, 8, 31), dt.date(2025, 9, 10))
+    books = R.round_workbooks(db, ADMIN, rid)
+    assert [n for n, _f, _d in books] == ["senza responsabile"]
+    rows = list(load_workbook(io.BytesIO(books[0][2]))["Verifiche"].iter_rows(min_row=2, max_col=2, values_only=True))
+    assert rows == [("A.1", "A"), ("A.2", "A"), ("B.1", "B")]
+    with pytest.raises(R.RoundError, match="non può precedere"):
+        R.open_round(db, ADMIN, res.plan_id, dt.date(2025, 8, 31), dt.date(2025, 8, 1))
+    with pytest.raises(R.RoundError, match="Responsabili non presenti nel piano: «Zorro»"):
+        R.open_round(db, ADMIN, res.plan_id, dt.date(2025, 8, 31), dt.date(2025, 9, 10), ["Zorro"])
