@@ -704,7 +704,7 @@ def round_status(db, principal: Principal, round_id: int) -> pd.DataFrame:
 def reminder_text(r: dict, responsible: str, n_steps: int) -> str:
     return (f"Gentile {responsible},\n"
             f"per il monitoraggio al {_fmt(r['reference_date'])} del «{r['titolo']}» attendiamo il foglio delle "
-            f"verifiche dei suoi {n_steps} step entro il {_fmt(r['due_date'])}. Lo trova in allegato (o nella pagina "
+            f"verifiche {'del suo step' if n_steps == 1 else f'dei suoi {n_steps} step'} entro il {_fmt(r['due_date'])}. Lo trova in allegato (o nella pagina "
             "«Giri di monitoraggio» del cruscotto): basta compilare le celle gialle e restituirlo.\n"
             "Grazie per la collaborazione.")
 
