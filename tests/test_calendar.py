@@ -126,3 +126,21 @@ def test_cli_writes_the_ics(cal_db, tmp_path):
     assert res.returncode == 0, res.stderr
     assert "8 eventi" in res.stdout
     assert len(_events(out.read_bytes())) == 8
+
+
+def test_route_mounted_on_streamlit_app(monkeypatch, tmp_path):
+    """How the lead mounts it on the edge server: ``st.App("app.py", routes=[ROUTE])``; without ``app.state.db``
+    the endpoint uses the app's database (``CRUSCOTTO_DB``)."""
+    import streamlit as st
+
+    path = tmp_path / "app.duckdb"
+    d = Database(path)
+    assert import_file(d, DEMO / CISSA, user="test").ok
+    add_user(d, "dora", PASSWORD, "direttore", ["*"], by="test")
+    token = create_token(d, "dora", by="dora")
+    d.close()
+    monkeypatch.setenv("CRUSCOTTO_DB", str(path))
+    with TestClient(st.App("app.py", routes=[ROUTE])) as client:
+        ok = client.get(f"/calendario/{token}.ics")
+        assert ok.status_code == 200 and len(_step_events(_events(ok.content))) == 27
+        assert client.get("/calendario/sconosciuto.ics").status_code == 403
