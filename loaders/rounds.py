@@ -95,7 +95,8 @@ def _round(db, round_id) -> dict:
     return dict(zip(keys, row))
 
 
-def _see_round(db, principal: Principal, round_id) -> dict:
+def see_round(db, principal: Principal, round_id) -> dict:
+    """The round as a dict, if the principal may read its plan (else NotAuthorized); RoundError if unknown."""
     r = _round(db, round_id)
     require_plan(db, principal, r["plan_id"])
     return r
@@ -214,7 +215,7 @@ def _last_verifications(db, import_id: int, before: dt.date) -> dict[tuple[str, 
 
 def round_workbook(db, principal: Principal, round_id: int, responsible: str) -> tuple[str, bytes]:
     """(file name, bytes) of the pre-filled workbook of one responsible."""
-    r = _see_round(db, principal, round_id)
+    r = see_round(db, principal, round_id)
     key = resp_key(responsible)
     a = db.rows("SELECT a.responsible, a.objective_code, a.step_code, a.row_no, s.description, s.deadline, "
                 "s.revised_deadline, s.deadline_raw, s.continuous, o.title FROM round_assignments a "
@@ -644,7 +645,7 @@ def answer_file(db, principal: Principal, path) -> AnswerResult:
 # ------------------------------------------------------------------------------------------------ conflicts
 def conflicts(db, principal: Principal, round_id: int) -> pd.DataFrame:
     """The steps whose answers disagree and wait for the direttore's choice: one row per answer."""
-    r = _see_round(db, principal, round_id)
+    r = see_round(db, principal, round_id)
     return db.df("SELECT a.objective_code, a.step_code, a.resp_key, "
                  "(SELECT min(responsible) FROM round_assignments x WHERE x.round_id = a.round_id AND x.resp_key = a.resp_key) "
                  "AS responsible, a.status_raw, a.achievement, a.completed_on, a.new_deadline, a.note, a.answered_at, "
@@ -655,7 +656,7 @@ def conflicts(db, principal: Principal, round_id: int) -> pd.DataFrame:
 def choose_answer(db, principal: Principal, round_id: int, objective_code: str, step_code: str, responsible: str) -> str:
     """The direttore keeps ``responsible``'s answer on one step (the others on that step are set aside)."""
     principal.require(ROUNDS)
-    r = _see_round(db, principal, round_id)
+    r = see_round(db, principal, round_id)
     key = resp_key(responsible)
     if not db.scalar("SELECT count(*) FROM round_answers WHERE round_id = ? AND objective_code = ? AND step_code = ? "
                      "AND resp_key = ?", [r["round_id"], objective_code, step_code, key]):
@@ -671,7 +672,7 @@ def choose_answer(db, principal: Principal, round_id: int, objective_code: str, 
 # ------------------------------------------------------------------------------------------------ status
 def round_status(db, principal: Principal, round_id: int) -> pd.DataFrame:
     """One row per responsible: steps, answered, when, by whom, esito, reminder text, mailto link."""
-    r = _see_round(db, principal, round_id)
+    r = see_round(db, principal, round_id)
     df = db.df("""
         SELECT a.responsible, a.resp_key, any_value(a.email) AS email, count(*) AS steps,
                count(DISTINCT CASE WHEN x.step_code IS NOT NULL THEN a.objective_code || '/' || a.step_code END) AS answered,
@@ -711,7 +712,7 @@ def reminder_text(r: dict, responsible: str, n_steps: int) -> str:
 
 def status_dict(db, principal: Principal, round_id: int) -> dict:
     """The round and its status table as JSON-ready values (the CLI's ``--format json``)."""
-    r = _see_round(db, principal, round_id)
+    r = see_round(db, principal, round_id)
     st = round_status(db, principal, round_id)
     return {
         "giro": r["round_id"], "piano": r["plan_id"], "ente": r["ente"], "titolo": r["titolo"],
@@ -749,7 +750,7 @@ def closing_workbook(db, principal: Principal, round_id: int) -> tuple[str, byte
     """(file name, bytes of the plan with the answers, steps left unanswered). Refused while answers disagree,
     once closed, or when the plan has a newer version than the one the round was opened on."""
     principal.require(ROUNDS)
-    r = _see_round(db, principal, round_id)
+    r = see_round(db, principal, round_id)
     if r["closed_at"] is not None:
         raise RoundError(f"Il giro n. {r['round_id']} è già chiuso (il {_fmt(r['closed_at'])}, da {r['closed_by']}).")
     current = db.scalar("SELECT current_import_id FROM plans WHERE plan_id = ?", [r["plan_id"]])
@@ -856,4 +857,5 @@ def missing_note(missing: list[tuple[str, str]]) -> str:
 
 __all__ = ["open_round", "round_workbook", "round_workbooks", "round_zip", "answer_bytes", "answer_file",
            "round_status", "status_dict", "conflicts", "choose_answer", "close_preview", "close_round",
-           "list_rounds", "looks_like_answer", "RoundError"]
+           "list_rounds", "looks_like_answer", "RoundError", "see_round", "version_note", "missing_note",
+           "missing_steps", "plan_responsibles", "file_name_for", "assignments"]

@@ -50,7 +50,7 @@ def test_round_open_download_answer_close(browser_context, tmp_path):
         assert len(answers) == len(books) - 1
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files=answers)
         page.get_by_role("button", name="Registra le risposte").click()
-        expect(page.get_by_text("registrata").first).to_be_visible(timeout=180_000)
+        expect(page.get_by_text(f"{len(answers)} risposte registrate senza problemi.")).to_be_visible(timeout=240_000)
         wait_for_app(page)
         expect(page.get_by_text("Risposta rifiutata")).to_have_count(0)
         expect(page.get_by_text(f"Promemoria per «{MISSING}»")).to_be_visible()

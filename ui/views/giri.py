@@ -228,7 +228,7 @@ def render() -> None:
              for x in rounds.itertuples()}
     rid = st.selectbox("Giro", ids, index=ids.index(want) if want in ids else 0, format_func=lambda i: label[int(i)],
                        key="giri_select")
-    r = R._see_round(db, principal, rid)
+    r = R.see_round(db, principal, rid)
     status = R.round_status(db, principal, rid)
     missing = R.missing_steps(db, r)
     n_conf = len(R.conflicts(db, principal, rid).drop_duplicates(["objective_code", "step_code"]))
