@@ -378,3 +378,20 @@ def test_steps_without_responsible_go_to_their_own_group(db):
         R.open_round(db, ADMIN, res.plan_id, dt.date(2025, 8, 31), dt.date(2025, 8, 1))
     with pytest.raises(R.RoundError, match="Responsabili non presenti nel piano: «Zorro»"):
         R.open_round(db, ADMIN, res.plan_id, dt.date(2025, 8, 31), dt.date(2025, 9, 10), ["Zorro"])
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"", "vuoto"),
+    (b"non sono un file excel", "non è una cartella di lavoro"),
+    (None, "non è un foglio di un giro di monitoraggio"),          # a plan, not an answer
+    ("truncated", "non è una cartella di lavoro"),
+])
+def test_any_file_as_answer_is_refused_in_italian_never_raises(small, data, expected):
+    db, _plan, _rid, books = small
+    if data is None:
+        data = xlsx()
+    elif data == "truncated":
+        data = fill(books["Anna"][1], ANSWERS)[:3000]
+    res = R.answer_bytes(db, ADMIN, data, "risposta.xlsx")
+    assert not res.ok and expected in (res.message + " " + " ".join(str(p) for p in res.problems))
+    assert _answers_count(db) == 0
