@@ -28,11 +28,11 @@ chromium:
 	    --no-install-recommends chromium-headless-shell )
 
 # Debian's packages for the tests: headless Chromium (playwright's own browser download is blocked here),
-# LibreOffice (exports rendered to images) and poppler (PDF -> PNG).
-APT_PKGS := chromium-headless-shell libreoffice-impress libreoffice-writer poppler-utils fonts-dejavu-core
+# LibreOffice (exports rendered to images; Calc for the monitoring rounds' workbooks) and poppler (PDF -> PNG).
+APT_PKGS := chromium-headless-shell libreoffice-impress libreoffice-writer libreoffice-calc poppler-utils fonts-dejavu-core
 browser:
 	@command -v chromium-headless-shell >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && \
-	  command -v pdftoppm >/dev/null 2>&1 || \
+	  command -v pdftoppm >/dev/null 2>&1 && dpkg -s libreoffice-calc >/dev/null 2>&1 || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends $(APT_PKGS) )
 

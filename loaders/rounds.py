@@ -260,7 +260,7 @@ def round_workbook(db, principal: Principal, round_id: int, responsible: str) ->
         prints.append((row_no, _row_print(code, obj, ref)))
     last_row = a[-1][3]
     _validations(ws, last_row, r)
-    for col, width in zip("ABCDEFGH", (9, 11, 13, 26, 15, 18, 15, 70)):
+    for col, width in zip("ABCDEFGH", (9, 11, 13, 26, 16, 21, 16, 60)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "D2"
     _landscape(ws)
@@ -316,7 +316,8 @@ def _validations(ws, last_row: int, r: dict) -> None:
 def _help_sheet(wb, r: dict, name: str) -> None:
     ws = wb.create_sheet(HELP_SHEET)
     lines = [
-        f"Giro di monitoraggio n. {r['round_id']} — {r['titolo']} ({r['ente']})",
+        f"Giro di monitoraggio n. {r['round_id']}",
+        f"{r['titolo']} — {r['ente']}",
         f"Responsabile: {name}",
         f"Verifiche al {_fmt(r['reference_date'])}; restituire il file entro il {_fmt(r['due_date'])}.",
         "",
@@ -337,10 +338,12 @@ def _help_sheet(wb, r: dict, name: str) -> None:
     for line in lines:
         ws.append([line])
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A5"].font = Font(bold=True)
+    ws["A6"].font = Font(bold=True)
     ws.column_dimensions["A"].width = 110
-    for row in ws.iter_rows():
+    for i, row in enumerate(ws.iter_rows(), start=1):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
+        lines = max(1, -(-len(str(row[0].value or "")) // 105))
+        ws.row_dimensions[i].height = (20 if i == 1 else 15) * lines   # wrapped lines shown whole
     _landscape(ws)
     ws.protection.sheet = True
 
