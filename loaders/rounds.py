@@ -155,6 +155,9 @@ def open_round(db, principal: Principal, plan_id: int, reference_date: dt.date, 
                          f"({_fmt(reference_date)}).")
     if not (y0 <= reference_date.year <= y1 + 1):
         raise RoundError(f"La data di verifica {_fmt(reference_date)} è fuori dagli anni del piano ({y0}–{y1}).")
+    if not db.scalar("SELECT file_bytes IS NOT NULL FROM imports WHERE import_id = ?", [import_id]):
+        raise RoundError("Il file della versione corrente del piano non è stato conservato: ricaricarlo da "
+                         "«Carica foglio» prima di aprire il giro (la chiusura scrive la nuova versione a partire da quel file).")
     found = plan_responsibles(db, import_id)
     if responsibles:
         wanted = {resp_key(r): r for r in responsibles}

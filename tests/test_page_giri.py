@@ -4,6 +4,7 @@ mailto link, prepare the closing (diff, missing steps), confirm: a new version. 
 who can run a round or upload answers."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 
@@ -54,8 +55,8 @@ def test_round_journey_on_the_page(monkeypatch, tmp_path):
     captured = capture_downloads(monkeypatch)
     at = _open(monkeypatch, path)
     assert "Nessun giro di monitoraggio per questo piano." in [i.value for i in at.info]
-    at.date_input[0].set_value(__import__("datetime").date(2025, 8, 31))
-    at.date_input[1].set_value(__import__("datetime").date(2025, 9, 10))
+    at.date_input[0].set_value(dt.date(2025, 8, 31))
+    at.date_input[1].set_value(dt.date(2025, 9, 10))
     _button(at, "Apri il giro").click()
     _ok(at)
     assert any("Giro n. 1 aperto: 3 fogli" in s.value for s in at.success)
@@ -133,8 +134,6 @@ def test_page_offered_by_role(monkeypatch, tmp_path):
 
 
 def test_carica_recognises_a_round_answer(monkeypatch, tmp_path):
-    import datetime as dt
-
     from loaders import rounds as R
     from store.access import local_administrator
 

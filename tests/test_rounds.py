@@ -395,3 +395,22 @@ def test_any_file_as_answer_is_refused_in_italian_never_raises(small, data, expe
     res = R.answer_bytes(db, ADMIN, data, "risposta.xlsx")
     assert not res.ok and expected in (res.message + " " + " ".join(str(p) for p in res.problems))
     assert _answers_count(db) == 0
+
+
+def test_the_calendar_carries_the_round_due_date_for_its_responsibles(small):
+    import icalendar
+
+    from metrics.calendar import build_calendar
+
+    db, _plan, rid, _books = small
+
+    def due_events(**kw):
+        cal = icalendar.Calendar.from_ical(build_calendar(db, ADMIN, **kw))
+        return [e for e in cal.walk("VEVENT") if str(e["UID"]) == f"giro-{rid}@cruscotto-performance"]
+
+    (ev,) = due_events()
+    assert ev.decoded("DTSTART") == dt.date(2025, 9, 10) and "31/08/2025" in str(ev["SUMMARY"])
+    assert len(due_events(responsabile="carla")) == 1
+    assert due_events(responsabile="Nessuno") == []
+    R.close_round(db, ADMIN, rid)
+    assert due_events() == []                 # a closed round expects nothing any more
