@@ -632,6 +632,7 @@ def answer_bytes(db, principal: Principal, data: bytes, file_name: str) -> Answe
                         "file_name, sha256, chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [r["round_id"], parsed.key, i["objective"], i["step"], ref, i["status_raw"], i["achievement"],
                          i["completed_on"], i["new_deadline"], i["note"], now, principal.name, file_name, sha, chosen])
+        _settle_agreements(cur, r["round_id"])
         audit.record(cur, principal.name, "risposta al giro", plan_id=r["plan_id"], import_id=r["import_id"],
                      detail=f"giro n. {r['round_id']}: risposta di «{parsed.responsible}» ({file_name}, {len(answered)} "
                             f"step su {len(mine)}{', ' + str(len(conflicts)) + ' in conflitto' if conflicts else ''})")
@@ -639,6 +640,21 @@ def answer_bytes(db, principal: Principal, data: bytes, file_name: str) -> Answe
     if conflicts:
         msg += f" {len(conflicts)} step hanno risposte diverse da quelle di altri responsabili: sceglie il direttore."
     return AnswerResult(True, msg, problems, r["round_id"], parsed.responsible, len(answered), conflicts)
+
+
+def _settle_agreements(cur, round_id: int) -> None:
+    """A step waiting for the direttore whose answers now all agree (a responsible sent a corrected file, or
+    the disagreeing answer was replaced) needs no choice any more."""
+    rows = cur.execute("SELECT objective_code, step_code, status_raw, achievement, completed_on, new_deadline, note "
+                       "FROM round_answers WHERE round_id = ? AND (objective_code, step_code) IN (SELECT objective_code, "
+                       "step_code FROM round_answers WHERE round_id = ? AND chosen IS NULL)", [round_id, round_id]).fetchall()
+    by_step: dict[tuple, list[tuple]] = {}
+    for o, st, *content in rows:
+        by_step.setdefault((o, st), []).append(tuple(content))
+    for (o, st), contents in by_step.items():
+        if all(_same(c, contents[0]) for c in contents):
+            cur.execute("UPDATE round_answers SET chosen = TRUE WHERE round_id = ? AND objective_code = ? AND step_code = ?",
+                        [round_id, o, st])
 
 
 def answer_file(db, principal: Principal, path) -> AnswerResult:

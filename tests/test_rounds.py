@@ -306,6 +306,10 @@ def test_disagreeing_answers_wait_for_the_direttore(small):
     assert res.ok and res.conflicts == ["A/A.2"]
     assert any("sceglie il direttore" in p.message and p.row == 2 for p in res.problems.warnings)
     assert set(R.conflicts(db, ADMIN, rid)["responsible"]) == {"Anna", "Bruno"}
+    # Bruno corrects his file to agree with Anna: no choice needed any more; then he disagrees again
+    assert R.answer_bytes(db, ADMIN, fill(books["Bruno"][1], ANSWERS), books["Bruno"][0]).conflicts == []
+    assert R.conflicts(db, ADMIN, rid).empty
+    assert R.answer_bytes(db, ADMIN, fill(books["Bruno"][1], other), books["Bruno"][0]).conflicts == ["A/A.2"]
     with pytest.raises(R.RoundError, match="A.2"):
         R.close_round(db, ADMIN, rid)
     referente = Principal("rita", "referente", None)
