@@ -386,7 +386,12 @@ def round_workbooks(db, principal: Principal, round_id: int) -> list[tuple[str, 
 def round_zip(db, principal: Principal, round_id: int) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        seen: set[str] = set()
         for _name, fname, data in round_workbooks(db, principal, round_id):
+            stem, n = fname.removesuffix(".xlsx"), 2
+            while fname in seen:              # two names that differ only by characters a file name cannot hold
+                fname, n = f"{stem} ({n}).xlsx", n + 1
+            seen.add(fname)
             zf.writestr(fname, data)
     audit.record(db, principal.name, "scaricamento", detail=f"giro n. {int(round_id)}: fogli di tutti i responsabili (zip)")
     return buf.getvalue()

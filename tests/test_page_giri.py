@@ -94,6 +94,11 @@ def test_round_journey_on_the_page(monkeypatch, tmp_path):
                                                                "Carla": "in attesa"}
     assert any("mailto:?subject=Monitoraggio" in m.value for m in at.markdown)
     assert any("10/09/2025" in c.value for c in at.code)
+    at.selectbox(key="giri_ics_who").set_value("Carla")
+    _ok(at)
+    import icalendar
+    carla = list(icalendar.Calendar.from_ical(deliver(captured, "giri_ics")).walk("VEVENT"))
+    assert sorted(str(e["UID"]).split("@")[0].split("-", 1)[0] for e in carla) == ["giro", "step"]   # B.1, the round
     _button(at, "Prepara la chiusura").click()
     _ok(at)
     assert any("step senza risposta" in w.value and "B.1" in w.value for w in at.warning)

@@ -200,10 +200,16 @@ def close_box(db, principal, r: dict) -> None:
             st.error(result.message, icon=":material/block:")
 
 
-def calendar_download(db, principal, ente: str, key: str) -> None:
-    """The deadlines calendar (.ics) of the ente, as the principal may see it (also on Scadenze)."""
-    download_button("Scarica il calendario delle scadenze (.ics)", lambda: build_calendar(db, principal, ente),
-                    "scadenze.ics", "text/calendar", key=key, icon=":material/calendar_month:",
+def calendar_download(db, principal, ente: str, key: str, responsibles: list[str] | None = None) -> None:
+    """The deadlines calendar (.ics) of the ente, as the principal may see it (also on Scadenze); with
+    ``responsibles``, a choice to keep only one responsible's steps and rounds."""
+    who = None
+    if responsibles:
+        who = st.selectbox("Calendario di", ["Tutto l'ente"] + responsibles, key=f"{key}_who")
+        who = None if who == "Tutto l'ente" else who
+    name = "scadenze.ics" if who is None else f"scadenze - {who}.ics"
+    download_button("Scarica il calendario delle scadenze (.ics)", lambda: build_calendar(db, principal, ente, who),
+                    name, "text/calendar", key=key, icon=":material/calendar_month:",
                     help="Scadenze degli step (anche rinviate), date di monitoraggio, termini dei giri e della "
                          "Relazione: si apre con Outlook, Thunderbird o il calendario del telefono.")
 
@@ -252,7 +258,7 @@ def render() -> None:
     conflicts_box(db, principal, r)
     close_box(db, principal, r)
     st.subheader("Calendario")
-    calendar_download(db, principal, sel.ente, "giri_ics")
+    calendar_download(db, principal, sel.ente, "giri_ics", list(status["responsible"]))
 
 
 def subscription_box(db, principal) -> None:
