@@ -15,6 +15,7 @@ from store import Database
 from tests.conftest import DEMO
 from tests.e2e.conftest import (ARTIFACTS, StreamlitServer, assert_no_exception, expect, full_screenshot,
                                 open_page, wait_for_app)
+from tests.e2e.test_italian_a11y import AXE, ENGLISH_TEXT, _visit
 from tests.test_rounds import _verifs, _with_verifications, fill
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +25,7 @@ MISSING = "Responsabile progetti famiglie in difficoltà"
 
 
 def test_round_open_download_answer_close(browser_context, tmp_path):
+    assert AXE.exists(), "`make node` installa axe-core"
     demo = (DEMO / "002_cissa_pianezza_2023.xlsx").read_bytes()
     path = tmp_path / "giro.duckdb"
     d = Database(path)
@@ -55,6 +57,11 @@ def test_round_open_download_answer_close(browser_context, tmp_path):
         expect(page.get_by_text("Risposta rifiutata")).to_have_count(0)
         expect(page.get_by_text(f"Promemoria per «{MISSING}»")).to_be_visible()
         full_screenshot(page, ARTIFACTS / "giri" / "giro_risposte.png")
+        # the page as a fresh session finds it (status table, reminders): axe-core and no English text
+        v = _visit(page, f"{srv.url}/giri?piano={base.plan_id}")
+        bad = [x for x in v.violations if x[1] in ("critical", "serious") and not x[4]]
+        assert not bad, bad
+        assert v.lang == "it" and not [w for w in ENGLISH_TEXT if w in v.text or any(w in a for a in v.attrs)]
         page.get_by_role("button", name="Prepara la chiusura").click()
         expect(page.get_by_role("button", name="Conferma e chiudi il giro")).to_be_visible(timeout=120_000)
         expect(page.get_by_text("Modifiche rispetto alla versione 1")).to_be_visible()

@@ -15,6 +15,7 @@ from metrics.calendar import build_calendar
 from metrics.fmt import fmt_date, fmt_datetime, fmt_int, fmt_pct
 from store.access import ROUNDS, UPLOAD, NotAuthorized
 from ui.common import download_button, metric_row, page_header, plain, require_selection, show_table
+from ui.state import PLACEHOLDER
 
 SS_PREVIEW = "giri_close_preview"
 SS_RESULTS = "giri_answer_results"
@@ -48,7 +49,7 @@ def open_form(db, sel, principal) -> None:
             ref = c1.date_input("Data di verifica", value=dt.date(year, 8, 31), format="DD/MM/YYYY",
                                 help="La «Data verifica» di tutte le risposte (es. 31/08 o 31/12).")
             due = c2.date_input("Risposte entro il", value=dt.date(year, 9, 15), format="DD/MM/YYYY")
-            chosen = st.multiselect("Responsabili", names, default=names, placeholder="Scegli…",
+            chosen = st.multiselect("Responsabili", names, default=names, placeholder=PLACEHOLDER,
                                     help="Di norma tutti i responsabili degli step del piano; chi non è "
                                          "indicato riceve il foglio «senza responsabile».")
             if st.form_submit_button("Apri il giro", type="primary", icon=":material/send:"):
@@ -72,7 +73,7 @@ def downloads(db, principal, r: dict, status: pd.DataFrame) -> None:
                         icon=":material/folder_zip:", type="primary")
     with c2:
         who = st.selectbox("Foglio di un responsabile", list(status["responsible"]), key=f"giri_who_{rid}",
-                           placeholder="Scegli…")
+                           placeholder=PLACEHOLDER)
         if who:
             fname = R.file_name_for(r, who)
             download_button(f"Scarica il foglio di «{who}»",
@@ -205,7 +206,7 @@ def calendar_download(db, principal, ente: str, key: str, responsibles: list[str
     ``responsibles``, a choice to keep only one responsible's steps and rounds."""
     who = None
     if responsibles:
-        who = st.selectbox("Calendario di", ["Tutto l'ente"] + responsibles, key=f"{key}_who")
+        who = st.selectbox("Calendario di", ["Tutto l'ente"] + responsibles, key=f"{key}_who", placeholder=PLACEHOLDER)
         who = None if who == "Tutto l'ente" else who
     name = "scadenze.ics" if who is None else f"scadenze - {who}.ics"
     download_button("Scarica il calendario delle scadenze (.ics)", lambda: build_calendar(db, principal, ente, who),
@@ -233,6 +234,7 @@ def render() -> None:
                               + ("chiuso" if pd.notna(x.closed_at) else f"aperto, risposte entro {fmt_date(x.due_date)}")
              for x in rounds.itertuples()}
     rid = st.selectbox("Giro", ids, index=ids.index(want) if want in ids else 0, format_func=lambda i: label[int(i)],
+                       placeholder=PLACEHOLDER,
                        key="giri_select")
     r = R.see_round(db, principal, rid)
     status = R.round_status(db, principal, rid)
