@@ -35,12 +35,12 @@ office:
 	    --no-install-recommends libreoffice-writer-nogui fonts-dejavu-core )
 
 # Debian's packages for the tests: headless Chromium (playwright's own browser download is blocked here),
-# LibreOffice (exports rendered to images; Relazione PDF/A + ODT and ODS checks of the premi package, calc)
-# and poppler (PDF -> PNG, pdftotext).
+# LibreOffice (exports rendered to images; Relazione PDF/A + ODT and ODS checks of the premi package;
+# Calc for the monitoring rounds' workbooks) and poppler (PDF -> PNG, pdftotext).
 APT_PKGS := chromium-headless-shell libreoffice-impress libreoffice-writer libreoffice-calc poppler-utils fonts-dejavu-core
 browser:
 	@command -v chromium-headless-shell >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && \
-	  command -v pdftoppm >/dev/null 2>&1 || \
+	  command -v pdftoppm >/dev/null 2>&1 && dpkg -s libreoffice-calc >/dev/null 2>&1 || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends $(APT_PKGS) )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from store import get_db
-from store.access import AUDIT, MANAGE_USERS, UPLOAD
+from store.access import AUDIT, MANAGE_USERS, ROUNDS, UPLOAD
 from ui.auth import account_box, gate, show_denied
 from ui.common import italian_document
 from ui.state import sidebar_selection, url_notes
@@ -34,6 +34,7 @@ PAGES = {
     ],
     "Dati": [
         st.Page("pages/carica.py", title="Carica foglio", icon=":material/upload_file:", url_path="carica"),
+        st.Page("pages/giri.py", title="Giri di monitoraggio", icon=":material/forward_to_inbox:", url_path="giri"),
         st.Page("pages/qualita.py", title="Qualità dei dati", icon=":material/fact_check:", url_path="qualita"),
         st.Page("pages/sistema.py", title="Sistema di misurazione", icon=":material/tune:", url_path="sistema"),
         st.Page("pages/enti.py", title="Enti", icon=":material/apartment:", url_path="enti"),
@@ -49,6 +50,8 @@ db = get_db()
 principal = gate(db, {**PAGES, "Amministrazione": [UTENTI]})   # login form, or the refusal of a network bind in local mode, then st.stop()
 if not principal.can(UPLOAD):
     PAGES["Dati"] = [p for p in PAGES["Dati"] if p.url_path != "carica"]
+if not (principal.can(ROUNDS) or principal.can(UPLOAD)):   # the direttore runs rounds, a referente uploads answers
+    PAGES["Dati"] = [p for p in PAGES["Dati"] if p.url_path != "giri"]
 if not principal.can(AUDIT):   # the audit trail and the enti (merge, Codice IPA): amministratore
     PAGES["Dati"] = [p for p in PAGES["Dati"] if p.url_path not in ("enti", "registro")]
 if principal.can(MANAGE_USERS):

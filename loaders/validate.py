@@ -242,8 +242,11 @@ class _Validator:
         are located by :meth:`finish_locate`, later, while they are still being read; their problems are
         then put back in their place: the problem list is the same as without ``lazy``."""
         found: dict[str, _Sheet] = {}
-        names = list(raw)
+        hidden = getattr(raw, "hidden", frozenset())
+        names = [n for n in raw if n not in hidden] + [n for n in raw if n in hidden]   # visible ones first
         specs = [match_sheet(n) for n in names]
+        self._ambiguous_visible(names, specs, hidden)
+        self._hidden = hidden
         late = [i for i, sp in enumerate(specs) if sp is None or sp.key not in EARLY_SHEETS]
         cut = late[0] if lazy and late and all(specs[i] is None or specs[i].key not in EARLY_SHEETS
                                                for i in range(late[0], len(names))) else len(names)
@@ -253,6 +256,22 @@ class _Validator:
         if cut == len(names):
             self.finish_locate()
         return found
+
+    def _ambiguous_visible(self, names: list[str], specs: list, hidden: frozenset[str]) -> None:
+        """Spec revision 3: two visible sheets matching one name are refused, naming both (which one is
+        the plan's cannot be guessed). Rows given as a plain dict: every sheet is visible."""
+        self._refused_keys: set[str] = set()
+        seen: dict[str, str] = {}
+        for name, spec in zip(names, specs):
+            if spec is None or name in hidden:
+                continue
+            if spec.key in seen:
+                self._refused_keys.add(spec.key)
+                self.problems.error(
+                    f"due fogli visibili corrispondono a «{spec.name}»: «{seen[spec.key]}» e «{name}». "
+                    "Rinominare, nascondere o eliminare quello da non importare.", name)
+            else:
+                seen[spec.key] = name
 
     def finish_locate(self) -> None:
         """Locate the sheets :meth:`locate_sheets` left for later; their problems go where they belong."""
@@ -274,8 +293,14 @@ class _Validator:
             if any(any(c not in (None, "") for c in r) for r in rows[:50]):
                 self.problems.warning(f"foglio «{name}» non previsto dal formato: ignorato", name)
             return
+        if spec.key in self._refused_keys:
+            return
         if spec.key in found:
-            self.problems.warning(f"foglio «{name}» duplicato di «{found[spec.key].name}»: ignorato", name)
+            if name in getattr(self, "_hidden", ()):
+                self.problems.warning(f"foglio nascosto «{name}» ignorato: vale il foglio visibile "
+                                      f"«{found[spec.key].name}»", name)
+            else:
+                self.problems.warning(f"foglio «{name}» duplicato di «{found[spec.key].name}»: ignorato", name)
             return
         hm = find_header(spec, rows)
         if spec.key == "plan" and (hm is None or len(hm.columns) < 2):

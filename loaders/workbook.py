@@ -41,6 +41,16 @@ class RawWorkbook:
     sheets: dict[str, list[list]]   # sheet name as written → rows (row 0 = Excel row 1)
 
 
+def hidden_names(wb) -> frozenset[str]:
+    """The sheets of an open calamine workbook that are hidden (or «very hidden») in Excel. Spec
+    revision 3: a visible sheet always wins over a hidden one matching the same name."""
+    try:
+        return frozenset(m.name for m in wb.sheets_metadata
+                         if m.visible != python_calamine.SheetVisibleEnum.Visible)
+    except Exception:  # noqa: BLE001 - a workbook without metadata: every sheet counts as visible
+        return frozenset()
+
+
 def check_archive(data: bytes, file_name: str = "") -> Problem | None:
     """Refuse what is not an .xlsx, or looks like a zip bomb, before parsing anything."""
     where = file_name or "file"
@@ -225,6 +235,7 @@ class SheetReader(Mapping):
         self._data = data
         self._rows: dict[str, list[list]] = {}
         self._names: list[str] = []
+        self.hidden: frozenset[str] = frozenset()  # sheets hidden in Excel (see :func:`hidden_names`)
         self._opened = threading.Event()
         self._errors: dict[str, BaseException] = {}   # sheet → why it (and the sheets after it) is missing
         self._open_error: BaseException | None = None
@@ -247,6 +258,7 @@ class SheetReader(Mapping):
         todo: list[str] = []
         try:
             self._names = list(wb.sheet_names)
+            self.hidden = hidden_names(wb)
             self._ready = {n: threading.Event() for n in self._names}
             self._opened.set()
             todo = list(self._names)

@@ -44,6 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     from metrics import closing_cli
 
     closing_cli.add_commands(sub)          # closing, verify (issue 16)
+    cal = sub.add_parser("calendar", help="calendario delle scadenze (.ics, RFC 5545)")
+    cal.add_argument("--db", default=None, help=f"database DuckDB (predefinito: {default_db_path()})")
+    cal.add_argument("--ente", default=None, help="(parte del) nome dell'ente")
+    cal.add_argument("--responsabile", default=None, help="solo gli step di questo responsabile")
+    cal.add_argument("--out", required=True, help="file .ics da scrivere")
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["calendar"]:
+        return _calendar(ap.parse_args(argv))
     args, extra = ap.parse_known_args(argv)
     if args.cmd in ("premi", "publish"):
         if extra:
@@ -320,6 +329,23 @@ def _publish_main(args: argparse.Namespace) -> int:
                         + (f", {premi.PROVISIONAL}" if res.provisional else ""))
     print(f"Scritto «{args.out}» ({fmt_int(len(data) / 1024)} kB), anno {pm.ctx.year}"
           + (f" — {premi.PROVISIONAL}" if res.provisional else "") + ".")
+
+def _calendar(args) -> int:
+    """``python -m metrics calendar --ente NOME [--responsabile R] --out FILE.ics`` (as the machine's owner)."""
+    from pathlib import Path
+
+    from metrics.calendar import build_calendar, calendar_events
+    from store.access import local_administrator
+
+    db = get_db(args.db or default_db_path())
+    owner = local_administrator(audit.machine_owner(), "cli")
+    n = len(calendar_events(db, owner, args.ente, args.responsabile))
+    if n == 0:
+        print("Errore: nessuna scadenza per questa scelta (ente o responsabile non trovati?).", file=sys.stderr)
+        return 1
+    Path(args.out).write_bytes(build_calendar(db, owner, args.ente, args.responsabile))
+    audit.record(db, owner.name, "esportazione", detail=f"calendario → {args.out} ({n} eventi)")
+    print(f"Scritto {args.out}: {n} eventi.")
     return 0
 
 

@@ -34,13 +34,14 @@ VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES = (
 PROPOSE, DECIDE, VALIDATE, REOPEN = ("proposta scostamenti", "decisione e approvazione", "validazione",
                                      "riapertura")
 TEXTS = "testi della relazione"    # the ente's texts of the Relazione sulla performance (store/relazione.py)
+ROUNDS = "giri di monitoraggio"   # issue 18: open and close a round, choose between disagreeing answers
 CAPABILITIES: dict[str, frozenset[str]] = {
     "lettore": frozenset({VIEW}),
     "referente": frozenset({VIEW, UPLOAD, PROPOSE, TEXTS}),
-    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, PROPOSE, DECIDE, TEXTS}),
+    "direttore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, PROPOSE, DECIDE, TEXTS, ROUNDS}),
     "valutatore": frozenset({VIEW, VALIDATE}),
     "amministratore": frozenset({VIEW, UPLOAD, RESTORE, NAMES, MANAGE_USERS, AUDIT, PROFILES, PROPOSE, DECIDE,
-                                 REOPEN, TEXTS}),
+                                 REOPEN, TEXTS, ROUNDS}),
 }
 
 #: The message of every refusal: the same whether the plan exists or not.

@@ -19,14 +19,15 @@ from typing import Any
 #: "autorizzazione") changes who sees what: the accounts, roles and grants the app memoises (store/users.py)
 #: are read again, also after a change made by another process (the CLI while the app is open).
 DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione enti", "ente", "utente",
-                "autorizzazione", "scostamento", "chiusura", "contesto relazione")
+                "autorizzazione", "scostamento", "chiusura", "contesto relazione", "giro di monitoraggio",
+                "risposta al giro")
 
 #: «scostamento» (a variance-register edit) and «chiusura» (approve, submit, validate, reopen: issue 16)
 #: change the figures shown (netto, validated record). «carta di lavoro» (the valutatore's work papers) does not.
 #: Every action name used in the trail (Italian, shown as is on the Registro page).
 ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento", "calcolo premi",
                           "importazione rifiutata", "importazione invariata",
-                          "carta di lavoro")
+                          "carta di lavoro", "calendario")
 
 OK, REFUSED, FAILED = "ok", "rifiutato", "errore"
 

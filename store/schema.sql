@@ -344,3 +344,64 @@ CREATE TABLE IF NOT EXISTS relazione_texts (
     saved_by   TEXT NOT NULL,
     UNIQUE (ente, year, block, version)
 );
+
+-- Issue 18: monitoring rounds over Excel (loaders/rounds.py). A round collects the verifications at one
+-- reference date from every Responsabile of a plan version; closing it imports a new version.
+CREATE SEQUENCE IF NOT EXISTS seq_round START 1;
+CREATE TABLE IF NOT EXISTS rounds (
+    round_id         INTEGER PRIMARY KEY,
+    plan_id          INTEGER NOT NULL,
+    import_id        INTEGER NOT NULL,    -- the plan version the round was opened on
+    reference_date   DATE NOT NULL,       -- Data verifica of every answer (e.g. 31/08/2023)
+    due_date         DATE NOT NULL,       -- answers expected by this date
+    secret           TEXT NOT NULL,       -- key of the workbooks' signatures (HMAC-SHA256)
+    opened_at        TIMESTAMP NOT NULL,
+    opened_by        TEXT NOT NULL,
+    closed_at        TIMESTAMP,
+    closed_by        TEXT,
+    closed_import_id INTEGER,             -- the version written by the closing
+    missing_json     TEXT                 -- JSON ["objective/step", …]: the steps left without an answer
+);
+
+-- The steps each responsible of a round is asked about (one row per responsible and step; a step named
+-- for several responsibles has several rows). row_no: the Excel row of the step in that workbook.
+CREATE TABLE IF NOT EXISTS round_assignments (
+    round_id       INTEGER NOT NULL,
+    responsible    TEXT NOT NULL,         -- as first written in the plan («senza responsabile» group)
+    resp_key       TEXT NOT NULL,         -- normalised (loaders.rounds.resp_key)
+    email          TEXT,
+    objective_code TEXT NOT NULL,
+    step_code      TEXT NOT NULL,
+    row_no         INTEGER NOT NULL
+);
+
+-- The answers received, one row per responsible and step answered. chosen: for a step answered by several
+-- responsibles who disagree, NULL until the direttore chooses (TRUE on the answer kept).
+CREATE TABLE IF NOT EXISTS round_answers (
+    round_id       INTEGER NOT NULL,
+    resp_key       TEXT NOT NULL,
+    objective_code TEXT NOT NULL,
+    step_code      TEXT NOT NULL,
+    verified_on    DATE NOT NULL,
+    status_raw     TEXT,
+    achievement    DOUBLE,
+    completed_on   DATE,
+    new_deadline   DATE,
+    note           TEXT,
+    answered_at    TIMESTAMP NOT NULL,
+    answered_by    TEXT NOT NULL,
+    file_name      TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    chosen         BOOLEAN
+);
+
+-- Issue 18: the subscribable deadlines calendar. One revocable random token per user; only its SHA-256 is
+-- stored (store/calendar_tokens.py).
+CREATE TABLE IF NOT EXISTS calendar_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    username    TEXT NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    created_by  TEXT NOT NULL,
+    revoked_at  TIMESTAMP,
+    revoked_by  TEXT
+);

@@ -144,6 +144,11 @@ def page_header(title: str, sel: Selection, subtitle: str | None = None) -> None
     st.title(title)
     st.caption(f"{plain(sel.ente)} — {plain(sel.titolo)} · anno {sel.year} · situazione al {fmt_date(sel.as_of)}"
                + (f" · {subtitle}" if subtitle else ""))
+    from loaders.rounds import version_note
+
+    note = version_note(sel.db, sel.import_id)     # issue 18: figures resting on answers missing from a round
+    if note:
+        st.info(plain(note), icon=":material/pending_actions:")
 
 
 def italian_table(df: pd.DataFrame, columns: dict[str, tuple[str, str | None]]) -> pd.DataFrame:

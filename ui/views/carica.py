@@ -247,6 +247,25 @@ def header(principal: Principal) -> Principal:
     return principal
 
 
+def round_answer(db, principal: Principal, uploaded) -> bool:
+    """Issue 18: a workbook returned for a monitoring round is recognised here and registered as an answer
+    (:mod:`loaders.rounds`, the same checks as on the «Giri di monitoraggio» page). True when it was one."""
+    from loaders.rounds import answer_bytes, looks_like_answer
+    from ui.views.giri import show_answer_result
+
+    data = uploaded.getvalue()
+    if not looks_like_answer(data):
+        return False
+    st.info(f"«{plain(uploaded.name)}» è la risposta a un giro di monitoraggio: viene registrata nel giro, e il "
+            "piano cambia alla chiusura del giro.", icon=":material/forward_to_inbox:")
+    key = f"carica_round_{uploaded.file_id}"
+    if st.button("Registra la risposta", type="primary", icon=":material/upload:"):
+        st.session_state[key] = answer_bytes(db, principal, data, uploaded.name)
+    if key in st.session_state:
+        show_answer_result(st.session_state[key])
+    return True
+
+
 def upload(db, principal: Principal) -> None:
     """The uploader, the validation report, the preview of the changes and the confirmation."""
     ss = st.session_state
@@ -259,6 +278,8 @@ def upload(db, principal: Principal) -> None:
     if uploaded is not None and (refusal := not_a_workbook(uploaded.name)):
         ss.pop(SS_PENDING, None)
         st.error(refusal, icon=":material/block:")
+        return
+    if uploaded is not None and round_answer(db, principal, uploaded):
         return
     if uploaded is None:
         if pending is not None:

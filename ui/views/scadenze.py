@@ -189,3 +189,16 @@ def render() -> None:
 
     st.header("Ritardi: distribuzione, per mese, area e responsabile")
     rollups(pm, frames, all_years)
+
+    st.header("Calendario delle scadenze")
+    calendar_section(sel)
+
+
+def calendar_section(sel) -> None:
+    """Issue 18: the .ics download and the user's own subscribable address (ui/views/giri.py)."""
+    from ui.views.giri import calendar_download, subscription_box
+
+    st.caption("Le scadenze degli step (anche quelle rinviate), le date di monitoraggio, i termini dei giri di "
+               "monitoraggio e della Relazione sulla performance, da aprire con Outlook, Thunderbird o il telefono.")
+    calendar_download(sel.db, sel.principal, sel.ente, "dl_ics")
+    subscription_box(sel.db, sel.principal)
