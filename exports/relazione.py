@@ -296,7 +296,12 @@ def to_validation_pdf(inp: RelazioneInput) -> bytes:
 def to_docx(pm: PlanMetrics, db: Any = None) -> bytes:
     """The Relazione of the export menu and of ``python -m metrics export --format docx``: with the ente's
     texts and the timeline when the database is given."""
-    return to_relazione_docx(relazione_input(db, pm) if db is not None else RelazioneInput(pm))
+    if db is not None:
+        return to_relazione_docx(relazione_input(db, pm))
+    # without the database, the frozen record carried by ``pm`` (issue 16) still says the year is validated
+    v = getattr(pm, "validated", None)
+    closing = {"state": "validata", "validation_date": v["date"]} if v else None
+    return to_relazione_docx(RelazioneInput(pm, closing=closing))
 
 
 def to_pdf(pm: PlanMetrics, db: Any = None) -> bytes:
@@ -330,6 +335,9 @@ def _status_line(doc, inp: RelazioneInput) -> None:
     if inp.validated:
         parts.append(f"Validata dal Nucleo di valutazione il {fmt_date(k['validation_date'])}"
                      + (" con rilievi" if k["state"] == "validata con rilievi" else "") + ".")
+    frozen = getattr(inp.pm, "validated", None)
+    if frozen:   # the figures shown are the frozen validated record's (issue 16), with its fingerprint
+        parts.append(f"Valori validati il {fmt_date(frozen['date'])} (impronta SHA-256 {frozen['sha256'][:16]}…).")
     p = doc.add_paragraph()
     r = p.add_run(" ".join(parts))
     r.italic = True

@@ -329,6 +329,8 @@ def _publish_main(args: argparse.Namespace) -> int:
                         + (f", {premi.PROVISIONAL}" if res.provisional else ""))
     print(f"Scritto «{args.out}» ({fmt_int(len(data) / 1024)} kB), anno {pm.ctx.year}"
           + (f" — {premi.PROVISIONAL}" if res.provisional else "") + ".")
+    return 0
+
 
 def _calendar(args) -> int:
     """``python -m metrics calendar --ente NOME [--responsabile R] --out FILE.ics`` (as the machine's owner)."""
