@@ -117,8 +117,8 @@ def test_year_closed_on_chiusura_then_direttore_downloads_the_payroll(page, prem
     page.get_by_role("button", name="Invia al valutatore").click()
     wait_for_app(page)
     expect(page.get_by_text("Relazione inviata al valutatore.")).to_be_visible()
-    open_page(page, srv.url + "/premi")
-    wait_for_app(page)
+    page.context.clear_cookies()
+    open_as(page, srv.url + "/premi", "direttore_a")
     main = page.get_by_test_id("stMain")
     expect(main).to_contain_text("PROVVISORIO — relazione non validata")      # approved is not validated
     expect(page.get_by_role("button", name="File per gli stipendi (CSV)")).to_be_disabled()
