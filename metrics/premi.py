@@ -168,7 +168,9 @@ class BonusResult:
     @property
     def basis(self) -> str:
         """Which figures the amounts rest on, for tables, files and pages (Italian)."""
-        fig = "raggiungimento netto (trattamenti degli scostamenti decisi)" if self.net else "raggiungimento misurato"
+        fig = ("quota organizzativa sul raggiungimento netto degli obiettivi (neutralizzazioni e ripesature decise "
+               "con atto)" if self.net else "quota organizzativa sul raggiungimento degli obiettivi (nessuno "
+               "scostamento neutralizzato o ripesato)")
         if self.provisional:
             return f"{PROVISIONAL}: simulazione sui dati correnti, {fig}"
         sha = f", impronta SHA-256 {self.validated_sha256[:16]}…" if self.validated_sha256 else ""

@@ -153,3 +153,30 @@ def test_a_plan_without_evaluations_distributes_nothing_and_says_why(monkeypatch
     assert "non riporta valutazioni" in everything(at)
     m = metrics_of(at)
     assert m["Fondo"] == "10.000,00 €" and m["Distribuito"] == "0,00 €" and m["Con premio individuale"] == "0 su 40"
+
+
+def test_the_page_says_when_the_organisational_share_rests_on_netto_figures(monkeypatch, tmp_path):
+    """Objective B (0%) neutralised with the CdA's act: the page says the share rests on the netto figures and
+    Persona Tre (half on A, half on B) gets half of the organisational fund instead of a third."""
+    from loaders import IMPORTED, import_bytes
+    from metrics import variances as V
+    from store.access import Principal
+    from tests.test_premi import NET_STAFF
+    from tests.workbooks import sheets, xlsx
+
+    path = tmp_path / "n.duckdb"
+    d = Database(path)
+    try:
+        assert import_bytes(d, xlsx(sheets(Personale=NET_STAFF)), "netto.xlsx").status == IMPORTED
+        premi.save_rules(d, "Consorzio Test", 2025, RULES, "test")
+        V.propose(Principal("rita", "referente"), d, 1, 2025, "obiettivo", "B", cause="esogena",
+                  treatment="neutralizzazione")
+        V.decide(Principal("dario", "direttore"), d, 1, 2025, "obiettivo", "B", act="Delibera CdA n. 5 del 10/03/2026")
+    finally:
+        d.close()
+    at = open_app(monkeypatch, path, PAGE)
+    text = everything(at)
+    assert "Quota organizzativa sul raggiungimento netto" in text and "PROVVISORIO" in text
+    people = next(t.value for t in at.dataframe if "Nome" in t.value.columns).set_index("Nome")
+    assert people.loc["Persona Tre", "Organizzativa"] == "2.000,00 €"
+    assert people.loc["Persona Uno", "Organizzativa"] == "2.000,00 €"
