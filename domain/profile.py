@@ -360,8 +360,8 @@ class BonusRules:
     #: Tabelle art. 20: le categorie con meno persone di così sono unite in «altre categorie» (nessun premio
     #: individuale riconoscibile in una tabella pubblicata; 1 = nessuna unione).
     publication_min_group: int = 3
-    #: Relazione validata (art. 14 c. 6 d.lgs. 150/2009): fino ad allora tutto è PROVVISORIO.
-    validated: bool = False
+    # No «relazione validata» flag here: only the Nucleo/OIV's validation (metrics.closing.is_validated) unlocks
+    # payment (art. 14 c. 6 d.lgs. 150/2009). Rules saved with the old flag still load: from_dict drops it.
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -98,7 +98,7 @@ def package_files(pm: PlanMetrics, bonus: BonusResult, documents: list[Document]
         fmt = {"pdf": "PDF/A-2, accessibile (tagged)", "odt": "ODT (OpenDocument)"}.get(d.file.rsplit(".", 1)[-1],
                                                                                        d.file.rsplit(".", 1)[-1].upper())
         add(d.file, d.data, d.subsection, d.description, fmt)
-    provisional = f" — {bonus.status}" if bonus.provisional else ""
+    provisional = f" — {bonus.status}"    # PROVVISORIO, or «definitivo — dati validati il GG/MM/AAAA»
     tables = [(f"piano_{year}_obiettivi_risultati", objectives_table(pm), SUB_PIANO,
                f"Obiettivi del Piano {year} e risultati al {pm.ctx.as_of.strftime('%d/%m/%Y')}")]
     art20 = art20_tables(bonus)

@@ -182,12 +182,10 @@ def _premi_parsers(sub) -> None:
     pr.add_argument("--preset", choices=["fasce", "proporzionale", "percentuali"], default=None,
                     help="regole dei premi (predefinito: quelle salvate per ente e anno)")
     pr.add_argument("--format", choices=["json", "csv"], default="json",
-                    help="json (conteggi) o csv (file per gli stipendi, solo a relazione validata)")
+                    help="json (conteggi) o csv (file per gli stipendi, solo dopo la validazione del Nucleo/OIV: «python -m metrics closing … validate»)")
     pr.add_argument("--out", default=None, help="file da scrivere (predefinito: lo schermo)")
     pr.add_argument("--salva", action="store_true",
                     help="salva fondo e regole come nuova versione per ente e anno (registrata nel Registro)")
-    pr.add_argument("--relazione-validata", action="store_true",
-                    help="con --salva: registra che la Relazione dell'anno è validata (sblocca il file stipendi)")
     pu = sub.add_parser("publish", help="pacchetto «Amministrazione trasparente» (zip)")
     pu.add_argument("--db", default=None, help=f"database DuckDB (predefinito: {default_db_path()})")
     pu.add_argument("--plan", type=int, required=True, help="id del piano")
@@ -200,7 +198,7 @@ def _premi_parsers(sub) -> None:
 
 PREMI_USAGE = ("Uso: python -m metrics premi --plan ID [--db PATH] [--year AAAA] [--fondo-organizzativa EURO] "
                "[--fondo-individuale EURO] [--preset fasce|proporzionale|percentuali] [--format json|csv] [--out FILE] "
-               "[--salva [--relazione-validata]]")
+               "[--salva]")
 PUBLISH_USAGE = ("Uso: python -m metrics publish --plan ID --out FILE.zip [--db PATH] [--year AAAA] "
                  "[--validazione DOCUMENTO.pdf]")
 
@@ -226,9 +224,6 @@ def _premi_main(args: argparse.Namespace) -> int:
     from metrics import premi
     from domain.profile import ProfileError
 
-    if args.relazione_validata and not args.salva:
-        print("Errore: --relazione-validata si usa insieme a --salva.", file=sys.stderr)
-        return 2
     db = get_db(args.db or default_db_path())
     who = audit.machine_owner()
     try:
@@ -249,7 +244,7 @@ def _premi_main(args: argparse.Namespace) -> int:
             data = premi.payroll_csv(res)
         except premi.PayrollRefused as exc:
             audit.record(db, who, "scaricamento", outcome=audit.REFUSED, plan_id=res.plan_id,
-                         detail=f"file stipendi premi {res.year}: relazione non validata")
+                         detail=f"file stipendi premi {res.year}: anno non validato")
             print(f"Errore: {exc}", file=sys.stderr)
             return 2
     try:
@@ -266,7 +261,7 @@ def _premi_main(args: argparse.Namespace) -> int:
 
 
 def _save_rules(db, args: argparse.Namespace, who: str) -> None:
-    """Store the rules given on the command line (preset, fund, validated) as a new version."""
+    """Store the rules given on the command line (preset, fund) as a new version."""
     import dataclasses
 
     from domain.profile import bonus_preset
@@ -277,14 +272,11 @@ def _save_rules(db, args: argparse.Namespace, who: str) -> None:
     if args.preset:
         b = bonus_preset(args.preset)
         rules = dataclasses.replace(b, fund_organisational=rules.fund_organisational,
-                                    fund_individual=rules.fund_individual, validated=rules.validated)
+                                    fund_individual=rules.fund_individual)
     if (fund := _fund(args)) is not None:
         rules = dataclasses.replace(rules, fund_organisational=fund[0], fund_individual=fund[1])
-    if args.relazione_validata:
-        rules = dataclasses.replace(rules, validated=True)
     v = premi.save_rules(db, pm.ctx.ente, pm.ctx.year, rules, who, "riga di comando", plan_id=pm.ctx.plan_id)
-    print(f"Salvate le regole dei premi «{rules.name}», versione {v}"
-          + (", relazione validata" if rules.validated else "") + ".", file=sys.stderr)
+    print(f"Salvate le regole dei premi «{rules.name}», versione {v}.", file=sys.stderr)
 
 
 def _publish_main(args: argparse.Namespace) -> int:

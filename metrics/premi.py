@@ -2,12 +2,12 @@
 
 CCNL Funzioni Locali 16/11/2022 art. 80 (separate shares for organisational and individual performance),
 art. 81 (differenziazione del premio individuale, ARAN CFL126), d.lgs. 150/2009 art. 18 (no automatic
-distribution) and art. 14 c. 6 (nothing is paid before the Relazione is validated), d.lgs. 33/2013
+distribution) and art. 14 c. 6 (nothing is paid before the Nucleo/OIV validates the Relazione), d.lgs. 33/2013
 art. 20 (publication of the aggregated data). The rules are the SMVP's own: :class:`domain.profile.BonusRules`.
 
 Pure functions over DataFrames (:func:`compute`, :func:`art20_tables`, :func:`payroll_csv`) plus the stored,
 versioned rules per ente and year (:func:`current_rules`, :func:`save_rules`) and the validation gate
-(:func:`validated`). All money is computed in **integer cents**; every total equals its fund to the cent
+(:func:`validated`, which is :func:`metrics.closing.is_validated`: the year-end workflow is the only key). All money is computed in **integer cents**; every total equals its fund to the cent
 (metodo dei resti maggiori, :func:`largest_remainder`). No Streamlit here; roles are checked in
 :mod:`metrics.access` (names only for direttore and amministratore).
 """
@@ -26,10 +26,12 @@ import pandas as pd
 
 from domain.profile import (BONUS_PERCENT, BONUS_PRESETS, BONUS_PROPORTIONAL, TIE_ALL, UPLIFT_BASE_TOTAL, BonusRules, bonus_describe,
                             bonus_preset, validate_bonus)
+from metrics.fmt import fmt_date
 from store import Database, audit
 
 PROVISIONAL = "PROVVISORIO — relazione non validata"
-FINAL = "definitivo — relazione validata"
+#: the status of a distribution on validated figures: ``FINAL.format(date=…)`` («20/06/2024»)
+FINAL = "definitivo — dati validati il {date}"
 PAYROLL_REFUSED = ("Il file per gli stipendi non può essere prodotto: la Relazione sulla performance {year} non è "
                    "ancora validata (art. 14, c. 6, d.lgs. 150/2009: nessun premio prima della validazione). "
                    "I conteggi restano consultabili come PROVVISORI.")
@@ -150,10 +152,30 @@ class BonusResult:
     ente: str | None = None
     plan_id: int | None = None
     redacted: bool = False
+    #: the validated record the figures rest on (:mod:`metrics.closing`): date, valutatore, SHA-256
+    validated_on: dt.date | None = None
+    validated_by: str | None = None
+    validated_sha256: str | None = None
+    #: the organisational share rests on the *netto* achievements (decided neutralisations / re-weightings)
+    net: bool = False
 
     @property
     def status(self) -> str:
-        return PROVISIONAL if self.provisional else FINAL
+        if self.provisional:
+            return PROVISIONAL
+        return FINAL.format(date=fmt_date(self.validated_on) if self.validated_on else "—")
+
+    @property
+    def basis(self) -> str:
+        """Which figures the amounts rest on, for tables, files and pages (Italian)."""
+        fig = ("quota organizzativa sul raggiungimento netto degli obiettivi (neutralizzazioni e ripesature decise "
+               "con atto)" if self.net else "quota organizzativa sul raggiungimento degli obiettivi (nessuno "
+               "scostamento neutralizzato o ripesato)")
+        if self.provisional:
+            return f"{PROVISIONAL}: simulazione sui dati correnti, {fig}"
+        sha = f", impronta SHA-256 {self.validated_sha256[:16]}…" if self.validated_sha256 else ""
+        by = f" da {self.validated_by}" if self.validated_by else ""
+        return f"Dati validati il {fmt_date(self.validated_on)}{by}{sha}; {fig}"
 
     def totals(self) -> dict[str, int]:
         p = self.people
@@ -248,6 +270,10 @@ def result_dict(result: BonusResult) -> dict[str, Any]:
         for r in result.people.sort_values("rank").itertuples()]
     return {"provisional": result.provisional, "stato": result.status, "preset": result.rules.key,
             "anno": result.year, "ente": result.ente,
+            "dati_validati": None if result.provisional else {
+                "data": result.validated_on.isoformat() if result.validated_on else None, "da": result.validated_by,
+                "sha256": result.validated_sha256},
+            "raggiungimento": "netto" if result.net else "lordo",
             "fund": {"organizzativa": eur(result.fund_org), "individuale": eur(result.fund_ind)},
             "people": people,
             "totals": {k: eur(v) for k, v in t.items()},
@@ -270,25 +296,28 @@ def _dec(c: int) -> str:
 
 def payroll_csv(result: BonusResult) -> bytes:
     """File per gli stipendi: one row per person (matricola or pseudonym, quota organizzativa, quota
-    individuale, maggiorazione, totale, anno del fondo), then the reconciliation rows («TOTALE»,
+    individuale, maggiorazione, totale, anno del fondo, «Dati validati il» GG/MM/AAAA: the validated record the
+    amounts rest on), then the reconciliation rows («TOTALE»,
     «FONDO», «DIFFERENZA»). Refused (:class:`PayrollRefused`) while provisional, or redacted."""
     if result.provisional:
         raise PayrollRefused(PAYROLL_REFUSED.format(year=result.year or ""))
     if result.redacted:
         raise PayrollRefused("Il file per gli stipendi contiene dati personali: riservato a direttore e amministratore.")
     header = ["Identificativo", "Quota organizzativa (EUR)", "Quota individuale (EUR)", "Maggiorazione (EUR)",
-              "Totale (EUR)", "Anno del fondo"]
+              "Totale (EUR)", "Anno del fondo", "Dati validati il"]
+    on = fmt_date(result.validated_on) if result.validated_on else ""
     rows: list[list[Any]] = [header]
     p = result.people.sort_values("id", key=lambda s: s.astype(str))
     for r in p.itertuples():
-        rows.append([r.id, _dec(r.org_cents), _dec(r.ind_cents), _dec(r.uplift_cents), _dec(r.total_cents), result.year])
+        rows.append([r.id, _dec(r.org_cents), _dec(r.ind_cents), _dec(r.uplift_cents), _dec(r.total_cents),
+                     result.year, on])
     t = result.totals()
     rows.append(["TOTALE", _dec(t["organizzativa"]), _dec(t["individuale"]), _dec(t["maggiorazione"]),
-                 _dec(t["totale"]), result.year])
-    rows.append(["FONDO", _dec(result.fund_org), _dec(result.fund_ind), "", _dec(t["fondo"]), result.year])
+                 _dec(t["totale"]), result.year, on])
+    rows.append(["FONDO", _dec(result.fund_org), _dec(result.fund_ind), "", _dec(t["fondo"]), result.year, on])
     rows.append(["DIFFERENZA", _dec(result.fund_org - t["organizzativa"]),
                  _dec(result.fund_ind - t["individuale"] - t["maggiorazione"]), "", _dec(t["fondo"] - t["totale"]),
-                 result.year])
+                 result.year, on])
     return _csv(rows)
 
 
@@ -306,7 +335,7 @@ def _n(x: float) -> str:
 
 def art20_tables(result: BonusResult) -> dict[str, pd.DataFrame]:
     """Dati relativi ai premi (d.lgs. 33/2013 art. 20), aggregated, no names. Four tables, each with a
-    «Stato» column (PROVVISORIO before validation). Amounts in euro (2 decimals), units in the headers.
+    «Stato» column (PROVVISORIO before validation, then «definitivo — dati validati il GG/MM/AAAA»). Amounts in euro (2 decimals), units in the headers.
 
     - ``ammontare_premi``: ammontare complessivo stanziato, distribuito e pagato («pagato» = distributed
       once the Relazione is validated, 0 before: the payroll file is refused until then);
@@ -402,27 +431,41 @@ def save_rules(db: Database, ente: str, year: int, rules: BonusRules, user: str,
                     [ente, int(year), version, rules.name, rules.to_json(), source,
                      dt.datetime.now().replace(microsecond=0), user or "?"])
         audit.record(cur, user, "profilo", plan_id=plan_id,
-                     detail=f"{ente} {year}: regole dei premi «{rules.name}» versione {version}"
-                            f"{', relazione validata' if rules.validated else ''} ({source})")
+                     detail=f"{ente} {year}: regole dei premi «{rules.name}» versione {version} ({source})")
     return version
 
 
 def validated(db: Database, plan_id: int, year: int) -> bool:
-    """Is the Relazione of (plan, year) validated? THE one gate of every bonus output.
+    """Is the Relazione of (plan, year) validated? THE one gate of every bonus output: the Nucleo/OIV's decision
+    in the year-end workflow (:func:`metrics.closing.is_validated`: *validata* or *validata con rilievi*, not
+    reopened), never a flag of the bonus rules (d.lgs. 150/2009 art. 14 c. 6)."""
+    from metrics.closing import is_validated
 
-    Until the year-end issue (16, ``metrics.closing.is_validated``) lands, the stored bonus rules' «validato»
-    flag; at merge, repoint this function there."""
-    ente = db.scalar("SELECT ente FROM plans WHERE plan_id = ?", [int(plan_id)])
-    if ente is None:
-        return False
-    return bool(current_rules(db, ente, year)[0].validated)
+    return is_validated(db, int(plan_id), int(year))
+
+
+def org_achievement(pm) -> tuple[dict[str, float | None], bool]:
+    """Raggiungimento per obiettivo della quota organizzativa: the *netto* achievement (``pm.net``, after the
+    neutralisations and re-weightings whose act is recorded, :func:`metrics.variances.net_figures`) when present,
+    else the measured one. A neutralised objective, or one re-weighted to 0, does not count for anybody's share.
+    Returns ({code: achievement or None}, whether any net figure differs from the gross one)."""
+    val = lambda a: None if a is None or (isinstance(a, float) and math.isnan(a)) else float(a)  # noqa: E731
+    gross = {str(c): val(a) for c, a in zip(pm.objectives["code"], pm.objectives["achievement"])}
+    net = getattr(pm, "net", None)
+    if not net or net.get("objectives") is None or not net["objectives"]["treated"].any():
+        return gross, False
+    out = dict(gross)
+    for r in net["objectives"].itertuples():
+        if r.treated:
+            out[str(r.code)] = None if r.weight_net == 0 else val(r.net)
+    return out, True
 
 
 def compute_for_plan(db: Database, plan_id: int, year: int | None = None, rules: BonusRules | None = None,
                      preset: str | None = None, fund: tuple[float, float] | None = None,
                      who: str | None = None) -> BonusResult:
-    """The distribution for a plan: the staff and the objectives' achievement of the current version (the
-    *netto* figures of issue 16 when they land), the stored rules (or ``rules``; ``preset`` and ``fund``
+    """The distribution for a plan: the staff and the objectives' achievement (:func:`org_achievement`: the
+    *netto* figures once a treatment is decided; a validated year shows its validated version), the stored rules (or ``rules``; ``preset`` and ``fund``
     override them), the validation gate. Recorded in the Registro as «calcolo premi» when ``who`` is given."""
     from metrics.engine import plan_metrics
 
@@ -433,21 +476,27 @@ def compute_for_plan(db: Database, plan_id: int, year: int | None = None, rules:
     if preset:
         b = bonus_preset(preset)
         r = dataclasses.replace(b, fund_organisational=r.fund_organisational, fund_individual=r.fund_individual,
-                                uplift_pct=r.uplift_pct, uplift_share=r.uplift_share, validated=r.validated)
+                                uplift_pct=r.uplift_pct, uplift_share=r.uplift_share)
     if fund is not None:
         r = dataclasses.replace(r, fund_organisational=float(fund[0]), fund_individual=float(fund[1]))
-    achievement = {str(c): (None if a is None or (isinstance(a, float) and math.isnan(a)) else float(a))
-                   for c, a in zip(pm.objectives["code"], pm.objectives["achievement"])}
-    res = compute(pm.staff, achievement, r, provisional=not validated(db, plan_id, y), year=y, ente=pm.ctx.ente,
-                  plan_id=pm.ctx.plan_id)
+    from store.closing import valid_snapshot
+
+    achievement, net = org_achievement(pm)
+    snap = valid_snapshot(db, pm.ctx.plan_id, y) if validated(db, pm.ctx.plan_id, y) else None
+    res = compute(pm.staff, achievement, r, provisional=snap is None, year=y, ente=pm.ctx.ente,
+                  plan_id=pm.ctx.plan_id, net=net,
+                  validated_on=None if snap is None else pd.Timestamp(snap.validated_at).date(),
+                  validated_by=None if snap is None else snap.validated_by,
+                  validated_sha256=None if snap is None else snap.sha256)
     if who is not None:
         t = res.totals()
         audit.record(db, who, "calcolo premi", plan_id=pm.ctx.plan_id, import_id=pm.ctx.import_id,
                      detail=f"anno {y}, regole «{r.name}», fondo {fmt_eur(t['fondo'])}, distribuiti "
-                            f"{fmt_eur(t['totale'])}" + (f", {PROVISIONAL}" if res.provisional else ""))
+                            f"{fmt_eur(t['totale'])}" + (f", {PROVISIONAL}" if res.provisional else f", {res.status}")
+                            + (", raggiungimento netto" if net else ""))
     return res
 
 
 __all__ = ["PROVISIONAL", "BonusResult", "PayrollRefused", "art20_tables", "coefficient", "compute",
-           "compute_for_plan", "criteria_table", "current_rules", "largest_remainder", "payroll_csv",
+           "compute_for_plan", "criteria_table", "current_rules", "largest_remainder", "org_achievement", "payroll_csv",
            "person_table", "redact", "result_dict", "save_rules", "table_csv", "validated"]

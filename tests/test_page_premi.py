@@ -4,6 +4,7 @@ computation and the download in the Registro."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -21,11 +22,23 @@ CISA = "Consorzio Intercomunale Servizi Socio Assistenziali 31 (C.I.S.A. 31)"
 RULES = dataclasses.replace(BONUS_PRESETS["percentuali"], fund_organisational=4000.0, fund_individual=6000.0)
 
 
+def validate_year(d: Database, pid: int = 1, year: int = 2023) -> None:
+    """The real year-end workflow: the direttore records the CdA's act and submits, the valutatore validates."""
+    from metrics import closing
+    from store.access import Principal
+
+    closing.approve(Principal("dario", "direttore"), d, pid, year, "Delibera CdA n. 12 del 20/06/2024")
+    closing.submit(Principal("dario", "direttore"), d, pid, year)
+    assert closing.validate(Principal("vera", "valutatore"), d, pid, year, "validata")["state"] == "validata"
+
+
 def make_db(path, validated: bool = False, accounts: bool = False):
     d = Database(path)
     try:
         assert import_file(d, DEMO / "004_cisa31_2023.xlsx", user="test").ok
-        premi.save_rules(d, CISA, 2023, dataclasses.replace(RULES, validated=validated), "test")
+        premi.save_rules(d, CISA, 2023, RULES, "test")
+        if validated:
+            validate_year(d)
         if accounts:
             for name, role in (("lettore_a", "lettore"), ("valutatore_a", "valutatore"), ("direttore_a", "direttore")):
                 users.add_user(d, name, PW, role, [CISA], by="test")
@@ -46,7 +59,9 @@ def test_provisional_before_validation_with_the_metrics_figures(monkeypatch, tmp
     path = make_db(tmp_path / "p.duckdb")
     at = open_app(monkeypatch, path, PAGE)
     text = everything(at)
-    assert "PROVVISORIO — relazione non validata" in text
+    assert "PROVVISORIO — relazione non validata" in text and "Chiusura dell'anno" in text
+    assert "raggiungimento **netto**" in text or "raggiungimento netto" in text
+    assert not [c for c in at.checkbox if "validata" in c.label]      # no stand-in flag: the workflow decides
     m = metrics_of(at)
     assert m["Fondo"] == "10.000,00 €" and m["Distribuito"] == "10.000,00 €"
     assert m["Maggiorazione pro capite"] == "128,58 €" and m["Con premio individuale"] == "14 su 14"
@@ -77,9 +92,13 @@ def test_payroll_after_validation(monkeypatch, tmp_path):
     path = make_db(tmp_path / "v.duckdb", validated=True)
     files = capture_downloads(monkeypatch)
     at = open_app(monkeypatch, path, PAGE)
-    assert "PROVVISORIO" not in everything(at) and "Relazione validata" in everything(at)
+    today = dt.date.today().strftime("%d/%m/%Y")        # validated just now, by «vera»
+    text = everything(at)
+    assert "PROVVISORIO" not in text and f"Dati validati il {today} da vera" in text
+    assert f"definitivo — dati validati il {today}" in text                       # the art. 20 tables' state
+    assert not [c for c in at.checkbox if "validata" in c.label]
     data = deliver(files, "premi_payroll").decode("utf-8")
-    assert data.startswith("Identificativo,") and "TOTALE,4000.00,5871.42,128.58,10000.00,2023" in data
+    assert data.startswith("Identificativo,") and f"TOTALE,4000.00,5871.42,128.58,10000.00,2023,{today}" in data
     assert "Dipendente" not in data
     assert read(path, "SELECT count(*) FROM audit_log WHERE action = 'scaricamento'") == [(1,)]
 
@@ -134,3 +153,30 @@ def test_a_plan_without_evaluations_distributes_nothing_and_says_why(monkeypatch
     assert "non riporta valutazioni" in everything(at)
     m = metrics_of(at)
     assert m["Fondo"] == "10.000,00 €" and m["Distribuito"] == "0,00 €" and m["Con premio individuale"] == "0 su 40"
+
+
+def test_the_page_says_when_the_organisational_share_rests_on_netto_figures(monkeypatch, tmp_path):
+    """Objective B (0%) neutralised with the CdA's act: the page says the share rests on the netto figures and
+    Persona Tre (half on A, half on B) gets half of the organisational fund instead of a third."""
+    from loaders import IMPORTED, import_bytes
+    from metrics import variances as V
+    from store.access import Principal
+    from tests.test_premi import NET_STAFF
+    from tests.workbooks import sheets, xlsx
+
+    path = tmp_path / "n.duckdb"
+    d = Database(path)
+    try:
+        assert import_bytes(d, xlsx(sheets(Personale=NET_STAFF)), "netto.xlsx").status == IMPORTED
+        premi.save_rules(d, "Consorzio Test", 2025, RULES, "test")
+        V.propose(Principal("rita", "referente"), d, 1, 2025, "obiettivo", "B", cause="esogena",
+                  treatment="neutralizzazione")
+        V.decide(Principal("dario", "direttore"), d, 1, 2025, "obiettivo", "B", act="Delibera CdA n. 5 del 10/03/2026")
+    finally:
+        d.close()
+    at = open_app(monkeypatch, path, PAGE)
+    text = everything(at)
+    assert "Quota organizzativa sul raggiungimento netto" in text and "PROVVISORIO" in text
+    people = next(t.value for t in at.dataframe if "Nome" in t.value.columns).set_index("Nome")
+    assert people.loc["Persona Tre", "Organizzativa"] == "2.000,00 €"
+    assert people.loc["Persona Uno", "Organizzativa"] == "2.000,00 €"

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import io
+import json
 from fractions import Fraction
 
 import pandas as pd
 import pytest
 
 from domain.profile import BONUS_PRESETS, BonusRules, ProfileError, bonus_preset
-from metrics import premi
+from metrics import closing as C
+from metrics import engine, premi
+from store.access import NotAuthorized, Principal
 from tests.conftest import DEMO, plan_id_by_file
 
 FUND = (4000, 6000)
+REF, DIR, VAL = Principal("rita", "referente"), Principal("dario", "direttore"), Principal("vera", "valutatore")
+ACT = "Delibera CdA n. 12 del 20/06/2024"
 
 
 @pytest.fixture(scope="module")
@@ -168,20 +174,125 @@ def test_provisional_everywhere_and_payroll_refused_until_validated(cisa_rw):
     with pytest.raises(premi.PayrollRefused, match="non è ancora validata"):
         premi.payroll_csv(res)
     ente = db.scalar("SELECT ente FROM plans WHERE plan_id = ?", [pid])
-    rules = dataclasses.replace(BONUS_PRESETS["fasce"], fund_organisational=4000, fund_individual=6000, validated=True)
+    rules = dataclasses.replace(BONUS_PRESETS["fasce"], fund_organisational=4000, fund_individual=6000)
     assert premi.save_rules(db, ente, 2023, rules, "test") == 1
+    # approved by the CdA and submitted is not enough: only the valutatore's decision unlocks payment
+    C.approve(DIR, db, pid, 2023, ACT)
+    C.submit(DIR, db, pid, 2023)
+    assert not premi.validated(db, pid, 2023) and premi.compute_for_plan(db, pid).provisional
+    with pytest.raises(NotAuthorized, match="propria approvazione"):      # nobody validates their own approval
+        C.validate(Principal("dario", "valutatore"), db, pid, 2023, "validata")
+    assert C.validate(VAL, db, pid, 2023, "non-validata")["state"] == "non validata"
+    res = premi.compute_for_plan(db, pid)
+    assert not premi.validated(db, pid, 2023) and res.provisional
+    with pytest.raises(premi.PayrollRefused, match="non è ancora validata"):
+        premi.payroll_csv(res)
+    # a second round: approved again, validated by the valutatore
+    C.approve(DIR, db, pid, 2023, ACT)
+    C.submit(DIR, db, pid, 2023)
+    C.validate(VAL, db, pid, 2023, "validata")
     assert premi.validated(db, pid, 2023)
     res = premi.compute_for_plan(db, pid, who="test")
-    assert not res.provisional
+    on = dt.date.today()
+    assert not res.provisional and (res.validated_on, res.validated_by) == (on, "vera")
+    day = on.strftime("%d/%m/%Y")
+    assert res.status == f"definitivo — dati validati il {day}"
+    for name, df in premi.art20_tables(res).items():
+        assert (df["Stato"] == f"definitivo — dati validati il {day}").all(), name
     rows = list(csv.reader(io.StringIO(premi.payroll_csv(res).decode("utf-8"))))
-    assert rows[0][:5] == ["Identificativo", "Quota organizzativa (EUR)", "Quota individuale (EUR)",
-                           "Maggiorazione (EUR)", "Totale (EUR)"]
+    assert rows[0] == ["Identificativo", "Quota organizzativa (EUR)", "Quota individuale (EUR)",
+                       "Maggiorazione (EUR)", "Totale (EUR)", "Anno del fondo", "Dati validati il"]
+    assert {r[-1] for r in rows[1:]} == {day}
     assert len(rows) == 1 + 14 + 3 and rows[-3][0] == "TOTALE" and rows[-3][4] == rows[-2][4] == "10000.00"
     assert rows[-1][4] == "0.00"
     assert not any("Dipendente" in c for r in rows for c in r)
     trail = db.rows("SELECT action, detail FROM audit_log WHERE action IN ('calcolo premi', 'profilo') ORDER BY audit_id")
     assert [a for a, _ in trail] == ["calcolo premi", "profilo", "calcolo premi"]
-    assert "PROVVISORIO" in trail[0][1] and "relazione validata" in trail[1][1]
+    assert "PROVVISORIO" in trail[0][1] and f"dati validati il {day}" in trail[2][1]
+    # reopened by the amministratore: provisional again, the payroll refused again
+    C.reopen(Principal("anna", "amministratore"), db, pid, 2023, "Errore materiale nel foglio Personale")
+    res = premi.compute_for_plan(db, pid)
+    assert res.provisional and res.validated_on is None
+    with pytest.raises(premi.PayrollRefused):
+        premi.payroll_csv(res)
+
+
+def test_rules_saved_with_the_old_validated_flag_still_load_and_unlock_nothing(cisa_rw):
+    """Before the year-end workflow the rules carried a «relazione validata» flag: stored rules keep loading,
+    the flag is dropped, and it does not unlock the payroll."""
+    db, pid = cisa_rw
+    ente = db.scalar("SELECT ente FROM plans WHERE plan_id = ?", [pid])
+    old = {**dataclasses.replace(BONUS_PRESETS["fasce"], fund_organisational=4000, fund_individual=6000).to_dict(),
+           "validated": True}
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO bonus_rules (rules_id, ente, year, version, name, params_json, source, saved_at, "
+                    "saved_by) VALUES (nextval('seq_bonus_rules'), ?, 2023, 1, 'Fasce', ?, 'pagina', now(), 'test')",
+                    [ente, json.dumps(old)])
+    rules, version = premi.current_rules(db, ente, 2023)
+    assert version == 1 and rules.fund_individual == 6000 and not hasattr(rules, "validated")
+    assert "validated" not in rules.to_dict()
+    res = premi.compute_for_plan(db, pid)
+    assert res.provisional and not premi.validated(db, pid, 2023)
+    with pytest.raises(premi.PayrollRefused):
+        premi.payroll_csv(res)
+
+
+NET_STAFF = [["Obiettivo", "Nome", "Qualifica", "Partecipazione", "Valutazione"],
+             ["A", "Persona Uno", "D1", "100%", 9], ["B", "Persona Due", "C1", "100%", 9],
+             ["A", "Persona Tre", "C1", "50%", 9], ["B", "Persona Tre", "C1", "50%", 9]]
+
+
+def test_organisational_share_uses_the_decided_netto_figures(db):
+    """Objective A at 100%, B at 0% (step B.1 never done) at 31/12/2025. Persona Tre worked half on each:
+    50% → a third of the organisational fund. B's neutralisation changes nothing until the CdA's act is
+    recorded; then B no longer counts, Persona Tre's achievement is 100% and her share a half."""
+    from loaders import IMPORTED, import_bytes
+    from metrics import variances as V
+    from tests.workbooks import sheets, xlsx
+
+    assert import_bytes(db, xlsx(sheets(Personale=NET_STAFF)), "netto.xlsx").status == IMPORTED
+    pid = int(db.scalar("SELECT plan_id FROM plans"))
+
+    def shares():
+        res = premi.compute_for_plan(db, pid, preset="fasce", fund=FUND)
+        assert res.totals()["organizzativa"] == FUND[0] * 100          # always the whole fund, to the cent
+        return res, res.people.set_index("name")
+
+    before, p0 = shares()
+    assert not before.net and premi.result_dict(before)["raggiungimento"] == "lordo"
+    assert p0["achievement"].to_dict() == {"Persona Uno": 100.0, "Persona Due": 0.0, "Persona Tre": 50.0}
+    assert p0["org_cents"].to_dict() == {"Persona Uno": 266667, "Persona Due": 0, "Persona Tre": 133333}
+    V.propose(REF, db, pid, 2025, "obiettivo", "B", cause="esogena", imputabile="no",
+              description="Il finanziamento regionale non è arrivato", treatment="neutralizzazione")
+    undecided, p1 = shares()
+    assert not undecided.net and p1["org_cents"].equals(p0["org_cents"])          # no act, no change
+    V.decide(DIR, db, pid, 2025, "obiettivo", "B", act="Delibera CdA n. 5 del 10/03/2026")
+    after, p2 = shares()
+    assert after.net and premi.result_dict(after)["raggiungimento"] == "netto"
+    assert p2.loc["Persona Tre", "achievement"] == 100.0 and pd.isna(p2.loc["Persona Due", "achievement"])
+    assert p2["org_cents"].to_dict() == {"Persona Uno": 200000, "Persona Due": 0, "Persona Tre": 200000}
+    assert "raggiungimento netto" in after.basis
+    ach, net = premi.org_achievement(engine.plan_metrics(db, pid, year=2025))
+    assert net and ach == {"A": 100.0, "B": None}
+
+
+def test_org_achievement_objective_reweighted_to_zero_does_not_count(db):
+    """A re-weighting decided at 0 takes the objective out of everybody's organisational share; any other weight
+    keeps the objective's (unchanged) achievement."""
+    from loaders import IMPORTED, import_bytes
+    from metrics import variances as V
+    from tests.workbooks import sheets, xlsx
+
+    assert import_bytes(db, xlsx(sheets(Personale=NET_STAFF)), "netto.xlsx").status == IMPORTED
+    pid = int(db.scalar("SELECT plan_id FROM plans"))
+    V.propose(REF, db, pid, 2025, "obiettivo", "B", cause="endogena", treatment="ripesatura", new_weight=10)
+    V.decide(DIR, db, pid, 2025, "obiettivo", "B", act="Delibera CdA n. 6 del 10/03/2026")
+    assert premi.org_achievement(engine.plan_metrics(db, pid, year=2025)) == ({"A": 100.0, "B": 0.0}, True)
+    V.propose(REF, db, pid, 2025, "obiettivo", "B", cause="endogena", treatment="ripesatura", new_weight=0)
+    V.decide(DIR, db, pid, 2025, "obiettivo", "B", act="Delibera CdA n. 7 del 11/03/2026")
+    assert premi.org_achievement(engine.plan_metrics(db, pid, year=2025)) == ({"A": 100.0, "B": None}, True)
+    p = premi.compute_for_plan(db, pid, preset="fasce", fund=FUND).people.set_index("name")
+    assert p.loc["Persona Tre", "org_cents"] == 200000
 
 
 def test_art20_tables_are_aggregated(cisa):

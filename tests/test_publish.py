@@ -7,6 +7,7 @@ planted name is found, and the builder refuses it)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import shutil
@@ -199,14 +200,33 @@ def test_cli_payroll_refused_before_validation_then_produced(package, capsys):
     j = json.loads((tmp / "p.json").read_text("utf-8"))
     assert j["provisional"] is True and j["preset"] == "percentuali" and len(j["people"]) == 14
     assert j["totals"]["totale"] == 10000.0 and j["fund"] == {"organizzativa": 4000.0, "individuale": 6000.0}
-    assert main(["premi", "--db", str(path), "--plan", "1", "--salva", "--relazione-validata"]) == 0
+    # the real year-end workflow: the direttore records the CdA's act and submits, the valutatore validates
+    from store import Database
+    from store.users import add_user
+
+    d = Database(path)
+    try:
+        for name, role in (("dario", "direttore"), ("vera", "valutatore")):
+            add_user(d, name, "password-lunga-1", role, ["*"], by="test")
+    finally:
+        d.close()
+    closing = ["closing", "--db", str(path), "--plan", "1", "--year", "2023"]
+    assert main([*closing, "--user", "dario", "approve", "--act", "Delibera CdA n. 12 del 20/06/2024"]) == 0
+    assert main([*closing, "--user", "dario", "submit"]) == 0
+    assert main(args) == 2                              # approved and submitted is not validated
+    assert main([*closing, "--user", "dario", "validate", "--outcome", "validata"]) == 1   # not his to validate
+    assert main(args) == 2 and not out.exists()
+    assert main([*closing, "--user", "vera", "validate", "--outcome", "validata"]) == 0
     capsys.readouterr()
     assert main(args) == 0
     rows = list(csv.reader(io.StringIO(out.read_text("utf-8"), newline="")))
     assert [r[0] for r in rows[-3:]] == ["TOTALE", "FONDO", "DIFFERENZA"] and rows[-3][4] == "10000.00"
+    today = dt.date.today().strftime("%d/%m/%Y")        # the validation was recorded just now
+    assert rows[0][-1] == "Dati validati il" and {r[-1] for r in rows[1:]} == {today}
     assert main(["premi", "--db", str(path), "--plan", "1"]) == 0
-    assert json.loads(capsys.readouterr().out)["provisional"] is False
-    from store import Database
+    j = json.loads(capsys.readouterr().out)
+    assert j["provisional"] is False and j["stato"] == f"definitivo — dati validati il {today}"
+    assert j["dati_validati"]["da"] == "vera" and len(j["dati_validati"]["sha256"]) == 64
 
     d = Database(path)
     try:
@@ -225,7 +245,8 @@ def test_cli_payroll_refused_before_validation_then_produced(package, capsys):
     (["publish", "--plan", "1"], "mancano argomenti obbligatori: --out"),
     (["premi", "--plan", "99"], "Piano 99 inesistente"),
     (["publish", "--plan", "99", "--out", "x.zip"], "Piano 99 inesistente"),
-    (["premi", "--plan", "1", "--relazione-validata"], "si usa insieme a --salva"),
+    # the stand-in flag is gone: only the valutatore's validation (``closing … validate``) unlocks the payroll
+    (["premi", "--plan", "1", "--salva", "--relazione-validata"], "argomenti non riconosciuti: --relazione-validata"),
 ])
 def test_cli_errors_are_italian_with_exit_2(package, capsys, argv, message):
     _, path, _ = package

@@ -1,7 +1,7 @@
 """Page Premi in the browser (issue 17): a lettore and a valutatore of CISA 31 see the aggregates only (no name
 of the Personale sheet anywhere on the page, no payroll button), the direttore sees the names; the page says
-PROVVISORIO before validation; the amministratore records the validation, then the direttore downloads the payroll
-file. Screenshots in ``tests/artifacts/premi-*.png`` (1280×720)."""
+PROVVISORIO before validation (also once the CdA's act is recorded); the valutatore validates the year on «Chiusura
+dell'anno», then the direttore downloads the payroll file, dated with the validation. Screenshots in ``tests/artifacts/premi-*.png`` (1280×720)."""
 from __future__ import annotations
 
 import dataclasses
@@ -92,30 +92,58 @@ def test_direttore_sees_the_distribution_per_person(page, premi_server):
     assert_no_exception(page)
 
 
-def test_amministratore_validates_then_direttore_downloads_the_payroll(page, premi_server):
-    """Last in the module: it changes the stored rules (a new version, «relazione validata»)."""
+def test_year_closed_on_chiusura_then_direttore_downloads_the_payroll(page, premi_server):
+    """Last but one in the module: it validates the year. The rules form offers no «validata» flag; on
+    «Chiusura dell'anno» the direttore records the CdA's act and submits (the payroll stays off), the valutatore
+    validates; then the Premi page says on which figures the amounts rest and the payroll file carries the date."""
+    import datetime as dt
+
+    from tests.e2e.test_closing_e2e import type_and_commit
+
     srv, names = premi_server
     page.set_viewport_size({"width": 1280, "height": 720})
     open_as(page, srv.url + "/premi", "capo")
     main = page.get_by_test_id("stMain")
     main.get_by_text("Salva le regole dei premi per l'ente e l'anno").click()
-    main.get_by_test_id("stCheckbox").filter(has_text="Relazione validata").click()
-    expect(main.get_by_role("checkbox", name="Relazione validata")).to_be_checked()
-    wait_for_app(page)                # the checkbox's rerun is over before the button's click
-    main.get_by_role("button", name="Salva le regole").click()
-    expect(main).to_contain_text("Regole dei premi salvate: versione 2")
+    expect(main).to_contain_text("Chiusura dell'anno")
+    expect(main.get_by_role("checkbox", name="Relazione validata")).to_have_count(0)
+    page.context.clear_cookies()
+    # the direttore: act of approval, sent to the valutatore
+    open_as(page, srv.url + "/chiusura?piano=1&anno=2023", "direttore_a")
+    type_and_commit(page, "Atto di approvazione", "Delibera CdA n. 12 del 20/06/2024")
+    page.get_by_role("button", name="Registra l'approvazione").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Approvazione registrata.")).to_be_visible()
+    page.get_by_role("button", name="Invia al valutatore").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Relazione inviata al valutatore.")).to_be_visible()
     page.context.clear_cookies()
     open_as(page, srv.url + "/premi", "direttore_a")
     main = page.get_by_test_id("stMain")
-    expect(main).to_contain_text("Relazione validata: importi definitivi")
+    expect(main).to_contain_text("PROVVISORIO — relazione non validata")      # approved is not validated
+    expect(page.get_by_role("button", name="File per gli stipendi (CSV)")).to_be_disabled()
+    page.context.clear_cookies()
+    # the valutatore (OIV / Nucleo): «validata»
+    open_as(page, srv.url + "/chiusura?piano=1&anno=2023", "valutatore_a")
+    page.get_by_role("button", name="Registra l'esito").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Esito registrato: validata.")).to_be_visible()
+    page.context.clear_cookies()
+    today = dt.date.today().strftime("%d/%m/%Y")
+    open_as(page, srv.url + "/premi", "direttore_a")
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text(f"Dati validati il {today} da valutatore_a")
+    expect(main).to_contain_text(f"definitivo — dati validati il {today}")
     expect(main).not_to_contain_text("PROVVISORIO")
+    full_screenshot(page, ARTIFACTS / "premi-validata.png")
     button = page.get_by_role("button", name="File per gli stipendi (CSV)")
     expect(button).to_be_enabled()
     with page.expect_download() as dl:
         button.click()
     assert dl.value.suggested_filename == "premi_2023_stipendi.csv"
     text = Path(dl.value.path()).read_text("utf-8")
-    assert text.startswith("Identificativo,") and "TOTALE,4000.00,5871.42,128.58,10000.00,2023" in text
+    assert text.startswith("Identificativo,") and text.splitlines()[0].endswith(",Dati validati il")
+    assert f"TOTALE,4000.00,5871.42,128.58,10000.00,2023,{today}" in text
     assert not [n for n in names if n in text]
     assert_no_exception(page)
 

@@ -36,8 +36,7 @@ def _rules_form(sel, stored: P.BonusRules) -> P.BonusRules:
     st.caption(BONUS_PRESET_DESCRIPTIONS[key])
     base = stored if key == stored.key else BONUS_PRESETS[key]
     return dataclasses.replace(base, fund_organisational=org, fund_individual=ind,
-                               uplift_pct=stored.uplift_pct, uplift_share=stored.uplift_share,
-                               validated=stored.validated)
+                               uplift_pct=stored.uplift_pct, uplift_share=stored.uplift_share)
 
 
 def parse_euro(text: str) -> float:
@@ -100,7 +99,8 @@ def _people_table(res: P.BonusResult):
 
 def _art20(res: P.BonusResult) -> None:
     st.header("Dati relativi ai premi (art. 20, d.lgs. 33/2013)")
-    st.caption("Tabelle aggregate, senza nomi: sono quelle del pacchetto per «Amministrazione trasparente».")
+    st.caption("Tabelle aggregate, senza nomi: sono quelle del pacchetto per «Amministrazione trasparente». "
+               f"Stato: {res.status}.")
     tables = P.art20_tables(res)
     for key, df in tables.items():
         st.subheader(P.ART20_DESCRIPTIONS[key])
@@ -111,17 +111,16 @@ def _save(sel, rules: P.BonusRules, stored_version: int) -> None:
     if not sel.principal.can(PROFILES):
         return
     with st.expander("Salva le regole dei premi per l'ente e l'anno", expanded=False):
-        st.caption("Ogni salvataggio è una nuova versione, registrata nel Registro. «Relazione validata» sblocca il "
-                   "file per gli stipendi (art. 14, c. 6, d.lgs. 150/2009): indicarlo solo dopo la validazione "
-                   "dell'OIV.")
+        st.caption("Ogni salvataggio è una nuova versione, registrata nel Registro. Il file per gli stipendi si "
+                   "sblocca solo con la validazione del Nucleo di valutazione o dell'OIV, registrata nella pagina "
+                   "«Chiusura dell'anno» (art. 14, c. 6, d.lgs. 150/2009).")
         share = st.number_input("Quota del personale con maggiorazione (%)", 0.0, 100.0, float(rules.uplift_share),
                                 key="premi_share")
         pct = st.number_input("Maggiorazione (% della media pro capite, almeno 30)", 30.0, 300.0,
                               float(rules.uplift_pct), key="premi_pct")
-        valid = st.checkbox("Relazione validata", value=rules.validated, key="premi_valid")
         if st.button("Salva le regole", key="premi_save", type="primary"):
             try:
-                new = dataclasses.replace(rules, uplift_share=share, uplift_pct=pct, validated=valid)
+                new = dataclasses.replace(rules, uplift_share=share, uplift_pct=pct)
                 v = access.save_premi_rules(sel.principal, sel.db, sel.plan_id, sel.ente, sel.year, new)
             except ProfileError as exc:
                 st.error(str(exc))
@@ -137,9 +136,11 @@ def _downloads(sel, res: P.BonusResult) -> None:
             st.caption("Il file per gli stipendi contiene gli identificativi del personale: riservato ai ruoli "
                        "direttore e amministratore.")
         elif res.provisional:
-            st.caption("File per gli stipendi: disponibile dopo la validazione della Relazione.")
+            st.caption("File per gli stipendi: disponibile dopo la validazione del Nucleo di valutazione o "
+                       "dell'OIV (pagina «Chiusura dell'anno»).")
             st.button("File per gli stipendi (CSV)", disabled=True, key="premi_payroll_off")
         else:
+            st.caption(f"{res.basis}.")
             download_button("File per gli stipendi (CSV)", data=lambda: P.payroll_csv(res),
                             file_name=f"premi_{res.year}_stipendi.csv", mime="text/csv", key="premi_payroll",
                             audit=f"file stipendi premi {res.year}", plan_id=sel.plan_id, import_id=sel.import_id)
@@ -165,16 +166,22 @@ def render() -> None:
     sel, pm = plan_page("Premi", "staff", NO_DATA)
     stored, version = P.current_rules(sel.db, sel.ente, sel.year)
     st.caption("Distribuzione del fondo risorse decentrate per la performance (CCNL Funzioni Locali 16/11/2022, "
-               "artt. 80–81) con le regole del sistema di misurazione dell'ente; dati della versione corrente del "
-               "piano a fine anno.")
+               "artt. 80–81) con le regole del sistema di misurazione dell'ente. La quota organizzativa usa il "
+               "raggiungimento **netto** degli obiettivi: conta le neutralizzazioni e le ripesature decise con atto "
+               "nel registro degli scostamenti (pagina «Chiusura dell'anno»); un obiettivo neutralizzato non conta "
+               "per nessuno. A anno validato, i dati sono quelli validati.")
     rules = _rules_form(sel, stored)
     res = _compute(sel, rules)
     if res.provisional:
-        st.warning(f"**{P.PROVISIONAL}.** Nessun premio può essere pagato prima della validazione della Relazione "
-                   "(art. 14, c. 6, d.lgs. 150/2009): gli importi sono una simulazione.", icon=":material/warning:")
+        st.warning(f"**{P.PROVISIONAL}.** Nessun premio può essere pagato prima della validazione del Nucleo di "
+                   "valutazione o dell'OIV (art. 14, c. 6, d.lgs. 150/2009), registrata nella pagina «Chiusura "
+                   "dell'anno»: gli importi sono una simulazione.", icon=":material/warning:")
     else:
-        st.success("Relazione validata: importi definitivi" + ("; il file per gli stipendi è disponibile qui sotto."
-                                                               if not res.redacted else "."), icon=":material/verified:")
+        st.success(f"Importi definitivi. {res.basis}" + (". Il file per gli stipendi è disponibile qui sotto."
+                                                          if not res.redacted else "."), icon=":material/verified:")
+    if res.net:
+        st.info("Quota organizzativa sul raggiungimento netto: sono applicati i trattamenti degli scostamenti "
+                "decisi con atto (neutralizzazioni e ripesature).", icon=":material/rule:")
     t = res.totals()
     rewarded = int((res.people["ind_cents"] + res.people["uplift_cents"] > 0).sum())
     metric_row([
