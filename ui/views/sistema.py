@@ -14,7 +14,7 @@ from metrics import plan_metrics
 from metrics.explain import objective_value_text, plan_value_text
 from metrics.fmt import fmt_date, fmt_num
 from metrics.access import save_profile
-from metrics.profiles import current_profile, profile_history
+from store.profiles import current_profile, profile_history
 from store.access import PROFILES
 from ui.common import PLACEHOLDER, lazy_expander, plain, plan_page, plotly, show_table
 
