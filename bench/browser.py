@@ -445,8 +445,8 @@ def page_urls(pages_only: list[str] | None = None) -> list[dict[str, str]]:
 
 
 async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: int, sessions_s: float,
-               pages_only: list[str] | None, upload: tuple[str, bytes] | None, log: Callable[[str], None]
-               ) -> dict[str, Any]:
+               pages_only: list[str] | None, upload: tuple[str, bytes] | None, log: Callable[[str], None],
+               load: Any = None, plans: list | None = None) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from tests.e2e.conftest import chromium_path  # the same browser as the e2e tests
@@ -531,6 +531,15 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                     f"(pavimento {r['floor_server_cpu_ms']:.0f}); JS {r['browser_script_ms']:.0f} ms "
                     f"(pavimento {r['floor_browser_script_ms']:.0f}); fine script {r['script_done_ms'] or 0:.0f} ms; "
                     f"esecuzioni {r['runs_on_load']}; carico {load0[0]}")
+            load_block = None
+            if load is not None and plans:      # the same app server, now without browsers (bench/load.py)
+                from bench import load as L
+                check = await L.element_check(context, app, plans[0])
+                log(f"   protocollo e browser, stessa pagina: {check['protocol_elements']} elementi nel protocollo, "
+                    f"{check['browser_elements']} nel browser")
+                log("   carico senza browser (protocollo di Streamlit):")
+                load_block = await L.run_load(app, plans, load, L.upload_maker(work), log)
+                load_block["browser_check"] = check
             await context.close()
             summary = {"floor_ms": statistics.median(floor_all), "new_tab_p50_ms": _pct(page_all, 50),
                        "new_tab_p95_ms": _pct(page_all, 95), "warm_p95_ms": _pct(warm_all, 95) if warm_all else None,
@@ -547,7 +556,7 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                     f"picco RSS {conc['server_peak_rss_mb']:.0f} MB, importazione "
                     f"{(conc['import_ms'] or float('nan')) / 1000:.1f} s; carico {conc['load_avg_end'][0]}")
             await browser.close()
-        return {"pages": results, "summary": summary, "sessions": conc, "floor": FLOOR_SOURCE,
+        return {"pages": results, "summary": summary, "sessions": conc, "floor": FLOOR_SOURCE, "load": load_block,
                 "chart_reference": chart_ref,
                 "pairs": pairs, "warm_runs": warm_runs, "method": METHOD}
     finally:
@@ -572,7 +581,8 @@ def run_async(coro):
 
 def time_browser(db_path: str | Path, work: Path, pairs: int = 7, warm_runs: int = 3, sessions: int = 20,
                  sessions_s: float = 60.0, pages_only: list[str] | None = None,
-                 upload: tuple[str, bytes] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+                 upload: tuple[str, bytes] | None = None, log: Callable[[str], None] = print,
+                 load: Any = None) -> dict[str, Any]:
     """The browser bench on a copy of ``db_path`` (the original stays as built; DuckDB locks a file
     per process, so the caller must have closed it). ``upload`` = (file name, bytes) imported by one
     of the concurrent sessions."""
@@ -586,12 +596,18 @@ def time_browser(db_path: str | Path, work: Path, pairs: int = 7, warm_runs: int
             shutil.copyfile(src, dst)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    plans = None
+    if load is not None:     # ``load`` (bench.load.LoadOptions): the demo plans too, then the load test
+        from bench import load as L
+        L.add_demo_plans(copy, ROOT)
+        plans = L.plans_of(copy, ROOT)
+
     def interrupted(*_a: Any) -> None:      # SIGTERM as Ctrl-C: the servers are stopped in ``_run``'s finally
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupted) if threading.current_thread() is threading.main_thread() else None
     try:
-        return run_async(_run(copy, work, pairs, warm_runs, sessions, sessions_s, pages_only, upload, log))
+        return run_async(_run(copy, work, pairs, warm_runs, sessions, sessions_s, pages_only, upload, log, load, plans))
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import os
 import random
 import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -214,7 +216,8 @@ class Session:
     # ------------------------------------------------------------------------- upload (as the front end)
     async def upload(self, name: str, data: bytes) -> float:
         """Upload ``data`` in «Carica foglio» and confirm the import; returns the ms from the confirmation
-        to the page saying «Importato». Raises :class:`SessionError` when any step fails."""
+        to the page saying «Importato» (the session then shows the new plan, as after a real import).
+        Raises :class:`SessionError` when any step fails."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -293,7 +296,7 @@ class LevelStats:
 
 
 async def _session(k: int, base: str, plans: list[Plan], until: float, pause: float | None, rng: random.Random,
-                   stats: LevelStats, upload: tuple[str, bytes] | None) -> None:
+                   stats: LevelStats, upload: tuple[str, bytes, str] | None) -> None:
     plan = plans[k % len(plans)]
     pages = list(DASHBOARD_PAGES)
     s = Session(base)
@@ -304,10 +307,11 @@ async def _session(k: int, base: str, plans: list[Plan], until: float, pause: fl
         await s.connect()
         first = await s.open(plan, pages[i])
         stats.open_ms.append(first.ms)
-        _check(first, plan, pages[i], stats, record=True)
+        _check(first, plan, pages[i], stats)
         if upload is not None:
             try:
-                stats.uploads_ms.append(await s.upload(*upload))
+                stats.uploads_ms.append(await s.upload(upload[0], upload[1]))
+                plan = Plan(-1, upload[2], upload[2])      # the pages now show the imported plan
             except SessionError as exc:
                 stats.upload_errors += 1
                 stats.error(f"sessione {k}, caricamento: {exc}")
@@ -330,9 +334,8 @@ async def _session(k: int, base: str, plans: list[Plan], until: float, pause: fl
         await s.close()
 
 
-def _check(run: Run, plan: Plan, page: str, stats: LevelStats, record: bool = False) -> None:
-    if not record:
-        stats.times_ms.append(run.ms)
+def _check(run: Run, plan: Plan, page: str, stats: LevelStats) -> None:
+    stats.times_ms.append(run.ms)
     if run.exceptions:
         stats.exceptions += 1
         stats.error(f"{page} (piano {plan.plan_id}): eccezione {run.exceptions[0]}")
@@ -341,7 +344,24 @@ def _check(run: Run, plan: Plan, page: str, stats: LevelStats, record: bool = Fa
         stats.error(f"{page}: errore di compilazione")
     elif not names_plan(run, plan):
         stats.wrong_plan += 1
-        stats.error(f"{page}: la pagina non nomina il piano {plan.plan_id} ({plan.ente})")
+        stats.error(f"{page}: la pagina non nomina il piano {plan.plan_id} ({plan.ente}): "
+                    + " | ".join(run.texts)[:300])
+
+
+async def warm_up(server: Any, plans: list[Plan]) -> dict[str, Any]:
+    """One session opens every dashboard page once before the levels, as the first visitor of a new server.
+    Also needed because of a cold-start race in the app (report: concurrent first sessions on a fresh
+    server may run a page in Streamlit's legacy ``pages/`` mode, see ui.common.ensure_app_navigation)."""
+    s = Session(server.url)
+    t0 = time.perf_counter()
+    await s.connect()
+    try:
+        await s.open(plans[0], DASHBOARD_PAGES[0])
+        for page in DASHBOARD_PAGES[1:]:
+            await s.run(page)
+    finally:
+        await s.close()
+    return {"pages": len(DASHBOARD_PAGES), "s": time.perf_counter() - t0}
 
 
 def _pct(xs: list[float], q: float) -> float | None:
@@ -354,7 +374,7 @@ def _pct(xs: list[float], q: float) -> float | None:
 
 
 async def run_level(server: Any, plans: list[Plan], n: int, seconds: float, pause: float | None, seed: int,
-                    uploads: Callable[[int], tuple[str, bytes]] | None = None) -> dict[str, Any]:
+                    uploads: Callable[[int], tuple[str, bytes, str]] | None = None) -> dict[str, Any]:
     """``n`` sessions for ``seconds`` against ``server`` (a :class:`bench.browser.Server`): one in ten
     uploads ``uploads(k)`` first. ``pause``: None = back to back, else the mean reading pause (± 50%)."""
     from bench.browser import _RssSampler
@@ -370,7 +390,7 @@ async def run_level(server: Any, plans: list[Plan], n: int, seconds: float, paus
                            for k in range(n)))
     wall = time.monotonic() - t0
     peak = sampler.stop()
-    pages = len(stats.times_ms) + len(stats.open_ms)
+    pages = len(stats.times_ms)
     return {"sessions": n, "p50_ms": _pct(stats.times_ms, 50), "p95_ms": _pct(stats.times_ms, 95),
             "max_ms": max(stats.times_ms, default=None), "open_p50_ms": _pct(stats.open_ms, 50),
             "open_p95_ms": _pct(stats.open_ms, 95), "pages": pages, "pages_per_s": pages / wall if wall else None,
@@ -381,19 +401,84 @@ async def run_level(server: Any, plans: list[Plan], n: int, seconds: float, paus
             "pause_s": pause, "error_messages": stats.messages}
 
 
-def plans_of(db_path: str, demo_first: int = 4, regional: int = 6) -> list[Plan]:
-    """The plans the sessions open on: the demo plans (imported first) and some regional ones, interleaved."""
+DEMO = "data/demo"
+
+
+def add_demo_plans(db_path: str | Path, root: Path) -> int:
+    """Import the demo workbooks (``data/demo/*.xlsx``) into ``db_path``: the load test opens its sessions on
+    the four real plans too, not only on the synthetic regional ones. Returns how many were imported."""
+    from loaders import IMPORTED, import_file
     from store import Database
 
-    db = Database(db_path, read_only=True) if "read_only" in Database.__init__.__code__.co_varnames else Database(db_path)
+    db = Database(db_path)
     try:
-        rows = db.rows("SELECT plan_id, ente, titolo FROM plans ORDER BY plan_id")
+        return sum(import_file(db, f, user="bench").status == IMPORTED for f in sorted((root / DEMO).glob("*.xlsx")))
     finally:
         db.close()
-    demo = [Plan(int(a), b, c) for a, b, c in rows if "Sintetic" not in b and "sintetic" not in c][:demo_first]
-    others = [Plan(int(a), b, c) for a, b, c in rows if Plan(int(a), b, c) not in demo]
+
+
+def plans_of(db_path: str | Path, root: Path, regional: int = 6) -> list[Plan]:
+    """The plans the sessions open on: the demo plans and ``regional`` plans spread over the regional
+    database, interleaved (read before the server opens the file: DuckDB locks it per process)."""
+    from store import Database
+
+    demo_files = sorted(f.name for f in (root / DEMO).glob("*.xlsx"))
+    db = Database(db_path)
+    try:
+        rows = [Plan(int(a), b, c) for a, b, c in db.rows("SELECT plan_id, ente, titolo FROM plans ORDER BY plan_id")]
+        demo_ids = {int(r[0]) for r in db.rows(
+            f"SELECT DISTINCT plan_id FROM imports WHERE file_name IN ({', '.join('?' * len(demo_files))})",
+            demo_files)} if demo_files else set()
+    finally:
+        db.close()
+    demo = [p for p in rows if p.plan_id in demo_ids]
+    others = [p for p in rows if p.plan_id not in demo_ids]
     step = max(1, len(others) // max(1, regional))
-    return demo + others[::step][:regional]
+    picked = others[::step][:regional]
+    out: list[Plan] = []
+    for k in range(max(len(demo), len(picked))):
+        out += demo[k:k + 1] + picked[k:k + 1]
+    return out
+
+
+def upload_maker(work: Path, objectives: int = 20) -> Callable[[int], tuple[str, bytes, str]]:
+    """``k`` → (file name, bytes, ente) of a new small synthetic plan of its own ente at every call (each
+    upload imports a new plan, never «già importato»)."""
+    from bench import synth
+
+    made = [0]
+
+    def make(k: int) -> tuple[str, bytes, str]:
+        made[0] += 1
+        seed = 9000 + made[0]
+        ente = f"Consorzio Sintetico del Carico {seed}"
+        path, _ = synth.workbook(synth.Shape(objectives=objectives, seed=seed, ente=ente), work, f"carico-{seed}")
+        return f"carico_{seed}.xlsx", path.read_bytes(), ente
+    return make
+
+
+async def element_check(context: Any, server: Any, plan: Plan, page: str = "panoramica") -> dict[str, Any]:
+    """The protocol client sees what a browser shows: the elements of the main area of ``page`` opened on
+    ``plan``, counted by a protocol session and in Chromium (``stElementContainer`` in ``stMain``)."""
+    from bench.browser import _new_tab, _script_done
+
+    s = Session(server.url)
+    await s.connect()
+    try:
+        run = await s.open(plan, page)
+    finally:
+        await s.close()
+    tab, _ = await _new_tab(context)
+    try:
+        await tab.goto(f"{server.url}/{page}?piano={plan.plan_id}", wait_until="commit")
+        await _script_done(tab)
+        await tab.wait_for_timeout(1000)            # lazy elements (charts) mount after the run
+        await _script_done(tab)
+        shown = await tab.locator("[data-testid='stMain'] [data-testid='stElementContainer']").count()
+    finally:
+        await tab.close()
+    return {"page": page, "plan_id": plan.plan_id, "protocol_elements": run.elements, "browser_elements": shown,
+            "same": run.elements == shown}
 
 
 def summarise(levels: dict[str, dict[str, Any]]) -> str:
@@ -402,22 +487,31 @@ def summarise(levels: dict[str, dict[str, Any]]) -> str:
                      for n, v in levels.items())
 
 
-def run_load(server: Any, plans: list[Plan], back_to_back: tuple[int, ...] = (10, 25, 50),
-             reading: tuple[int, ...] = (25, 50, 100), b2b_s: float = 15.0, reading_s: float = 25.0,
-             seed: int = 2026, uploads: Callable[[int], tuple[str, bytes]] | None = None,
-             log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Both regimes against one running server; the ``load`` block of results.json."""
-    from bench.browser import run_async
+@dataclass
+class LoadOptions:
+    back_to_back: tuple[int, ...] = (10, 25, 50)
+    reading: tuple[int, ...] = (25, 50, 100)
+    b2b_s: float = 12.0
+    reading_s: float = 20.0
+    seed: int = 2026
 
+
+async def run_load(server: Any, plans: list[Plan], opts: LoadOptions | None = None,
+                   uploads: Callable[[int], tuple[str, bytes, str]] | None = None,
+                   log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Both regimes against one running server; the ``load`` block of results.json."""
+    o = opts or LoadOptions()
+    back_to_back, reading, b2b_s, reading_s, seed = o.back_to_back, o.reading, o.b2b_s, o.reading_s, o.seed
     out: dict[str, Any] = {"back_to_back": {}, "reading": {}}
+    out["warm_up"] = await warm_up(server, plans)
     for n in back_to_back:
-        r = run_async(run_level(server, plans, n, b2b_s, None, seed + n, uploads))
+        r = await run_level(server, plans, n, b2b_s, None, seed + n, uploads)
         out["back_to_back"][str(n)] = r
         log(f"   di seguito N={n}: p50 {r['p50_ms'] or 0:.0f} ms, p95 {r['p95_ms'] or 0:.0f} ms, "
             f"{r['pages_per_s']:.1f} pagine/s, errori {r['errors']}, CPU server {r['server_cpu_s']:.1f} s, "
             f"RSS {r['peak_rss_mb']:.0f} MB")
     for n in reading:
-        r = run_async(run_level(server, plans, n, reading_s, READING_PAUSE_S, seed + 7 * n, uploads))
+        r = await run_level(server, plans, n, reading_s, READING_PAUSE_S, seed + 7 * n, uploads)
         out["reading"][str(n)] = r
         log(f"   lettura 2 s N={n}: p50 {r['p50_ms'] or 0:.0f} ms, p95 {r['p95_ms'] or 0:.0f} ms, "
             f"{r['pages_per_s']:.1f} pagine/s, errori {r['errors']}, CPU server {r['server_cpu_s']:.1f} s, "
@@ -425,6 +519,7 @@ def run_load(server: Any, plans: list[Plan], back_to_back: tuple[int, ...] = (10
     rates = [v["pages_per_s"] for v in out["back_to_back"].values() if v["pages_per_s"]]
     out["saturation_pages_per_s"] = max(rates) if rates else None
     out["plans"] = [p.plan_id for p in plans]
+    out["uptime_load_avg"] = [round(x, 2) for x in os.getloadavg()]
     out["method"] = (f"Sessioni senza browser nel protocollo di Streamlit (BackMsg/ForwardMsg su /_stcore/stream): "
                      f"ognuna apre un piano (?piano=ID), chiede a turno le dieci pagine del cruscotto e attende "
                      f"script_finished; una su dieci carica e conferma un foglio. Di seguito: {b2b_s:.0f} s per "
@@ -436,3 +531,18 @@ def run_load(server: Any, plans: list[Plan], back_to_back: tuple[int, ...] = (10
 
 def median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
+
+
+def standalone(db_path: str | Path, work: Path, opts: LoadOptions | None = None, upload: bool = True,
+               log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The load test on its own server (``streamlit run app.py`` on ``db_path``, which must hold the plans:
+    see :func:`add_demo_plans`); ``make bench`` runs it on the browser bench's server instead."""
+    from bench.browser import ROOT, Server, run_async
+
+    work.mkdir(parents=True, exist_ok=True)
+    plans = plans_of(db_path, ROOT)
+    server = Server(ROOT / "app.py", Path(db_path), work / "load-app.log")
+    try:
+        return run_async(run_load(server, plans, opts, upload_maker(work) if upload else None, log))
+    finally:
+        server.stop()

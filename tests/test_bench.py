@@ -126,3 +126,59 @@ def test_tiny_browser_bench_run(tmp_path):
     assert s["p95_ms"] >= s["p50_ms"] > 0
     assert s["timeouts"] == 0 and s["p95_with_timeouts_ms"] == s["p95_ms"]   # timeouts reported apart from errors
     assert set(r["pass"]) >= {"browser_pages", "warm_p95_ms", "server_cpu_ms", "sessions"}
+
+
+# ----------------------------------------------------------------------------- the protocol load client
+@pytest.fixture(scope="module")
+def load_server(tmp_path_factory):
+    """``streamlit run app.py`` on the four demo plans (bench/load.py's own server)."""
+    from bench.browser import Server
+    from bench.load import add_demo_plans, plans_of
+
+    work = tmp_path_factory.mktemp("load")
+    db_path = work / "load.duckdb"
+    assert add_demo_plans(db_path, ROOT) == 4
+    plans = plans_of(db_path, ROOT)
+    server = Server(ROOT / "app.py", db_path, work / "app.log")
+    yield server, plans, work
+    server.stop()
+
+
+def test_load_client_opens_plans_cycles_pages_and_uploads(load_server):
+    """Two sessions back to back for a few seconds, one of them uploading a new plan through «Carica
+    foglio»: every page finishes, names the plan, and the upload ends in «Importato»."""
+    from bench.browser import run_async
+    from bench.load import DASHBOARD_PAGES, run_level, upload_maker, warm_up
+
+    server, plans, work = load_server
+    assert len(plans) == 4 and len({p.ente for p in plans}) == 4
+    run_async(warm_up(server, plans))
+    r = run_async(run_level(server, plans, 2, 4.0, None, seed=1, uploads=upload_maker(work, objectives=5)))
+    assert r["errors"] == 0, r["error_messages"]
+    assert r["uploads"] == 1 and r["upload_errors"] == 0
+    assert r["pages"] >= 4 and r["p95_ms"] > 0 and r["pages_per_s"] > 0
+    assert r["server_cpu_s"] > 0 and r["peak_rss_mb"] > 50
+    assert len(DASHBOARD_PAGES) == 10
+
+
+def test_load_client_sees_a_page_that_names_another_plan(load_server):
+    """The plan check can fail: a session told to expect another ente counts every page as wrong."""
+    from bench.browser import run_async
+    from bench.load import Plan, Session, names_plan
+
+    server, plans, _ = load_server
+
+    async def one():
+        s = Session(server.url)
+        await s.connect()
+        try:
+            return await s.open(plans[0], "panoramica"), await s.run("qualita"), dict(s.pages)
+        finally:
+            await s.close()
+
+    first, second, hashes = run_async(one())
+    assert first.elements > 5 and not first.exceptions and not first.compile_error
+    assert names_plan(first, plans[0]) and names_plan(second, plans[0])
+    assert not names_plan(first, Plan(99, "Ente che non esiste", "Piano che non esiste"))
+    from bench.load import DASHBOARD_PAGES
+    assert set(DASHBOARD_PAGES) <= set(hashes) and len(set(hashes.values())) == len(hashes)   # from «navigation»
