@@ -491,8 +491,8 @@ def summarise(levels: dict[str, dict[str, Any]]) -> str:
 class LoadOptions:
     back_to_back: tuple[int, ...] = (10, 25, 50)
     reading: tuple[int, ...] = (25, 50, 100)
-    b2b_s: float = 12.0
-    reading_s: float = 20.0
+    b2b_s: float = 8.0
+    reading_s: float = 15.0
     seed: int = 2026
 
 
