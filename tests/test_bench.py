@@ -199,3 +199,38 @@ def test_load_client_sees_a_page_that_names_another_plan(load_server):
     assert not names_plan(first, Plan(99, "Ente che non esiste", "Piano che non esiste"))
     from bench.load import DASHBOARD_PAGES
     assert set(DASHBOARD_PAGES) <= set(hashes) and len(set(hashes.values())) == len(hashes)   # from «navigation»
+
+
+def test_concurrent_first_visits_to_a_new_server_show_their_plan(tmp_path):
+    """Found by the load test: on a server just started, sessions opening their first page together could run
+    it in Streamlit's legacy ``pages/`` mode (no app.py, no sidebar selection: «Il database non contiene ancora
+    alcun piano», 2 sessions out of 3 before the fix in ``ui.common.ensure_app_navigation``)."""
+    import asyncio
+
+    from bench.browser import Server, run_async
+    from bench.load import Session, add_demo_plans, names_plan, plans_of
+
+    db_path = tmp_path / "cold.duckdb"
+    add_demo_plans(db_path, ROOT)
+    plans = plans_of(db_path, ROOT)
+    server = Server(ROOT / "app.py", db_path, tmp_path / "app.log")
+
+    async def one(plan, page):
+        s = Session(server.url)
+        await s.connect()
+        try:
+            return plan, page, await s.open(plan, page)
+        finally:
+            await s.close()
+
+    async def together():
+        pages = ["obiettivo", "scadenze", "persone", "qualita", "sistema", "confronto"]
+        return await asyncio.gather(*(one(plans[k % len(plans)], p) for k, p in enumerate(pages)))
+
+    try:
+        results = run_async(together())
+    finally:
+        server.stop()
+    wrong = [(page, plan.ente, run.texts[:1]) for plan, page, run in results
+             if run.exceptions or not names_plan(run, plan)]
+    assert not wrong, wrong
