@@ -25,7 +25,6 @@ import asyncio
 import http.client
 import os
 import random
-import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -481,12 +480,6 @@ async def element_check(context: Any, server: Any, plan: Plan, page: str = "pano
             "same": run.elements == shown}
 
 
-def summarise(levels: dict[str, dict[str, Any]]) -> str:
-    return "; ".join(f"N={n}: p50 {v['p50_ms'] or 0:.0f} ms, p95 {v['p95_ms'] or 0:.0f} ms, "
-                     f"{v['pages_per_s'] or 0:.1f} pagine/s, errori {v['errors']}, RSS {v['peak_rss_mb']:.0f} MB"
-                     for n, v in levels.items())
-
-
 @dataclass
 class LoadOptions:
     back_to_back: tuple[int, ...] = (10, 25, 50)
@@ -528,9 +521,6 @@ async def run_load(server: Any, plans: list[Plan], opts: LoadOptions | None = No
                      "pagina che non nomina il piano aperto.")
     return out
 
-
-def median(xs: list[float]) -> float | None:
-    return statistics.median(xs) if xs else None
 
 
 def standalone(db_path: str | Path, work: Path, opts: LoadOptions | None = None, upload: bool = True,
