@@ -82,7 +82,8 @@ METHOD = (
 # start, and the first moment the wanted element is visible (see ``__benchWatch``).
 INIT_SCRIPT = """
 (() => {
-  const b = window.__bench = {wsOpen: null, runs: 0, found: null, mark: 0, selector: null, title: null, done: null};
+  const b = window.__bench = {wsOpen: null, runs: 0, found: null, mark: 0, selector: null, title: null, done: null,
+                              extra: {}, foundExtra: {}};
   const WS = window.WebSocket;
   window.WebSocket = function (...args) {
     const ws = new WS(...args);
@@ -97,20 +98,28 @@ INIT_SCRIPT = """
     const box = el.closest("[data-stale]");
     return !box || box.getAttribute("data-stale") !== "true";
   };
+  const first = (main, selector) => {
+    for (const el of main.querySelectorAll(selector)) { if (visible(el)) return true; }
+    return false;
+  };
   const check = () => {
-    if (b.found !== null || !b.selector) return;
+    if (!b.selector) return;
     const main = document.querySelector("[data-testid='stMain']");
     if (!main) return;
     if (b.title !== null) {
       const h = main.querySelector("h1");
       if (!h || h.textContent.trim() !== b.title) return;
     }
-    for (const el of main.querySelectorAll(b.selector)) {
-      if (visible(el)) { b.found = performance.now(); return; }
+    const now = performance.now();
+    // the other figures of the same visit (first metric, first chart): each the first time it is visible
+    for (const [name, sel] of Object.entries(b.extra)) {
+      if (b.foundExtra[name] === undefined && first(main, sel)) b.foundExtra[name] = now;
     }
+    if (b.found === null && first(main, b.selector)) b.found = now;
   };
-  window.__benchWatch = (selector, title) => {
-    b.selector = selector; b.title = title; b.found = null; b.mark = performance.now(); check();
+  window.__benchWatch = (selector, title, extra) => {
+    b.selector = selector; b.title = title; b.found = null; b.mark = performance.now();
+    b.extra = extra || {}; b.foundExtra = {}; check();
   };
   const observer = new MutationObserver((records) => {
     for (const r of records) {
@@ -242,9 +251,11 @@ async def _new_tab(context):
 
 
 async def visit(context, url: str, selector: str, title: str | None, server: Server | None = None,
-                timeout_ms: int = CONTENT_TIMEOUT_MS, metrics: bool = True) -> dict[str, Any]:
+                timeout_ms: int = CONTENT_TIMEOUT_MS, metrics: bool = True,
+                extra: dict[str, str] | None = None) -> dict[str, Any]:
     """One fresh-tab navigation: time to content, websocket open, bytes, server CPU, script runs and,
-    with ``metrics``, Chrome's main-thread time (script, layout) for the tab."""
+    with ``metrics``, Chrome's main-thread time (script, layout) for the tab. ``extra`` (name → selector):
+    other figures timed in the same visit (``extra_ms``: performance.now() when each was first visible)."""
     page, counter = await _new_tab(context)
     cdp = None
     try:
@@ -255,9 +266,12 @@ async def visit(context, url: str, selector: str, title: str | None, server: Ser
         cpu0 = server.cpu_s() if server else 0.0
         t0 = time.perf_counter()
         await page.goto(url, wait_until="commit")
-        await page.evaluate("([s, t]) => window.__benchWatch(s, t)", [selector, title])
+        await page.evaluate("([s, t, x]) => window.__benchWatch(s, t, x)", [selector, title, extra or {}])
         await page.wait_for_function("() => window.__bench.found !== null", timeout=timeout_ms, polling=20)
         wall = (time.perf_counter() - t0) * 1000
+        if extra:
+            await page.wait_for_function("(n) => Object.keys(window.__bench.foundExtra).length >= n",
+                                         arg=len(extra), timeout=timeout_ms, polling=20)
         await _script_done(page, timeout_ms)
         await asyncio.sleep(0.1)
         cpu = (server.cpu_s() - cpu0) if server else 0.0
@@ -265,7 +279,7 @@ async def visit(context, url: str, selector: str, title: str | None, server: Ser
         b = await page.evaluate("() => window.__bench")
         out = {"content_ms": b["found"], "wall_ms": wall, "ws_open_ms": b["wsOpen"], "ws_bytes": counter["bytes"],
                "server_cpu_ms": cpu * 1000, "runs_on_load": b["runs"], "script_done_ms": b["done"],
-               "exceptions": errors}
+               "exceptions": errors, "extra_ms": b.get("foundExtra") or {}}
         if cdp is not None:   # Chrome's own accounting of the tab's main thread (Performance domain)
             m = {x["name"]: x["value"] for x in (await cdp.send("Performance.getMetrics"))["metrics"]}
             out.update(browser_script_ms=m.get("ScriptDuration", 0) * 1000, browser_task_ms=m.get("TaskDuration", 0) * 1000,
@@ -286,7 +300,8 @@ async def discover(context, url: str) -> dict[str, Any]:
         const h = main && main.querySelector("h1");
         if (!h || main.querySelector("[data-testid='stSkeleton']")) return null;   // lazy elements still loading
         const kind = Object.keys(targets).find((k) => main.querySelector(targets[k]));
-        return {h1: h.textContent.trim(), kind};
+        const kinds = Object.keys(targets).filter((k) => main.querySelector(targets[k]));
+        return {h1: h.textContent.trim(), kind, kinds};
     }"""
     try:
         await page.goto(url, wait_until="commit")
@@ -296,7 +311,8 @@ async def discover(context, url: str) -> dict[str, Any]:
             await page.wait_for_timeout(1000)          # charts are drawn after the run ends
             found = await page.evaluate(probe, TARGETS)
             if found and found["kind"] and (found["kind"] != "title" or time.monotonic() > deadline - 20):
-                return {"target": found["kind"], "selector": TARGETS[found["kind"]], "h1": found["h1"]}
+                return {"target": found["kind"], "selector": TARGETS[found["kind"]], "h1": found["h1"],
+                        "kinds": found["kinds"]}
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url}: nessun contenuto riconoscibile")
     finally:
@@ -318,15 +334,18 @@ async def nav_link(page, title: str):
 WARM_TIMEOUT_MS = 30_000
 
 
-async def warm_switch(context, base: str, src: dict, dst: dict, runs: int) -> tuple[list[float], list[str]]:
-    """Click the sidebar's link to page ``dst`` from page ``src`` (``runs`` times, going back between).
-    Returns the times and the failures: a switch whose content does not show within
+async def warm_switch(context, base: str, src: dict, dst: dict, runs: int,
+                      back: list[float] | None = None) -> tuple[list[float], list[str]]:
+    """Click the sidebar's link to page ``dst`` from page ``src`` (``runs`` times, going back between; the
+    first is the first switch to ``dst`` in the tab, today's tail). Returns the times and the failures
+    (the times of the way back are appended to ``back``): a switch whose content does not show within
     :data:`WARM_TIMEOUT_MS` is recorded (``warm_failures``), the tab reopened on ``src`` and the bench
     goes on (one stuck click must not lose the other measures)."""
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     page, _ = await _new_tab(context)
     out: list[float] = []
+    back = [] if back is None else back
     failures: list[str] = []
     try:
         await page.goto(f"{base}/{src['url']}", wait_until="commit")
@@ -340,8 +359,13 @@ async def warm_switch(context, base: str, src: dict, dst: dict, runs: int) -> tu
                                              polling=20)
                 out.append(await page.evaluate("() => window.__bench.found - window.__bench.mark"))
                 await _script_done(page)
-                await (await nav_link(page, src["title"])).click()
-                await page.wait_for_timeout(200)
+                # the way back is a warm switch too (timed: more samples for the p95 at no extra cost)
+                link = await nav_link(page, src["title"])
+                await page.evaluate("([s, t]) => window.__benchWatch(s, t)", [src["selector"], src["h1"]])
+                await link.click()
+                await page.wait_for_function("() => window.__bench.found !== null", timeout=WARM_TIMEOUT_MS,
+                                             polling=20)
+                back.append(await page.evaluate("() => window.__bench.found - window.__bench.mark"))
                 await _script_done(page)
             except PlaywrightTimeout as exc:
                 failures.append(f"{src['title']} → {dst['title']}: {str(exc).splitlines()[0]}")
@@ -445,8 +469,8 @@ def page_urls(pages_only: list[str] | None = None) -> list[dict[str, str]]:
 
 
 async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: int, sessions_s: float,
-               pages_only: list[str] | None, upload: tuple[str, bytes] | None, log: Callable[[str], None]
-               ) -> dict[str, Any]:
+               pages_only: list[str] | None, upload: tuple[str, bytes] | None, log: Callable[[str], None],
+               load: Any = None, plans: list | None = None) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from tests.e2e.conftest import chromium_path  # the same browser as the e2e tests
@@ -475,6 +499,7 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
             for p in pages:
                 p.update(await discover(context, f"{app.url}/{p['url']}"))
             floor_sel, results, floor_all, page_all, warm_all = TARGETS["title"], {}, [], [], []
+            warm_first: list[float] = []
             # the second reference: floor vs floor + one tiny Plotly chart, alternated
             load0, cf, cc = _load(), [], []
             for _ in range(pairs):
@@ -493,11 +518,14 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
             for n, p in enumerate(pages):
                 load0 = _load()
                 fl, pg = [], []
+                figure = {"figure": TARGETS["metric"] if "metric" in p.get("kinds", ()) else TARGETS["title"]}
                 for _ in range(pairs):
                     fl.append(await visit(context, floor.url + "/", floor_sel, FLOOR_TITLE, floor))
-                    pg.append(await visit(context, f"{app.url}/{p['url']}", p["selector"], p["h1"], app))
+                    pg.append(await visit(context, f"{app.url}/{p['url']}", p["selector"], p["h1"], app,
+                                          extra=figure))
                 src = pages[n - 1] if n else pages[1] if len(pages) > 1 else None
-                warm, warm_failures = (await warm_switch(context, app.url, src, p, warm_runs)
+                warm_back: list[float] = []
+                warm, warm_failures = (await warm_switch(context, app.url, src, p, warm_runs, warm_back)
                                        if src is not None and warm_runs else ([], []))
                 def med(rs: list[dict], k: str) -> float | None:   # None where the browser gave no value
                     xs = [r[k] for r in rs if r.get(k) is not None]
@@ -506,6 +534,7 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                      "new_tab_ms": med(pg, "content_ms"), "floor_ms": med(fl, "content_ms"),
                      "ratio": statistics.median(a["content_ms"] / b["content_ms"] for a, b in zip(pg, fl)),
                      "warm_ms": statistics.median(warm) if warm else None,
+                     "warm_first_ms": warm[0] if warm else None,   # the first switch to this page in the tab
                      "ws_open_ms": med(pg, "ws_open_ms"), "floor_ws_open_ms": med(fl, "ws_open_ms"),
                      "ws_bytes": med(pg, "ws_bytes"), "floor_ws_bytes": med(fl, "ws_bytes"),
                      "server_cpu_ms": med(pg, "server_cpu_ms"), "floor_server_cpu_ms": med(fl, "server_cpu_ms"),
@@ -514,26 +543,50 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                      "browser_task_ms": med(pg, "browser_task_ms"), "floor_browser_task_ms": med(fl, "browser_task_ms"),
                      "browser_layout_ms": med(pg, "browser_layout_ms"), "dom_nodes": med(pg, "dom_nodes"),
                      "runs_on_load": max(x["runs_on_load"] for x in pg),
+                     # the issue-20 figures: the first figure (st.metric, else the title) against the floor, and
+                     # the first chart against the chart floor (the floor + one Plotly chart, same run)
+                     "first_figure_target": "metric" if "metric" in p.get("kinds", ()) else "title",
+                     "first_figure_ms": statistics.median(x["extra_ms"]["figure"] for x in pg),
+                     "first_figure_ratio": statistics.median(a["extra_ms"]["figure"] / b["content_ms"]
+                                                             for a, b in zip(pg, fl)),
+                     "chart_floor_ratio": (statistics.median(x["content_ms"] for x in pg) / chart_ref["new_tab_ms"]
+                                           if p["target"] == "chart" else None),
                      "exceptions": sum(x["exceptions"] for x in pg),
                      "new_tab_runs_ms": [round(x["content_ms"]) for x in pg],
                      "floor_runs_ms": [round(x["content_ms"]) for x in fl],
                      "warm_runs_ms": [round(x) for x in warm], "warm_failures": warm_failures,
+                     "warm_back_ms": [round(x) for x in warm_back], "warm_back_to": src["title"] if src else None,
                      "server_cpu_runs_ms": [round(x["server_cpu_ms"]) for x in pg],
                      "load_avg_start": load0, "load_avg_end": _load()}
                 results[p["path"]] = r
                 floor_all += [x["content_ms"] for x in fl]
                 page_all += [x["content_ms"] for x in pg]
-                warm_all += warm
+                warm_all += warm + warm_back
+                warm_first += warm[:1]
                 log(f"   {p['title']:<22} {r['new_tab_ms']:6.0f} ms (pavimento {r['floor_ms']:4.0f} ms) "
-                    f"{r['ratio']:.2f}×; cambio pagina {r['warm_ms'] or 0:4.0f} ms"
+                    f"{r['ratio']:.2f}×; prima cifra {r['first_figure_ms']:.0f} ms {r['first_figure_ratio']:.2f}×"
+                    + (f"; grafico {r['chart_floor_ratio']:.2f}× il pavimento con grafico" if r['chart_floor_ratio'] else "")
+                    + f"; cambio pagina {r['warm_ms'] or 0:4.0f} ms"
                     f"{f' ({len(warm_failures)} MAI MOSTRATO)' if warm_failures else ''}; "
                     f"{r['ws_bytes'] / 1024:5.0f} KiB; CPU server {r['server_cpu_ms']:4.0f} ms "
                     f"(pavimento {r['floor_server_cpu_ms']:.0f}); JS {r['browser_script_ms']:.0f} ms "
                     f"(pavimento {r['floor_browser_script_ms']:.0f}); fine script {r['script_done_ms'] or 0:.0f} ms; "
                     f"esecuzioni {r['runs_on_load']}; carico {load0[0]}")
+            load_block = None
+            if load is not None and plans:      # the same app server, now without browsers (bench/load.py)
+                from bench import load as L
+                check = await L.element_check(context, app, plans[0])
+                log(f"   protocollo e browser, stessa pagina: {check['protocol_elements']} elementi nel protocollo, "
+                    f"{check['browser_elements']} nel browser")
+                log("   carico senza browser (protocollo di Streamlit):")
+                load_block = await L.run_load(app, plans, load, L.upload_maker(work), log)
+                load_block["browser_check"] = check
             await context.close()
-            summary = {"floor_ms": statistics.median(floor_all), "new_tab_p50_ms": _pct(page_all, 50),
+            summary = {"floor_ms": statistics.median(floor_all), "chart_floor_ms": chart_ref["new_tab_ms"],
+                       "new_tab_p50_ms": _pct(page_all, 50),
                        "new_tab_p95_ms": _pct(page_all, 95), "warm_p95_ms": _pct(warm_all, 95) if warm_all else None,
+                       "warm_first_p95_ms": _pct(warm_first, 95) if warm_first else None,
+                       "warm_first_max_ms": max(warm_first, default=None), "warm_switches": len(warm_all),
                        "server_cpu_ms_max": max(r["server_cpu_ms"] for r in results.values()),
                        "warm_failures": sum(len(r["warm_failures"]) for r in results.values())}
             conc = None
@@ -547,7 +600,7 @@ async def _run(db_path: Path, work: Path, pairs: int, warm_runs: int, sessions: 
                     f"picco RSS {conc['server_peak_rss_mb']:.0f} MB, importazione "
                     f"{(conc['import_ms'] or float('nan')) / 1000:.1f} s; carico {conc['load_avg_end'][0]}")
             await browser.close()
-        return {"pages": results, "summary": summary, "sessions": conc, "floor": FLOOR_SOURCE,
+        return {"pages": results, "summary": summary, "sessions": conc, "floor": FLOOR_SOURCE, "load": load_block,
                 "chart_reference": chart_ref,
                 "pairs": pairs, "warm_runs": warm_runs, "method": METHOD}
     finally:
@@ -572,7 +625,8 @@ def run_async(coro):
 
 def time_browser(db_path: str | Path, work: Path, pairs: int = 7, warm_runs: int = 3, sessions: int = 20,
                  sessions_s: float = 60.0, pages_only: list[str] | None = None,
-                 upload: tuple[str, bytes] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+                 upload: tuple[str, bytes] | None = None, log: Callable[[str], None] = print,
+                 load: Any = None) -> dict[str, Any]:
     """The browser bench on a copy of ``db_path`` (the original stays as built; DuckDB locks a file
     per process, so the caller must have closed it). ``upload`` = (file name, bytes) imported by one
     of the concurrent sessions."""
@@ -586,12 +640,18 @@ def time_browser(db_path: str | Path, work: Path, pairs: int = 7, warm_runs: int
             shutil.copyfile(src, dst)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    plans = None
+    if load is not None:     # ``load`` (bench.load.LoadOptions): the demo plans too, then the load test
+        from bench import load as L
+        L.add_demo_plans(copy, ROOT)
+        plans = L.plans_of(copy, ROOT)
+
     def interrupted(*_a: Any) -> None:      # SIGTERM as Ctrl-C: the servers are stopped in ``_run``'s finally
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupted) if threading.current_thread() is threading.main_thread() else None
     try:
-        return run_async(_run(copy, work, pairs, warm_runs, sessions, sessions_s, pages_only, upload, log))
+        return run_async(_run(copy, work, pairs, warm_runs, sessions, sessions_s, pages_only, upload, log, load, plans))
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -479,7 +479,6 @@ def build_deck(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
     if k["verifications"] == 0 and k["steps"]:
         ach.bullets.append("Il piano non ha ancora verifiche: gli obiettivi sono in attesa del primo monitoraggio "
                            "(nessun valore, non 0%).")
-    from exports.criteria import achievement_bullet, forecast_slide   # measuring system (issue 8)
     ach.bullets.append(achievement_bullet(pm))
     deck.append(ach)
 
@@ -678,3 +677,47 @@ def export_file_name(pm: PlanMetrics, ext: str) -> str:
         kept.append(w[:FILE_NAME_ENTE])
     name = "_".join(kept) or "piano"
     return f"performance_{name}_{pm.ctx.year}_{pm.ctx.as_of:%Y%m%d}.{ext}"
+
+
+# ----------------------------------------------------------------------------- measuring system (issue 8)
+# What the deck says about the measuring system (moved from exports/criteria.py: no import circle).
+FORECAST = "forecast"   # slide kind (after the fixed slides, only at an intermediate check)
+
+
+def profile_line(pm: PlanMetrics) -> str:
+    """«Sistema di misurazione: Fasce 0/50/75/100, versione 2»."""
+    return f"Sistema di misurazione: {pm.profile_label}"
+
+
+def score_text(pm: PlanMetrics) -> str:
+    return fmt_num(pm.score) if pm.score is not None else "—"
+
+
+def achievement_bullet(pm: PlanMetrics) -> str:
+    """The achievement slide's line about score and profile."""
+    return f"Punteggio del piano {score_text(pm)} · {profile_line(pm)}"
+
+
+# ----------------------------------------------------------------------------- forecast slide
+def forecast_table(pm: PlanMetrics) -> Table:
+    rows = [["Piano", fmt_pct(pm.achievement), fmt_pct(pm.forecast["low"]), fmt_pct(pm.forecast["expected"]),
+             fmt_pct(pm.forecast["high"])]]
+    for _, o in pm.objectives.iterrows():
+        if missing(o.get("fc_expected")):
+            continue
+        rows.append([objective_label(o["code"], o["title"], 60), fmt_pct(o["achievement"]), fmt_pct(o["fc_low"]),
+                     fmt_pct(o["fc_expected"]), fmt_pct(o["fc_high"])])
+    return Table(["Obiettivo", "Oggi", "Minima", "Attesa", "Massima"], rows, widths=[6, 1.2, 1.2, 1.2, 1.2],
+                 clip={0: 70}, numeric=(1, 2, 3, 4))
+
+
+def forecast_slide(pm: PlanMetrics) -> Slide | None:
+    """«Previsione a fine anno» (rule 8): only when the as-of date is before the year end."""
+    fc = pm.forecast
+    if fc is None or fc.get("expected") is None:
+        return None
+    return Slide(FORECAST, "Previsione a fine anno",
+                 subtitle=f"Dalla situazione al {fmt_date(pm.ctx.as_of)} al 31/12/{pm.ctx.year}",
+                 figures=[("Previsione attesa", fmt_pct(fc["expected"])), ("Ipotesi minima", fmt_pct(fc["low"])),
+                          ("Ipotesi massima", fmt_pct(fc["high"])), ("Raggiungimento oggi", fmt_pct(pm.achievement))],
+                 table=forecast_table(pm), bullets=[fc["method"]], notes=fc["method"])

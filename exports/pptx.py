@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from typing import Any
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
@@ -18,7 +19,7 @@ from pptx.util import Inches, Pt
 from charts.base import TIMING_COLORS, natural_order
 from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Chart, Slide, Table,
                             POWERPOINT, SEGUE, build_deck, clip, context_line, missing, neutralize, objective_steps)
-from exports.criteria import FORECAST, render_forecast_pptx
+from exports.common import FORECAST
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
 
@@ -487,4 +488,14 @@ def label_box(px: float, lw: float, line_x: float, lo: float, hi: float) -> tupl
 
 RENDER = {ACHIEVEMENT: _achievement, CASCADE: _cascade, GROUPS: _groups, OBJECTIVES: _objectives, LATE: _late,
           OBJECTIVE: _objective}
-RENDER[FORECAST] = render_forecast_pptx   # «Previsione a fine anno» (exports/criteria.py)
+
+
+def render_forecast_pptx(slide: Any, s: Slide, pm: PlanMetrics, by_objective: Any) -> None:
+    """PowerPoint layout of the forecast slide: figures, the table, the method."""
+    _figures(slide, s.figures, MARGIN, 1.45, W - 2 * MARGIN, cols=4, value_size=28, row_h=1.0)
+    size, scale = _fit(s.table, None, W - 2 * MARGIN, 3.3, sizes=(14, 13, 12, 11, 10), max_rows=12)
+    _table(slide, s.table, MARGIN, 2.6, W - 2 * MARGIN, size=size, max_rows=12, clip_scale=scale)
+    _text(slide, MARGIN, 6.1, W - 2 * MARGIN, 0.9, s.bullets[0], 11, color=GREY)
+
+
+RENDER[FORECAST] = render_forecast_pptx   # «Previsione a fine anno» (issue 8)

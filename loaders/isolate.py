@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from store import incident
+from loaders.parsed import ParsedPlan
 from loaders.problems import Problem, ProblemList
 
 MEMORY_BUDGET_MB = int(os.environ.get("CRUSCOTTO_PARSE_MEMORY_MB", "320"))   # beyond what the parent holds (the bench's 68.020-row plan needs ~100)
@@ -95,8 +96,6 @@ def _child(fn: Callable, args: tuple, w: int, memory_mb: int, time_s: float) -> 
 
 
 def _refusal(file_name: str, why: str) -> Any:
-    from loaders.validate import ParsedPlan
-
     return ParsedPlan(problems=ProblemList([Problem.file(
         f"File troppo grande o danneggiato: «{file_name or 'file'}» {why}. La lettura è stata interrotta; "
         "il database non è stato modificato.")]))
@@ -169,6 +168,4 @@ def run_isolated(fn: Callable, data: bytes, file_name: str = "", *, memory_mb: i
     if kind == "memoria":
         return _refusal(file_name, f"richiede più di {memory_mb} MB di memoria per essere letto")
     code = incident.record(f"lettura di «{file_name}»", tb=value)
-    from loaders.validate import ParsedPlan
-
     return ParsedPlan(problems=ProblemList([Problem.file(incident.message(code, f"la lettura di «{file_name}»"))]))

@@ -9,6 +9,7 @@ from typing import Any
 from domain.profile import Profile, from_fields
 from loaders.parsing import cell_text, norm_key
 from loaders.problems import ProblemList
+from store.profiles import save_profile
 
 SHEET_KEY = norm_key("Sistema di misurazione")
 SHEET_NAME = "Sistema di misurazione"
@@ -45,8 +46,6 @@ def store(cur: Any, profile: Profile | None, ente: str, years: range, user: str,
     if profile is None:
         return []
     import json
-
-    from metrics.profiles import save_profile   # lazy: metrics imports loaders
 
     out = []
     for y in years:

@@ -23,6 +23,7 @@ import pandas as pd
 from domain import status as S
 from loaders import parsing as P
 from loaders import profile_sheet, variance_sheet
+from loaders.parsed import ParsedPlan
 from loaders.problems import Problem, ProblemList
 from loaders.spec import PLAN_FIELDS, SHEET_BY_KEY, SHEETS, HeaderMap, SheetSpec, find_header, match_sheet
 from loaders.workbook import SheetReader, SheetReadError, check_archive, read_rows  # noqa: F401 (read_rows: API)
@@ -49,23 +50,6 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 IGNORED_SHEETS = {"istruzioni", "leggimi", "note", "esempio",   # «Esempio»: the template's example
                   "sistemadimisurazione",   # loaders/profile_sheet.py
                   "scostamenti"}            # loaders/variance_sheet.py (issue 16)
-
-
-@dataclass
-class ParsedPlan:
-    meta: dict[str, Any] = field(default_factory=dict)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    problems: ProblemList = field(default_factory=ProblemList)
-    profile: Any = None   # domain.profile.Profile of the optional sheet «Sistema di misurazione»
-    variances: Any = None  # rows of the optional sheet «Scostamenti» (loaders/variance_sheet.py), None = no sheet
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems.errors
-
-    def count(self, table: str) -> int:
-        df = self.tables.get(table)
-        return 0 if df is None else len(df)
 
 
 @dataclass

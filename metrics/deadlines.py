@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from loaders.parsing import MONTHS
+from domain.text import MONTHS
 from metrics import formulas as F
 
 #: Gruppo degli step il cui obiettivo non è collegato ad alcun obiettivo strategico.

@@ -15,15 +15,16 @@ import numpy as np
 import pandas as pd
 
 from domain.profile import NEUTRALIZED_ACHIEVED, PREDEFINITO, Profile
-from loaders.parsing import normalize_status
 from domain.status import (OBJ_NEUTRALIZED, OBJ_NOT_EVALUABLE, OBJ_NOT_MONITORED, OBJ_WAITING_VALUES,
                            STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NEUTRALIZED, STATUS_UNVERIFIED)
+from domain.text import normalize_status
 from metrics import formulas as F
 from metrics.fmt import fmt_date, fmt_pct
-from metrics.profiles import StoredProfile, profile_version, resolve
+from metrics.quality import quality_checks
 from metrics.settings import QUALITY, Settings
 from store import Database, get_db
 from store import closing as closing_store
+from store.profiles import StoredProfile, profile_version, resolve
 
 
 class PlanNotFound(LookupError):
@@ -374,8 +375,6 @@ def _forecast(ctx: Context, steps: pd.DataFrame, objectives: pd.DataFrame, profi
 
 
 def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
-    from metrics.quality import quality_checks
-
     profile = sp.profile
     t = _load(db, ctx.import_id, ctx.as_of)
     steps = _steps(t, ctx, profile)

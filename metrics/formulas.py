@@ -16,7 +16,7 @@ import pandas as pd
 from domain.profile import (PLAN_SCORE_FROM_ACHIEVEMENT, SCORING_BANDS, SCORING_LINEAR)
 from domain.status import (STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NOT_ACHIEVED, STATUS_PARTIAL,
                            STATUS_POSTPONED)
-from loaders.parsing import find_dates, parse_number_it, strip_accents
+from domain.text import find_dates, parse_number_it, strip_accents
 from metrics.settings import BAND_GREEN, BAND_NONE, BAND_RED, BAND_YELLOW, DEFAULT, Settings
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 
 from domain.status import STATUS_ACHIEVED, STATUS_UNKNOWN, STATUS_UNVERIFIED
-from loaders.parsing import strip_accents
+from domain.text import strip_accents
 from metrics import formulas as F
 from metrics.fmt import fmt_date, fmt_pct
 from metrics.settings import QualitySettings
-
-if TYPE_CHECKING:
-    from metrics.engine import PlanMetrics
 
 CHECKS: dict[str, str] = {
     "weights_sum": "Pesi che non sommano a 100%",
@@ -46,8 +43,9 @@ def _codes(df: pd.DataFrame, col: str = "code") -> list[str]:
     return list(dict.fromkeys(str(c) for c in df[col]))
 
 
-def quality_checks(pm: "PlanMetrics", t: dict[str, pd.DataFrame], settings: QualitySettings) -> list[dict]:
-    """All checks that find something, in the order of :data:`CHECKS`."""
+def quality_checks(pm: Any, t: dict[str, pd.DataFrame], settings: QualitySettings) -> list[dict]:
+    """All checks that find something, in the order of :data:`CHECKS`. ``pm`` is the
+    :class:`metrics.engine.PlanMetrics` being computed (not imported: the engine imports this module)."""
     ctx = pm.ctx
     steps, objectives = pm.steps, pm.objectives
     out: list[dict] = []

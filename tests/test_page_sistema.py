@@ -44,6 +44,11 @@ def test_presets_side_by_side_then_saving_changes_every_page(monkeypatch, cissa_
     assert "versione 1" in texts(at)
     assert "Fasce 0/50/75/100, versione 1" in texts(at)
     assert cissa_db.scalar("SELECT count(*) FROM audit_log WHERE action = 'profilo'") == 1
+    # the history and the parameters in use, computed once per data version, show the new version at once
+    hist = next(d.value for d in at.dataframe if {"Versione", "Profilo"} <= set(d.value.columns))
+    assert hist["Profilo"].tolist() == ["Fasce 0/50/75/100"]
+    params = next(d.value for d in at.dataframe if "Parametro" in d.value.columns)
+    assert params.shape[0] > 5
     # every page now computes with the saved profile: the same session, no restart
     at.switch_page(PANORAMICA).run()
     assert not at.exception

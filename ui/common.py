@@ -55,6 +55,33 @@ def ensure_app_navigation() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+    # Sessions that began their run in legacy mode before another session cleared the flag (concurrent first
+    # visits to a new server, found by bench/load.py) run the page without app.py: rerun them too, once.
+    ss = st.session_state
+    if _run_by_main_script():
+        ss.pop("_legacy_rerun", None)
+    elif not ss.get("_legacy_rerun"):
+        ss["_legacy_rerun"] = True
+        st.rerun()
+
+
+def _run_by_main_script() -> bool:
+    """This run goes through the main script (``app.py``'s ``page.run()`` is on the stack)."""
+    import os
+    import sys
+
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return True
+    main = os.path.realpath(ctx.main_script_path)
+    frame = sys._getframe(1)
+    while frame is not None:
+        if os.path.realpath(frame.f_code.co_filename) == main:
+            return True
+        frame = frame.f_back
+    return False
 
 
 # Static markup only (no workbook text). Streamlit's index.html says <html lang="en"> (streamlit#15726) and its

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from exports.registro import trail_xlsx
@@ -67,6 +68,27 @@ def table(df: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+_SHOWN_MEMO: dict[tuple, tuple[tuple, tuple[int, pa.Table]]] = {}
+_SHOWN_MEMO_SIZE = 32
+
+
+def shown(db, args: dict) -> tuple[int, pa.Table]:
+    """(events matching ``args``, the :data:`SHOWN` newest formatted as an Arrow table): once per commit to
+    the database file (``Database.file_token``, as :mod:`metrics.registro`) and filters, not at every run."""
+    token = db.file_token()
+    key = (db.path, tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(args.items())))
+    hit = _SHOWN_MEMO.get(key)
+    if token is None or hit is None or hit[0] != token:
+        df = audit_trail(db, **args)
+        value = (len(df), pa.Table.from_pandas(table(df.head(SHOWN)), preserve_index=False))
+        if token is None:
+            return value
+        if len(_SHOWN_MEMO) >= _SHOWN_MEMO_SIZE:
+            _SHOWN_MEMO.clear()
+        hit = _SHOWN_MEMO[key] = (token, value)
+    return hit[1]
+
+
 def render() -> None:
     ensure_app_navigation()
     require_capability(AUDIT)   # amministratore only
@@ -79,13 +101,12 @@ def render() -> None:
         st.info("Nessuna attività registrata finora.", icon=":material/info:")
         return
     f = filters(db)
-    df = audit_trail(db, **f["args"])
-    n = len(df)
+    n, rows = shown(db, f["args"])
     c_count, c_dl = st.columns([2, 1], vertical_alignment="bottom")
     c_count.markdown(f"**{fmt_int(n)} {'evento' if n == 1 else 'eventi'}**, dal più recente"
                      + (f" · filtri: {plain(f['text'])}" if f["text"] else ""))
     with c_dl:
-        download_button("Scarica il registro in Excel", data=lambda: trail_xlsx(df, f["text"]),
+        download_button("Scarica il registro in Excel", data=lambda: trail_xlsx(audit_trail(db, **f["args"]), f["text"]),
                         file_name=f"registro_attivita_{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME,
                         icon=":material/download:", key="reg_download", width="stretch", disabled=not n,
                         audit=f"registro delle attività ({n} eventi" + (f"; {f['text']})" if f["text"] else ")"))
@@ -95,7 +116,7 @@ def render() -> None:
     if n > SHOWN:
         st.caption(f"Sono mostrati i {fmt_int(SHOWN)} eventi più recenti: restringere i filtri per vedere gli altri; "
                    "il file Excel li contiene tutti.")
-    st.dataframe(table(df.head(SHOWN)), hide_index=True, width="stretch", key="reg_table",
+    st.dataframe(rows, hide_index=True, width="stretch", key="reg_table",
                  column_config={"Quando": st.column_config.TextColumn(width=150),
                                 "Chi": st.column_config.TextColumn(width=150),
                                 "Azione": st.column_config.TextColumn(width=150),

@@ -14,7 +14,7 @@ from metrics import plan_metrics
 from metrics.explain import objective_value_text, plan_value_text
 from metrics.fmt import fmt_date, fmt_num
 from metrics.access import save_profile
-from metrics.profiles import current_profile, profile_history
+from store.profiles import current_profile, profile_history
 from store.access import PROFILES
 from ui.common import PLACEHOLDER, lazy_expander, plain, plan_page, plotly, show_table
 
@@ -81,6 +81,17 @@ def _profile_form(base: Profile, key: str) -> tuple[Profile | None, list[str]]:
         return None, [str(exc)]
 
 
+def _params_frame(profile: Profile) -> pd.DataFrame:
+    """The parameters of the profile in use, as shown (once per PlanMetrics: saving a profile moves the data version)."""
+    return pd.DataFrame(describe(profile), columns=["Parametro", "Valore", "Significato"])
+
+
+def _history_frame(ente: str, year: int, db=None) -> pd.DataFrame:
+    """The stored versions of (ente, year) with their Italian date, once per PlanMetrics (as above)."""
+    hist = profile_history(db, ente, year)
+    return hist.assign(saved_at=hist["saved_at"].map(lambda d: f"{fmt_date(d)} {d:%H:%M}"))
+
+
 def render() -> None:
     sel, pm = plan_page("Sistema di misurazione")
     stored = current_profile(sel.db, sel.ente, sel.year)
@@ -145,14 +156,14 @@ def render() -> None:
         st.success(msg, icon="✅")
 
     st.subheader("Parametri del profilo in uso")
-    show_table(pd.DataFrame(describe(stored.profile), columns=["Parametro", "Valore", "Significato"]),
+    show_table(pm.derived(_params_frame, stored.profile),
                {"Parametro": ("Parametro", None), "Valore": ("Valore", None), "Significato": ("Significato", None)},
                key="profile_params", memo=pm)   # the stored profile moves the data version: a new pm
-    hist = profile_history(sel.db, sel.ente, sel.year)
+    hist = pm.derived(_history_frame, sel.ente, int(sel.year), db=sel.db)
     st.subheader("Storico delle versioni")
     if hist.empty:
         st.info("Nessun profilo salvato per questo ente e anno: si usa il profilo «Predefinito». Si può salvare da "
                 "questa pagina o con il foglio «Sistema di misurazione» del file Excel.", icon="ℹ️")
     else:
-        show_table(hist.assign(saved_at=hist["saved_at"].map(lambda d: f"{fmt_date(d)} {d:%H:%M}")), HISTORY_COLS,
+        show_table(hist, HISTORY_COLS,
                    key="profile_history", memo=pm)
