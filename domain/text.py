@@ -172,3 +172,14 @@ def normalize_status(raw: str | None, not_attributable: bool = False) -> str:
             if i >= 0 and (best is None or (i, -len(n)) < best[:2]):
                 best = (i, -len(n), status)
     return best[2] if best else STATUS_UNKNOWN
+
+
+def parse_it_date(text: str) -> dt.date:
+    """``31/12/2025`` → date (CLI and URL parameters); raises ValueError in Italian."""
+    try:
+        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        try:
+            return dt.date.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"data «{text}» non valida: usare gg/mm/aaaa (es. 31/12/2025)") from None

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from loaders import rounds as R
-from metrics.fmt import parse_it_date
+from domain.text import parse_it_date
 from store import audit, default_db_path, get_db
 from store.access import NotAuthorized, local_administrator
 

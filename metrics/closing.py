@@ -27,7 +27,7 @@ from store import audit
 from store import closing as cs
 from store.access import DECIDE, REOPEN, VALIDATE, NotAuthorized, Principal, require_plan
 
-IN_PROGRESS, APPROVED, IN_VALIDATION = "in lavorazione", "approvata", "in validazione"
+IN_PROGRESS, APPROVED, IN_VALIDATION = cs.IN_PROGRESS, "approvata", "in validazione"
 VALIDATED, VALIDATED_NOTES, NOT_VALIDATED = "validata", "validata con rilievi", "non validata"
 STATES = (IN_PROGRESS, APPROVED, IN_VALIDATION, VALIDATED, VALIDATED_NOTES, NOT_VALIDATED)
 #: --outcome of the CLI → state
@@ -51,9 +51,7 @@ class ClosingError(ValueError):
 
 
 # ----------------------------------------------------------------------------- reads
-def current_state(db, plan_id: int, year: int) -> str:
-    ev = cs.closing_events(db, plan_id, year)
-    return IN_PROGRESS if ev.empty else str(ev["state"].iloc[-1])
+current_state = cs.current_state
 
 
 def is_validated(db, plan_id: int, year: int) -> bool:

@@ -20,6 +20,7 @@ from domain.status import (OBJ_NEUTRALIZED, OBJ_NOT_EVALUABLE, OBJ_NOT_MONITORED
 from domain.text import normalize_status
 from metrics import formulas as F
 from metrics.fmt import fmt_date, fmt_pct
+from metrics.netto import net_figures
 from metrics.quality import quality_checks
 from metrics.settings import QUALITY, Settings
 from store import Database, get_db
@@ -423,7 +424,6 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
 def _closing(db: Database, pm: PlanMetrics) -> None:
     """Issue 16: the figures netto (after the treatments decided in the variance register) and, when ``pm`` is
     the validated version of its year, the validation (date, by, SHA-256 of the frozen record)."""
-    from metrics.variances import net_figures   # it uses PlanMetrics: imported here, not at the top
 
     ctx = pm.ctx
     if (ctx.plan_id, ctx.year) not in closing_store.active_plan_years(db):   # nothing recorded: netto = lordo

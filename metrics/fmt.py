@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from domain.text import parse_it_date  # noqa: F401 (the CLI's and the URL's dates; lives in domain)
+
 PLOTLY_SEPARATORS = ",."   # Plotly layout.separators: decimal comma, thousands dot
 
 
@@ -67,12 +69,3 @@ def fmt_days(x: Any, empty: str = "—") -> str:
     return f"{n} {'giorno' if abs(n) == 1 else 'giorni'}"
 
 
-def parse_it_date(text: str) -> dt.date:
-    """``31/12/2025`` → date (CLI and URL parameters); raises ValueError in Italian."""
-    try:
-        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
-    except ValueError:
-        try:
-            return dt.date.fromisoformat(text.strip())
-        except ValueError:
-            raise ValueError(f"data «{text}» non valida: usare gg/mm/aaaa (es. 31/12/2025)") from None

@@ -23,6 +23,7 @@ from metrics import engine
 from metrics import formulas as F
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_pct
+from metrics.netto import indicator_key, net_figures  # noqa: F401 (part of this module's contract)
 from store import audit
 from store import closing as cs
 from store.access import DECIDE, PROPOSE, Principal, require_plan
@@ -87,11 +88,6 @@ def candidates(pm: PlanMetrics) -> pd.DataFrame:
     return out
 
 
-def indicator_key(r) -> str:
-    code = getattr(r, "code", None)
-    return str(code) if isinstance(code, str) and code.strip() else str(r.name)
-
-
 def _num(x) -> float | None:
     try:
         return None if x is None or pd.isna(x) else float(x)
@@ -138,73 +134,6 @@ def _labels(pm: PlanMetrics) -> dict:
 
 
 # ----------------------------------------------------------------------------- lordo / netto
-def net_figures(pm: PlanMetrics, entries: pd.DataFrame) -> dict:
-    """Raggiungimento lordo e netto: the plan's and each objective's achievement as measured (``gross``, = ``pm``)
-    and after the treatments whose act is recorded (``net``). Undecided treatments change nothing.
-
-    Returns ``{"plan": {"gross", "net"}, "objectives": DataFrame[code, gross, net, weight_gross, weight_net,
-    treated]}`` (achievements on the 0–100 scale, None/NaN = not evaluable; weights normalised to 100)."""
-    o = pm.objectives
-    codes = o["code"].astype(str)
-    gross = o["achievement"].astype("float64").to_numpy()
-    net = pd.Series(gross, index=codes.values, dtype="float64")
-    w_net = pd.Series(o["weight_eff"].astype("float64").to_numpy(), index=codes.values)
-    decided = entries[entries["decision_act"].map(lambda x: isinstance(x, str) and bool(x.strip()))] \
-        if len(entries) else entries
-    treated: set[str] = set()
-    if len(decided):
-        steps = pm.steps.copy()
-        steps["objective_code"] = steps["objective_code"].astype(str)
-        steps["code"] = steps["code"].astype(str)
-        step_changed: set[str] = set()
-        for e in decided[decided["level"] == "step"].itertuples():
-            m = (steps["objective_code"] == e.objective_code) & (steps["code"] == e.step_code)
-            if e.treatment == "neutralizzazione":
-                steps.loc[m, "excluded"] = True
-            elif e.treatment == "ripesatura" and pd.notna(e.new_weight):
-                steps.loc[m, "weight_eff"] = float(e.new_weight)
-            else:
-                continue
-            step_changed.add(e.objective_code)
-        if step_changed:
-            steps["year_weight"] = F.year_weights(steps["weight_eff"].astype("float64"), steps["objective_code"],
-                                                  steps["due_in_year"], steps["excluded"].astype(bool))
-            for code in step_changed:
-                g = steps[steps["objective_code"] == code]
-                if code in set(codes[o["indicator_only"]]) or g.empty:
-                    continue
-                r = F.objective_achievement(g["year_weight"], g["achievement"], g["due_in_year"],
-                                            g["excluded"].astype(bool), g["verified"])
-                net[code] = float("nan") if r.achievement is None else r.achievement
-                treated.add(code)
-        ind_out = decided[(decided["level"] == "indicatore") & (decided["treatment"] == "neutralizzazione")]
-        for code, g in ind_out.groupby("objective_code"):
-            if code not in set(codes[o["indicator_only"]]):
-                continue
-            rows = pm.indicators[pm.indicators["objective_code"].astype(str) == code]
-            keep = rows[[indicator_key(r) not in set(g["indicator"]) for r in rows.itertuples()]]
-            a = F.indicator_objective_achievement(keep["achievement"])
-            net[code] = float("nan") if a is None else a
-            treated.add(code)
-        for e in decided[decided["level"] == "obiettivo"].itertuples():
-            if e.objective_code not in net.index:
-                continue
-            if e.treatment == "neutralizzazione":
-                net[e.objective_code] = float("nan")
-                treated.add(e.objective_code)
-            elif e.treatment == "ripesatura" and pd.notna(e.new_weight):
-                w_net[e.objective_code] = float(e.new_weight)
-                treated.add(e.objective_code)
-    w_gross = pd.Series(o["weight_eff"].astype("float64").to_numpy(), index=codes.values)
-    plan_net = F.weighted_mean(net, w_net) if treated else pm.achievement
-    frame = pd.DataFrame({
-        "code": codes.values, "gross": gross, "net": net.to_numpy(),
-        "weight_gross": F.normalised_weights(w_gross).to_numpy(),
-        "weight_net": F.normalised_weights(w_net).to_numpy(),
-        "treated": [c in treated for c in codes.values]})
-    return {"plan": {"gross": pm.achievement, "net": plan_net}, "objectives": frame}
-
-
 def plan_net_figures(db, pm: PlanMetrics) -> dict:
     """:func:`net_figures` of ``pm`` with the stored register of its plan-year."""
     return net_figures(pm, cs.variance_entries(db, pm.ctx.plan_id, pm.ctx.year))
@@ -235,10 +164,8 @@ def _key(level: str, objective: str, step: str | None = None, indicator: str | N
 
 
 def _check_open(db, plan_id: int, year: int) -> None:
-    from metrics.closing import IN_PROGRESS, current_state
-
-    st = current_state(db, plan_id, year)
-    if st != IN_PROGRESS:
+    st = cs.current_state(db, plan_id, year)
+    if st != cs.IN_PROGRESS:
         raise VarianceError(f"Il registro degli scostamenti del {year} è chiuso (stato: {st}): per modificarlo "
                             "l'amministratore deve prima riaprire l'anno.")
 

@@ -51,6 +51,16 @@ def max_variance_entry(db: Any, plan_id: int, year: int) -> int:
 
 
 # ----------------------------------------------------------------------------- workflow
+#: the state of a plan-year with no closing event yet (metrics.closing.STATES)
+IN_PROGRESS = "in lavorazione"
+
+
+def current_state(db: Any, plan_id: int, year: int) -> str:
+    """The workflow state of (plan, year): the state of its last event, «in lavorazione» without one."""
+    ev = closing_events(db, plan_id, year)
+    return IN_PROGRESS if ev.empty else str(ev["state"].iloc[-1])
+
+
 def closing_events(db: Any, plan_id: int, year: int) -> pd.DataFrame:
     return db.df("SELECT * FROM closing_events WHERE plan_id = ? AND year = ? ORDER BY event_id",
                  [int(plan_id), int(year)])

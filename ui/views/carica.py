@@ -15,7 +15,7 @@ import pyarrow as pa
 import streamlit as st
 
 from loaders import IMPORTED, UNCHANGED, template_bytes, validate_workbook
-from loaders.diff import ADDED, CHANGED, REMOVED, current_version, ente_candidates, has_changes, one_row_per_field
+from loaders.diff import current_version, ente_candidates, has_changes, one_row_per_field
 from loaders.guarded import check_upload, history_for, import_as, preview_as, restore_as
 from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
@@ -23,6 +23,7 @@ from metrics.fmt import fmt_date, fmt_int
 from store import audit, get_db
 from store.access import RESTORE, NotAuthorized, Principal
 from ui.auth import current_principal
+from ui.changes import CHANGE_COLUMNS, FIELD_COLUMNS, change_summary, n_of
 from ui.common import PLACEHOLDER, download_button, ensure_app_navigation, fit_columns, plain, show_table
 from ui.state import Q_DATE, Q_PLAN, Q_YEAR, selection
 
@@ -59,10 +60,6 @@ def open_plan_and_rerun(plan_id: int) -> None:
 
 def when(ts) -> str:
     return "—" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%d/%m/%Y alle %H:%M")
-
-
-def n_of(n: int, one: str, many: str) -> str:
-    return f"{fmt_int(n)} {one if n == 1 else many}"
 
 
 def analyse(db, uploaded, user: str) -> dict:
@@ -110,25 +107,6 @@ def problems_table(pending: dict, problems: list) -> None:
                     file_name=f"rapporto_validazione_{stem}.xlsx", mime=XLSX_MIME, key="carica_report",
                     audit=f"rapporto di validazione di {pending['name']}",
                     icon=":material/download:")
-
-
-FIELD_COLUMNS = {"field": ("Campo", None), "before": ("Prima", None), "after": ("Dopo", None)}
-CHANGE_COLUMNS = {
-    "objectives": ("Obiettivi", {"change": ("Modifica", None), "code": ("Codice", None), "title": ("Obiettivo", None)}),
-    "steps": ("Step", {"change": ("Modifica", None), "objective_code": ("Obiettivo", None), "code": ("Step", None),
-                       "description": ("Descrizione", None)}),
-    "verifications": ("Verifiche", {"change": ("Modifica", None), "objective_code": ("Obiettivo", None),
-                                    "step_code": ("Step", None), "verified_on": ("Data verifica", "date"),
-                                    "status_raw": ("Stato", None)}),
-}
-
-
-def change_summary(df: pd.DataFrame) -> str:
-    counts = df["change"].value_counts() if not df.empty else {}
-    parts = [n_of(int(counts.get(k, 0)), one, many) for k, one, many in
-             ((ADDED, "aggiunto", "aggiunti"), (CHANGED, "modificato", "modificati"), (REMOVED, "rimosso", "rimossi"))
-             if counts.get(k, 0)]
-    return ", ".join(parts) or "nessuna modifica"
 
 
 SAME_YES, SAME_NO = "Sì, è lo stesso ente", "No, è un ente diverso"

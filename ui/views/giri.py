@@ -171,7 +171,7 @@ def close_box(db, principal, r: dict) -> None:
         st.warning(R.missing_note(preview["missing"]), icon=":material/warning:")
     changes = preview["changes"]
     if has_changes(changes):
-        from ui.views.carica import CHANGE_COLUMNS, FIELD_COLUMNS, change_summary
+        from ui.changes import CHANGE_COLUMNS, FIELD_COLUMNS, change_summary
 
         version = int(changes["plan"]["version"].iloc[0])
         st.caption(f"Modifiche rispetto alla versione {version}: la chiusura creerà la versione {version + 1} "
