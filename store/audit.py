@@ -22,8 +22,8 @@ DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione e
                 "autorizzazione")
 
 #: Every action name used in the trail (Italian, shown as is on the Registro page).
-ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento",
-                          "importazione rifiutata", "importazione invariata")
+ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "lettura API", "anteprima", "esportazione",
+                          "scaricamento", "importazione rifiutata", "importazione invariata")
 
 OK, REFUSED, FAILED = "ok", "rifiutato", "errore"
 

@@ -18,6 +18,8 @@ import hashlib
 import os
 import secrets
 
+from store import audit
+
 COOKIE_NAME = "cruscotto_sessione"
 DEFAULT_MAX_HOURS = 12.0
 DEFAULT_IDLE_MINUTES = 30.0
@@ -79,6 +81,7 @@ def lookup(db, value: str | None, now: dt.datetime | None = None, touch: bool = 
            else "durata massima raggiunta" if now >= expires_at else None)
     if why:
         _close(db, "id_hash = ?", [digest(value)], why, now)
+        audit.record(db, username, "uscita", detail=f"sessione {why}")
         return None
     if touch and now - last_seen >= TOUCH_EVERY:
         with db.transaction() as cur:

@@ -106,13 +106,13 @@ def test_without_an_identity_the_machine_owner_acts(db, monkeypatch):
 def test_only_data_changing_actions_move_the_data_version(db):
     import_bytes(db, xlsx(), "p.xlsx")
     v = db.version()
-    for action in ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento",
+    for action in ("accesso", "accesso negato", "uscita", "lettura API", "anteprima", "esportazione", "scaricamento",
                    "importazione rifiutata", "importazione invariata"):
         audit.record(db, "mario", action, detail="prova")
         assert db.version() == v, action
     assert set(audit.ACTIONS) - set(audit.DATA_ACTIONS) == {
-        "accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento", "importazione rifiutata",
-        "importazione invariata"}
+        "accesso", "accesso negato", "uscita", "lettura API", "anteprima", "esportazione", "scaricamento",
+        "importazione rifiutata", "importazione invariata"}
     for action in ("profilo", "ente", "utente"):   # a user or grant change changes who sees what (issue 9A)
         audit.record(db, "mario", action, detail="prova")
         assert db.version() > v, action
