@@ -21,26 +21,26 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import asynccontextmanager
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
-os.environ.setdefault("CRUSCOTTO_EDGE", "1")     # tells ui/auth.py that the routes below exist (same process)
+import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 
-import streamlit as st  # noqa: E402
-from starlette.concurrency import run_in_threadpool  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response  # noqa: E402
-from starlette.routing import Route  # noqa: E402
-
-from store import audit, get_db, sessions, tokens  # noqa: E402
-from store.users import authenticate, principal_of  # noqa: E402
-from ui import api, login_page  # noqa: E402
+from store import audit, get_db, sessions, tokens
+from store.users import authenticate, principal_of
+from ui import api, login_page
 
 ROOT = Path(__file__).resolve().parent.parent
+
 
 # ----------------------------------------------------------------------------- security headers
 def script_hashes(html_text: str) -> list[str]:
@@ -341,4 +341,11 @@ def all_routes() -> list[Route]:
 
 
 # A literal ``app = st.App(...)``: ``streamlit run`` finds the ASGI app by reading this file (AST), not by running it.
-app = st.App(str(ROOT / "app.py"), routes=all_routes(), middleware=[Middleware(SecurityHeaders)])
+@asynccontextmanager
+async def lifespan(_app):
+    """While served: tells ``ui/auth.py`` (same process) that the routes above exist."""
+    os.environ["CRUSCOTTO_EDGE"] = "1"
+    yield
+
+
+app = st.App(str(ROOT / "app.py"), routes=all_routes(), middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
