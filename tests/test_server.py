@@ -323,3 +323,11 @@ def test_openapi_document_validates(edge):
     for route in edge["server"].ROUTES:                  # every API route is described
         if route.path.startswith("/api/v1/") and not route.path.endswith("openapi.json"):
             assert route.path.removeprefix("/api/v1") in doc["paths"]
+
+
+def test_the_anti_forgery_cookie_is_set_on_a_page_load_even_when_the_page_is_cached(edge):
+    client = edge["client"]
+    r = client.get("/api/v1/openapi.json", headers={"Accept": "text/html,application/xhtml+xml"})
+    attrs = [a.strip().lower() for a in set_cookie_header(r, "cruscotto_csrf").split(";")]
+    assert "httponly" in attrs and "samesite=strict" in attrs and "secure" not in attrs
+    assert "cruscotto_csrf" not in client.get("/api/v1/openapi.json").headers.get("set-cookie", "")   # has it

@@ -112,13 +112,16 @@ class SecurityHeaders:
         extra = [(k.lower().encode(), v.encode()) for k, v in security_headers(tls)]
         csrf = _cookie(headers.get("cookie", ""), login_page.CSRF_COOKIE)
         fresh = not csrf
+        navigation = "text/html" in headers.get("accept", "") or headers.get("sec-fetch-dest") == "document"
         scope["cruscotto_csrf"] = csrf = csrf or login_page.new_csrf()
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 names = {k for k, _ in extra}
                 out = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names] + extra
-                if fresh and any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in out):
+                # on every page load (a 304 of a cached index.html too: the browser may keep the page, not the cookie)
+                if fresh and (navigation or any(k.lower() == b"content-type" and v.startswith(b"text/html")
+                                                for k, v in out)):
                     out.append((b"set-cookie", (f"{login_page.CSRF_COOKIE}={csrf}; HttpOnly; Path=/; SameSite=Strict"
                                                 + ("; Secure" if tls else "")).encode()))
                 message["headers"] = out

@@ -164,7 +164,9 @@ def test_only_the_referente_gets_the_upload_page(page, accounts_server):
     expect(nav.get_by_role("link", name="Carica foglio")).to_have_count(0)
     page.goto(accounts_server.url + "/carica", wait_until="domcontentloaded")   # typed by hand: still no uploader
     wait_for_app(page)
-    login(page, "lettore_a")
+    # the session cookie: no second login (issue 19), and still lettore_a's grants
+    expect(page.get_by_test_id("stSidebar").get_by_text("lettore_a ·")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Password")).to_have_count(0)
     expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
     page.close()
 
