@@ -90,6 +90,9 @@ def report(principal: Principal, db, plan_id: str, data: str | None) -> dict:
     return report_dict(_guarded(principal, db, pid, as_of))
 
 
+report.query_params = ("data",)  # type: ignore[attr-defined]  # the query parameters ui/server.py passes
+
+
 def obiettivi(principal: Principal, db, plan_id: str) -> dict:
     """``GET /api/v1/piani/{id}/obiettivi``: the objectives of the plan's current version; with names (the
     people assigned, the responsible) only for roles that see names."""

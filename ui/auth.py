@@ -192,6 +192,8 @@ def _gate(db, pages: dict | None) -> Principal:
             st.error(PROXY_REFUSED, icon=":material/block:")
             st.stop()
         st.sidebar.caption(f":material/lock: {LOCAL_BANNER}")
+        if not behind_edge():
+            st.sidebar.caption(f":material/construction: {DEV_CAPTION}")
         return local_administrator(os.environ.get("CRUSCOTTO_USER") or "amministratore locale")
     if not behind_edge():
         st.sidebar.caption(f":material/construction: {DEV_CAPTION}")

@@ -308,9 +308,6 @@ def _query(request: Request, work: Callable) -> dict:
     return {k: request.query_params.get(k) for k in wanted}
 
 
-api.report.query_params = ("data",)  # type: ignore[attr-defined]
-
-
 async def api_not_found(request: Request) -> Response:
     return _error(404, f"Indirizzo sconosciuto: {request.url.path}. L'elenco è in {API_PREFIX}/openapi.json.")
 
