@@ -137,7 +137,7 @@ def api_tokens(db, principal: Principal, name: str, active: bool) -> None:
                f"«{name}», con gli stessi enti e lo stesso ruolo. Si vede una sola volta, alla creazione.")
     if new := st.session_state.pop("u_new_token", None):
         st.warning("Copiare ora il token: non sarà più mostrato.", icon=":material/key:")
-        st.code(new, language=None)
+        st.code(new, language=None, wrap_lines=True)
     df = list_tokens(db, name)
     if not df.empty:
         st.dataframe(pd.DataFrame({
