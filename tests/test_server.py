@@ -331,3 +331,11 @@ def test_the_anti_forgery_cookie_is_set_on_a_page_load_even_when_the_page_is_cac
     attrs = [a.strip().lower() for a in set_cookie_header(r, "cruscotto_csrf").split(";")]
     assert "httponly" in attrs and "samesite=strict" in attrs and "secure" not in attrs
     assert "cruscotto_csrf" not in client.get("/api/v1/openapi.json").headers.get("set-cookie", "")   # has it
+
+
+def test_streamlit_run_finds_the_edge_app_in_ui_server_py():
+    """``make run`` runs ``streamlit run ui/server.py``: Streamlit finds the ``st.App`` by reading the file (AST)."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(ROOT / "ui" / "server.py")
+    assert found.is_asgi_app and found.app_name == "app"
