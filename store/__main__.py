@@ -69,6 +69,58 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=None, help=f"database DuckDB (predefinito: {default_db_path()})")
 
 
+# ----------------------------------------------------------------------------- tokens
+def add_tokens_commands(sub) -> None:
+    """``tokens add NOME [--etichetta TESTO]|list [--utente NOME]|revoke ID`` (issue 19: the read-only API)."""
+    tk = sub.add_parser("tokens", help="token personali per l'API in sola lettura (/api/v1)")
+    tk.set_defaults(func=_tokens)
+    tsub = tk.add_subparsers(dest="tokens_cmd", required=True)
+    add = tsub.add_parser("add", help="crea un token per l'utente NOME (stampato una sola volta, sull'ultima riga)")
+    add.add_argument("name", metavar="NOME")
+    add.add_argument("--etichetta", default=None, help="a cosa serve (es. «intranet»)")
+    _db_arg(add)
+    ls = tsub.add_parser("list", help="elenca i token (numero, utente, date; mai il token)")
+    ls.add_argument("--utente", default=None)
+    _db_arg(ls)
+    rv = tsub.add_parser("revoke", help="revoca il token numero ID")
+    rv.add_argument("token_id", metavar="ID", type=int)
+    _db_arg(rv)
+
+
+def _tokens(args) -> int:
+    from store.tokens import TokenError, add_token, list_tokens, revoke_token
+    from store.users_cli import cli_user
+
+    db = get_db(args.db or default_db_path())
+    try:
+        if args.tokens_cmd == "add":
+            token_id, token = add_token(db, args.name, by=cli_user(), label=args.etichetta)
+            print(f"Token n. {token_id} creato per «{args.name}». Copiarlo ora: non sarà più mostrato.")
+            print(token)
+        elif args.tokens_cmd == "list":
+            df = list_tokens(db, args.utente)
+            if df.empty:
+                print("Nessun token.")
+            for r in df.itertuples():
+                state = f"revocato il {_when(r.revoked_at)}" if _when(r.revoked_at) else "attivo"
+                used = f"usato il {_when(r.last_used)}" if _when(r.last_used) else "mai usato"
+                label = f" ({r.label})" if isinstance(r.label, str) else ""
+                print(f"{int(r.token_id)}\t{r.username}{label}\tcreato il {_when(r.created_at)}\t{used}\t{state}")
+        else:
+            print(revoke_token(db, args.token_id, by=cli_user()))
+    except TokenError as exc:
+        print(f"Errore: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _when(ts) -> str:
+    """``31/12/2025 09:05``, or "" when missing."""
+    import pandas as pd
+
+    return "" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%d/%m/%Y %H:%M")
+
+
 # ----------------------------------------------------------------------------- enti
 def add_enti_parser(sub) -> None:
     enti = sub.add_parser("enti", help="enti: elenco, unione, separazione, Codice IPA")
@@ -123,7 +175,7 @@ def enti_main(args: argparse.Namespace) -> int:
         return 1
 
 
-COMMANDS: list[Callable] = [add_backup_commands, add_users_commands, add_enti_parser]
+COMMANDS: list[Callable] = [add_backup_commands, add_users_commands, add_enti_parser, add_tokens_commands]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,8 +25,8 @@ DATA_ACTIONS = ("import", "ripristino", "profilo", "unione enti", "separazione e
 #: «scostamento» (a variance-register edit) and «chiusura» (approve, submit, validate, reopen: issue 16)
 #: change the figures shown (netto, validated record). «carta di lavoro» (the valutatore's work papers) does not.
 #: Every action name used in the trail (Italian, shown as is on the Registro page).
-ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento", "calcolo premi",
-                          "importazione rifiutata", "importazione invariata",
+ACTIONS = DATA_ACTIONS + ("accesso", "accesso negato", "uscita", "lettura API", "anteprima", "esportazione",
+                          "scaricamento", "calcolo premi", "importazione rifiutata", "importazione invariata",
                           "carta di lavoro", "calendario")
 
 OK, REFUSED, FAILED = "ok", "rifiutato", "errore"

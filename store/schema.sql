@@ -405,3 +405,30 @@ CREATE TABLE IF NOT EXISTS calendar_tokens (
     revoked_at  TIMESTAMP,
     revoked_by  TEXT
 );
+
+-- Browser sessions of local accounts (issue 19): the cookie carries a random id, only its SHA-256 is stored.
+-- A session ends when idle (CRUSCOTTO_IDLE_MINUTES), at expires_at (absolute maximum, CRUSCOTTO_SESSION_HOURS),
+-- or when revoked (logout, user disabled, password changed). store/sessions.py is the only writer.
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash      TEXT PRIMARY KEY,      -- sha256 hex of the cookie's value
+    username     TEXT NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    last_seen    TIMESTAMP NOT NULL,
+    expires_at   TIMESTAMP NOT NULL,    -- absolute maximum
+    revoked_at   TIMESTAMP,
+    revoked_why  TEXT
+);
+
+-- Personal API tokens (issue 19): read-only API /api/v1 as the token's user. Only the SHA-256 of the token is
+-- stored; the token is shown once at creation. store/tokens.py is the only writer.
+CREATE SEQUENCE IF NOT EXISTS seq_api_token START 1;
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_id    INTEGER PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    username    TEXT NOT NULL,
+    label       TEXT,
+    created_at  TIMESTAMP NOT NULL,
+    created_by  TEXT,
+    last_used   TIMESTAMP,
+    revoked_at  TIMESTAMP
+);

@@ -17,7 +17,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from store import audit
+from store import audit, sessions, tokens
 from store.access import ALL_ENTES, ROLES, Principal, granted_entes
 
 FREE_ATTEMPTS = 5
@@ -173,6 +173,9 @@ def set_active(db, username: str, active: bool, *, by: str) -> None:
         cur.execute("UPDATE users SET active = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
                     [bool(active), name])
         audit.record(cur, by, "utente", detail=f"«{name}» {'riattivato' if active else 'disattivato'}")
+        if not active:                  # every open session and every API token ends with the account
+            sessions.revoke_user(cur, name, "utente disattivato")
+            tokens.revoke_user(cur, name)
     _changed(db)
 
 
@@ -183,6 +186,7 @@ def set_password(db, username: str, password: str, *, by: str) -> None:
         cur.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
                     [_hasher.hash(password), name])
         audit.record(cur, by, "utente", detail=f"«{name}»: password cambiata")
+        sessions.revoke_user(cur, name, "password cambiata")     # every browser must log in again
     _changed(db)
 
 

@@ -106,13 +106,13 @@ def test_without_an_identity_the_machine_owner_acts(db, monkeypatch):
 def test_only_data_changing_actions_move_the_data_version(db):
     import_bytes(db, xlsx(), "p.xlsx")
     v = db.version()
-    for action in ("accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento",
+    for action in ("accesso", "accesso negato", "uscita", "lettura API", "anteprima", "esportazione", "scaricamento",
                    "importazione rifiutata", "importazione invariata", "calcolo premi", "carta di lavoro", "calendario"):
         audit.record(db, "mario", action, detail="prova")
         assert db.version() == v, action
     assert set(audit.ACTIONS) - set(audit.DATA_ACTIONS) == {
-        "accesso", "accesso negato", "uscita", "anteprima", "esportazione", "scaricamento", "importazione rifiutata",
-        "importazione invariata", "calcolo premi", "carta di lavoro", "calendario"}
+        "accesso", "accesso negato", "uscita", "lettura API", "anteprima", "esportazione", "scaricamento",
+        "importazione rifiutata", "importazione invariata", "calcolo premi", "carta di lavoro", "calendario"}
     for action in ("profilo", "ente", "utente", "scostamento", "chiusura"):   # who sees what (9A); netto, validated record (16)
         audit.record(db, "mario", action, detail="prova")
         assert db.version() > v, action

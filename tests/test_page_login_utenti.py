@@ -299,3 +299,102 @@ def test_an_account_added_from_the_cli_while_the_app_is_open_ends_local_mode(mon
     assert not at.exception, at.exception
     assert [t.label for t in at.text_input] == ["Nome utente", "Password"]
     assert not at.sidebar.selectbox
+
+
+# ----------------------------------------------------------------------------- issue 19: behind the edge
+def edge_app(monkeypatch, path, cookie: str | None, **query) -> AppTest:
+    """app.py as ui/server.py serves it: CRUSCOTTO_EDGE=1 and the tab's session cookie (st.context.cookies,
+    which AppTest cannot send: ``ui.auth.request_cookie`` stands for it)."""
+    from store.sessions import COOKIE_NAME
+    from ui import auth
+
+    monkeypatch.setenv("CRUSCOTTO_EDGE", "1")
+    monkeypatch.setattr(auth, "request_cookie", lambda name: cookie if name == COOKIE_NAME else "csrf-della-prova")
+    return app(monkeypatch, path, **query)
+
+
+def html_text(at: AppTest) -> str:
+    return " ".join(str(e.proto.body) for e in at.get("html"))
+
+
+def test_behind_the_edge_the_session_cookie_opens_a_deep_link_directly(monkeypatch, accounts_db):
+    from store import sessions
+
+    path, a, _b = accounts_db
+    d = Database(path)
+    try:
+        cookie = sessions.create(d, "lettore_a")
+    finally:
+        d.close()
+    at = edge_app(monkeypatch, path, cookie, piano=a)
+    assert any("**lettore_a** ·" in c.value for c in at.sidebar.caption)      # no login: the cookie is the session
+    assert not any("modalità sviluppo" in c.value for c in at.sidebar.caption)
+    sidebar_html = " ".join(str(e.proto.body) for e in at.sidebar.get("html"))
+    assert 'action="/uscita"' in sidebar_html and 'value="csrf-della-prova"' in sidebar_html   # «Esci» posts
+    d = Database(path)
+    try:
+        users.set_password(d, "lettore_a", PW, by="test")              # revokes every session of lettore_a
+    finally:
+        d.close()
+    at.run()                                                          # the next interaction in the same tab
+    assert not at.exception, at.exception
+    assert 'action="/accesso"' in html_text(at) and "Nome utente" in html_text(at)
+    assert "sessione è stata chiusa" in page_text(at)
+    assert not any("**lettore_a** ·" in c.value for c in at.sidebar.caption)
+
+
+def test_behind_the_edge_without_a_cookie_the_form_posts_to_the_route_and_leads_back(monkeypatch, accounts_db):
+    path, a, _b = accounts_db
+    at = edge_app(monkeypatch, path, None, piano=a)
+    body = html_text(at)
+    assert 'method="post" action="/accesso"' in body and 'name="csrf" value="csrf-della-prova"' in body
+    assert f'name="next" value="/?piano={a}"' in body
+    assert [t.label for t in at.text_input] == []                     # no Streamlit form: the HTML one
+    assert "Selezione" not in page_text(at) and not at.dataframe
+    at.switch_page("pages/obiettivo.py")                              # a deep link leads back to itself
+    at.query_params["obiettivo"] = "3"
+    at.run()
+    assert f'name="next" value="/obiettivo?piano={a}&amp;obiettivo=3"' in html_text(at)
+
+
+def test_streamlit_run_app_py_says_what_it_lacks(monkeypatch, accounts_db):
+    path, _a, _b = accounts_db
+    monkeypatch.delenv("CRUSCOTTO_EDGE", raising=False)
+    at = login(app(monkeypatch, path), "capo")
+    assert any("senza API e senza accesso persistente" in c.value for c in at.sidebar.caption)
+
+
+def test_utenti_page_creates_and_revokes_an_api_token(monkeypatch, accounts_db):
+    from store import tokens
+
+    path, _a, _b = accounts_db
+    at = login(app(monkeypatch, path), "capo")
+    at.switch_page("pages/utenti.py")
+    at.run()
+    at.selectbox(key="u_edit_name").select("lettore_a")
+    at.run()
+    at.text_input(key="u_token_label_lettore_a").input("intranet")
+    next(b for b in at.button if b.label == "Crea un token").click()
+    at.run()
+    assert not at.exception, at.exception
+    token = at.code[0].value
+    assert token.startswith("crp_") and "Copiare ora il token" in page_text(at)
+    d = Database(path)
+    try:
+        assert tokens.lookup(d, token)[1] == "lettore_a"
+        token_id = int(d.scalar("SELECT max(token_id) FROM api_tokens"))
+    finally:
+        d.close()
+    at.run()                                                          # shown once only
+    assert token not in " ".join(c.value for c in at.code) and token not in page_text(at)
+    assert "intranet" in page_text(at) and "attivo" in page_text(at)
+    at.selectbox(key="u_token_rev_lettore_a").select(token_id)
+    next(b for b in at.button if b.label == "Revoca").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert f"Token n. {token_id} di «lettore_a» revocato." in page_text(at)
+    d = Database(path)
+    try:
+        assert tokens.lookup(d, token) is None
+    finally:
+        d.close()

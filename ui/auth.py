@@ -9,6 +9,12 @@
   enti come from the token's claims mapped in ``[cruscotto_oidc]``, or from a local account with the same name.
 
 Sessions expire after ``CRUSCOTTO_IDLE_MINUTES`` (default 30) without any interaction.
+
+**Behind the edge** (``make run``, ``python -m ui.serve``: ``ui/server.py`` sets ``CRUSCOTTO_EDGE=1``) a local
+account's login is a cookie session (:mod:`store.sessions`): the form (:mod:`ui.login_page`, plain HTML) posts to
+``/accesso``, and every run recognises the cookie from ``st.context.cookies`` (a reload, a new tab, a deep link
+open directly); «Esci» posts to ``/uscita``. With ``streamlit run app.py`` (development) the login lasts as long
+as the tab, as before, and the sidebar says so.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from typing import Any
 
 import streamlit as st
 
-from store import audit
+from store import audit, sessions
 from store.access import ALL_ENTES, NOT_AUTHORIZED, ROLES, NotAuthorized, Principal, granted_entes, local_administrator
 from store.users import authenticate, has_accounts, principal_of
 
@@ -68,10 +74,28 @@ def is_local_address(address: str | None) -> bool:
 
 
 def idle_minutes() -> float:
+    return sessions.idle_minutes()
+
+
+DEV_CAPTION = ("modalità sviluppo (`streamlit run app.py`): senza API e senza accesso persistente; "
+               "`make run` li attiva")
+
+
+def behind_edge() -> bool:
+    """Is the app served by ``ui/server.py`` (cookie sessions, API)? Not with ``streamlit run app.py``."""
+    return os.environ.get("CRUSCOTTO_EDGE") == "1"
+
+
+def request_cookie(name: str) -> str | None:
+    """A cookie sent with this tab's connection (None without the edge, or in AppTest)."""
     try:
-        return max(1.0, float(os.environ.get("CRUSCOTTO_IDLE_MINUTES", DEFAULT_IDLE_MINUTES)))
-    except ValueError:
-        return float(DEFAULT_IDLE_MINUTES)
+        return (st.context.cookies or {}).get(name)
+    except Exception:  # noqa: BLE001 - no request context
+        return None
+
+
+def session_cookie() -> str | None:
+    return request_cookie(sessions.COOKIE_NAME)
 
 
 # ----------------------------------------------------------------------------- OIDC
@@ -168,14 +192,29 @@ def _gate(db, pages: dict | None) -> Principal:
             st.error(PROXY_REFUSED, icon=":material/block:")
             st.stop()
         st.sidebar.caption(f":material/lock: {LOCAL_BANNER}")
+        if not behind_edge():
+            st.sidebar.caption(f":material/construction: {DEV_CAPTION}")
         return local_administrator(os.environ.get("CRUSCOTTO_USER") or "amministratore locale")
+    if not behind_edge():
+        st.sidebar.caption(f":material/construction: {DEV_CAPTION}")
     principal = _session_principal(db, oidc)
     if principal is None:
-        if pages:
-            st.navigation(pages, position="hidden")
-        login_form(db, oidc)
+        page = st.navigation(pages, position="hidden") if pages else None
+        login_form(db, oidc, _next_path(page))
         st.stop()
     return principal
+
+
+def _next_path(page) -> str:
+    """The URL asked for (page and query), where the login form leads back."""
+    from urllib.parse import urlencode
+
+    path = "/" + (getattr(page, "url_path", "") or "")
+    try:
+        query = urlencode(st.query_params.to_dict())
+    except Exception:  # noqa: BLE001
+        query = ""
+    return path + ("?" + query if query else "")
 
 
 def _session_principal(db, oidc: dict | None) -> Principal | None:
@@ -184,6 +223,8 @@ def _session_principal(db, oidc: dict | None) -> Principal | None:
     seen = ss.get(SS_SEEN)
     user = ss.get(SS_PRINCIPAL)
     oidc_user = bool(oidc) and bool(getattr(st.user, "is_logged_in", False))
+    if behind_edge() and not oidc_user:
+        return _cookie_principal(db)
     if (user or oidc_user) and seen is not None and now - seen > dt.timedelta(minutes=idle_minutes()):
         who = user[0] if user else "?"
         audit.record(db, who, "uscita", detail=f"sessione scaduta dopo {idle_minutes():g} minuti di inattività")
@@ -221,13 +262,29 @@ def _session_principal(db, oidc: dict | None) -> Principal | None:
     return principal
 
 
+def _cookie_principal(db) -> Principal | None:
+    """The account of this tab's session cookie (checked at every run: a revoked, idle or too old session, or a
+    disabled account, shows the login form at the next interaction)."""
+    value = session_cookie()
+    name = sessions.lookup(db, value)
+    principal = principal_of(db, name) if name else None
+    if principal is None and value:
+        why = sessions.expired_why(db, value)
+        st.session_state[SS_NOTICE] = (
+            "Sessione scaduta per inattività: accedere di nuovo." if why == "scaduta per inattività" else
+            "La sessione ha raggiunto la durata massima: accedere di nuovo." if why == "durata massima raggiunta" else
+            "Sei uscito dal cruscotto." if why == "uscita" else
+            "La sessione è stata chiusa (account disattivato o password cambiata): accedere di nuovo.")
+    return principal
+
+
 def _oidc_principal(db) -> Principal | None:
     if not getattr(st.user, "is_logged_in", False):
         return None
     return principal_from_claims(st.user.to_dict(), oidc_mapping(), db)
 
 
-def login_form(db, oidc: dict | None) -> None:
+def login_form(db, oidc: dict | None, next_path: str = "/") -> None:
     ss = st.session_state
     st.title("Cruscotto Performance")
     if notice := ss.pop(SS_NOTICE, None):
@@ -240,7 +297,11 @@ def login_form(db, oidc: dict | None) -> None:
         else:
             st.button(label, type="primary", icon=":material/login:", key="auth_oidc",
                       on_click=(lambda: st.login(provider)) if provider else st.login)
-    if has_accounts(db):
+    if has_accounts(db) and behind_edge():
+        from ui.login_page import CSRF_COOKIE, form_html
+
+        st.html(form_html(next_path, request_cookie(CSRF_COOKIE) or ""))        # posts to /accesso (ui/server.py), which sets the session cookie
+    elif has_accounts(db):
         with st.form("login", enter_to_submit=True, border=True, width=420):
             st.subheader("Accesso")
             username = st.text_input("Nome utente", key="auth_username", autocomplete="username")
@@ -274,7 +335,11 @@ def account_box(db, principal: Principal) -> None:
         return
     sb = st.sidebar
     sb.caption(f":material/person: **{principal.name}** · {principal.role}")
-    if sb.button("Esci", icon=":material/logout:", key="auth_logout"):
+    if behind_edge() and principal.source == "account":
+        from ui.login_page import CSRF_COOKIE, logout_html
+
+        sb.html(logout_html(request_cookie(CSRF_COOKIE) or ""))              # posts to /uscita: closes the session record, clears the cookie
+    elif sb.button("Esci", icon=":material/logout:", key="auth_logout"):
         logout(db, principal)
 
 

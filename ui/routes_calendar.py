@@ -8,6 +8,7 @@ with the user's principal). Query parameters ``ente`` and ``responsabile`` narro
 """
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -28,11 +29,16 @@ def _db(request: Request):
 
 async def calendar_feed(request: Request) -> Response:
     db = _db(request)
-    principal = principal_for_token(db, request.path_params.get("token"))
-    if principal is None:
+    token = request.path_params.get("token")
+    ente, resp = request.query_params.get("ente") or None, request.query_params.get("responsabile") or None
+
+    def build() -> bytes | None:      # DuckDB work off the event loop (one cursor per query, store/db.py)
+        principal = principal_for_token(db, token)
+        return None if principal is None else build_calendar(db, principal, ente, resp)
+
+    body = await run_in_threadpool(build)
+    if body is None:
         return PlainTextResponse(FORBIDDEN, status_code=403)
-    body = build_calendar(db, principal, request.query_params.get("ente") or None,
-                          request.query_params.get("responsabile") or None)
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "private, max-age=900",
                              "Content-Disposition": 'inline; filename="scadenze.ics"'})

@@ -2,7 +2,8 @@
 
 A laptop stays a laptop: with no accounts in the database and no single sign-on in
 ``.streamlit/secrets.toml`` it refuses (exit 2, an Italian message saying what to do) to listen on any
-address but the loopback. Otherwise it starts ``streamlit run app.py`` on that address and port, on the
+address but the loopback. Otherwise it starts ``streamlit run ui/server.py`` (the edge around ``app.py``: cookie
+sessions, security headers, the read-only API; issue 19) on that address and port, on the
 database given (exported as ``CRUSCOTTO_DB`` to the app). ``app.py`` checks the same rule at every run,
 so ``streamlit run app.py --server.address 0.0.0.0`` without accounts serves only the refusal.
 """
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if not is_local_address(args.address) and not (accounts_defined(db_path) or oidc_configured()):
         print(refuse_message(args.address), file=sys.stderr)
         return EXIT_REFUSED
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", args.address,
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "server.py"), "--server.address", args.address,
            "--server.port", str(args.port), *extra]
     env = {**os.environ, "CRUSCOTTO_DB": db_path}
     where = "solo da questo computer" if is_local_address(args.address) else "dalla rete (accesso con login)"

@@ -1,4 +1,4 @@
-"""Browser end-to-end fixtures: a real ``streamlit run`` on a free localhost port, driven
+"""Browser end-to-end fixtures: a real ``streamlit run ui/server.py`` (as ``make run``) on a free localhost port, driven
 by Playwright through Debian's headless Chromium (``playwright install`` is never used).
 
 Session order: build a temporary DuckDB from ``data/demo/*.xlsx`` (plus the small test
@@ -134,7 +134,8 @@ def _healthy(url: str) -> bool:
 
 
 class StreamlitServer:
-    """``streamlit run app.py`` on a free port against ``db_path``, in its own process group."""
+    """``streamlit run ui/server.py`` on a free port against ``db_path``, in its own process group: the app as
+    ``make run`` (``python -m ui.serve``) starts it, behind the edge (cookie sessions, security headers, API)."""
 
     def __init__(self, db_path: Path, log_path: Path, port: int | None = None, extra_args: tuple[str, ...] = (),
                  extra_env: dict[str, str] | None = None) -> None:
@@ -145,7 +146,7 @@ class StreamlitServer:
         env = {**os.environ, "CRUSCOTTO_DB": str(db_path), "CRUSCOTTO_USER": "e2e", "PYTHONUNBUFFERED": "1",
                "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(extra_env or {})}
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
+            [PYTHON, "-m", "streamlit", "run", "ui/server.py", "--server.headless", "true", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", "--server.runOnSave", "false", *extra_args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -2,8 +2,8 @@
 server of their own, and single sign-on through ``st.login`` against a real OIDC provider (``oidc-provider``
 from npm, started by the test on 127.0.0.1).
 
-Every ``page.goto`` is a new Streamlit session: a login form first, then the URL asked for (query
-parameters included). Screenshots in ``tests/artifacts/access-*.png``.
+Every test clears the shared context's cookies, so each ``page.goto`` starts logged out: a login form first
+(posted to the edge's ``/accesso``), then the URL asked for (query parameters included). Screenshots in ``tests/artifacts/access-*.png``.
 """
 from __future__ import annotations
 
@@ -84,6 +84,7 @@ def login(page, name: str) -> None:
 
 
 def open_as(page, url: str, name: str) -> None:
+    page.context.clear_cookies()          # the session cookie of the previous test's user (one shared context)
     open_page(page, url)
     login(page, name)
 
@@ -98,6 +99,7 @@ def ente_options(page) -> list[str]:
 
 @pytest.mark.parametrize("size", [(1280, 720), (1440, 900)], ids=["1280x720", "1440x900"])
 def test_login_form(page, accounts_server, size):
+    page.context.clear_cookies()
     page.set_viewport_size({"width": size[0], "height": size[1]})
     open_page(page, accounts_server.url + "/")
     for label in ("Nome utente", "Password"):
@@ -105,12 +107,16 @@ def test_login_form(page, accounts_server, size):
     expect(page.get_by_role("textbox", name="Password")).to_have_attribute("type", "password")
     expect(page.get_by_role("button", name="Accedi")).to_be_in_viewport()
     assert ENTE_A not in page.locator("body").inner_text() and ENTE_B not in page.locator("body").inner_text()
+    assert_no_exception(page)
+    full_screenshot(page, ARTIFACTS / f"access-login-{size[0]}x{size[1]}.png")
     page.get_by_role("textbox", name="Nome utente").fill("lettore_a")
     page.get_by_role("textbox", name="Password").fill("sbagliata")
     page.get_by_role("button", name="Accedi").click()
+    # the edge's own page /accesso answers a wrong password (401), with the form again
     expect(page.get_by_text("Nome utente o password non corretti.")).to_be_visible()
-    full_screenshot(page, ARTIFACTS / f"access-login-{size[0]}x{size[1]}.png")
-    assert_no_exception(page)
+    expect(page.get_by_role("textbox", name="Password")).to_be_visible()
+    assert ENTE_A not in page.locator("body").inner_text() and ENTE_B not in page.locator("body").inner_text()
+    full_screenshot(page, ARTIFACTS / f"access-login-errata-{size[0]}x{size[1]}.png")
 
 
 def test_admin_manages_users(page, accounts_server):
@@ -158,7 +164,9 @@ def test_only_the_referente_gets_the_upload_page(page, accounts_server):
     expect(nav.get_by_role("link", name="Carica foglio")).to_have_count(0)
     page.goto(accounts_server.url + "/carica", wait_until="domcontentloaded")   # typed by hand: still no uploader
     wait_for_app(page)
-    login(page, "lettore_a")
+    # the session cookie: no second login (issue 19), and still lettore_a's grants
+    expect(page.get_by_test_id("stSidebar").get_by_text("lettore_a ·")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Password")).to_have_count(0)
     expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
     page.close()
 

@@ -77,6 +77,11 @@ def test_make_run_opens_the_demo_at_once_on_loopback(page, clone, tmp_path):
         expect(page.get_by_role("heading", name="Panoramica")).to_be_visible()
         expect(page.get_by_text("modalità locale: nessun accesso dalla rete")).to_be_visible()
         expect(page.get_by_role("button", name="Accedi")).to_have_count(0)
+        expect(page.get_by_text("modalità sviluppo")).to_have_count(0)   # the edge (ui/server.py), not app.py alone
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=30) as r:
+            assert r.status == 200 and "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
         full_screenshot(page, ARTIFACTS / "make-run-clone-panoramica.png")
         text = log.read_text(errors="replace")
         assert "solo da questo computer" in text and f":{port}" in text

@@ -11,6 +11,7 @@ import streamlit as st
 
 from store import get_db
 from store.access import ALL_ENTES, MANAGE_USERS, ROLES, Principal
+from store.tokens import TokenError, add_token, list_tokens, revoke_token
 from store.users import (MIN_PASSWORD_LENGTH, UserError, add_user, has_accounts, known_entes, list_users,
                          set_active, set_grants, set_password, set_role)
 from ui.auth import current_principal
@@ -128,6 +129,48 @@ def edit_user(db, principal: Principal, users: pd.DataFrame) -> None:
     st.rerun()
 
 
+def api_tokens(db, principal: Principal, name: str, active: bool) -> None:
+    """Personal tokens of the read-only API (``/api/v1``) for one user: list, create (shown once), revoke."""
+    principal.require(MANAGE_USERS)
+    st.markdown("**Token per l'API in sola lettura**")
+    st.caption("Un altro sistema (Regione, intranet, paghe) legge i dati con questo token agendo come "
+               f"«{name}», con gli stessi enti e lo stesso ruolo. Si vede una sola volta, alla creazione.")
+    if new := st.session_state.pop("u_new_token", None):
+        st.warning("Copiare ora il token: non sarà più mostrato.", icon=":material/key:")
+        st.code(new, language=None, wrap_lines=True)
+    df = list_tokens(db, name)
+    if not df.empty:
+        st.dataframe(pd.DataFrame({
+            "N.": df["token_id"].astype(int), "Etichetta": df["label"].fillna("—"),
+            "Creato": df["created_at"].map(_when), "Ultimo uso": df["last_used"].map(_when),
+            "Stato": ["revocato il " + _when(r) if not pd.isna(r) else "attivo" for r in df["revoked_at"]],
+        }), hide_index=True, width="stretch", key=f"u_tokens_{name}")
+    with st.form(f"u_token_new_{name}", clear_on_submit=True):
+        label = st.text_input("Etichetta del nuovo token", key=f"u_token_label_{name}", placeholder="es. intranet",
+                              help="A cosa serve: compare nell'elenco e nel Registro.")
+        create = st.form_submit_button("Crea un token", icon=":material/key:", disabled=not active)
+    live = [int(t) for t, r in zip(df["token_id"], df["revoked_at"]) if pd.isna(r)] if not df.empty else []
+    revoke = None
+    if live:
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        chosen = c1.selectbox("Token da revocare", live, format_func=lambda t: f"n. {t}", key=f"u_token_rev_{name}")
+        if c2.button("Revoca", key=f"u_token_revoke_{name}", icon=":material/key_off:"):
+            revoke = chosen
+    try:
+        if create:
+            token_id, token = add_token(db, name, by=principal.name, label=label.strip() or None)
+            st.session_state["u_new_token"] = token
+            st.session_state["u_flash"] = f"Token n. {token_id} creato per «{name}»."
+        elif revoke is not None:
+            st.session_state["u_flash"] = revoke_token(db, revoke, by=principal.name)
+        else:
+            return
+    except TokenError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.rerun()
+
+
 def manage_users(db, principal: Principal) -> None:
     """The user-management block: list, new user, changes. Refused (data layer) to non-administrators."""
     principal.require(MANAGE_USERS)
@@ -146,6 +189,11 @@ def manage_users(db, principal: Principal) -> None:
     if not users.empty:
         with right:
             edit_user(db, principal, users)
+            name = st.session_state.get("u_edit_name") or users["username"].iloc[0]
+            row = users[users["username"] == name]
+            if len(row):
+                st.divider()
+                api_tokens(db, principal, name, bool(row["active"].iloc[0]))
 
 
 def render() -> None:
