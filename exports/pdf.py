@@ -57,30 +57,39 @@ def to_pdf_a(data: bytes, suffix: str = ".docx", timeout: float = TIMEOUT_S) -> 
     ``timeout`` seconds."""
     if suffix not in FILTERS:
         raise PdfError(f"formato «{suffix}» non convertibile in PDF: usare {', '.join(FILTERS)}.")
+    return convert(data, suffix, f'pdf:{FILTERS[suffix]}:{json.dumps(PDF_A2, separators=(",", ":"))}', "pdf",
+                   timeout)
+
+
+def convert(data: bytes, suffix: str, target: str, ext: str, timeout: float = TIMEOUT_S) -> bytes:
+    """The document ``data`` (a ``suffix`` file) converted by LibreOffice with ``--convert-to target``
+    (e.g. ``odt``, ``csv``, or a PDF filter), read back as the ``ext`` file. Own profile and folder per call;
+    a fresh profile's first start sometimes exits before converting, so a missing output is tried once more.
+    Raises :class:`PdfError` (Italian message)."""
     office = require_office()
-    target = f'pdf:{FILTERS[suffix]}:{json.dumps(PDF_A2, separators=(",", ":"))}'
-    with tempfile.TemporaryDirectory(prefix="cruscotto-pdf-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="cruscotto-office-") as tmp:
         work = Path(tmp)
         src = work / f"documento{suffix}"
         src.write_bytes(data)
         profile = (work / "profilo").as_uri()
         cmd = [office, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--nologo",
-               "--convert-to", target, "--outdir", str(work / "pdf"), str(src)]
+               "--convert-to", target, "--outdir", str(work / "out"), str(src)]
         env = {**os.environ, "HOME": tmp}       # nothing written to the real home either
-        try:
-            run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp)
-        except subprocess.TimeoutExpired:
-            raise PdfError(f"LibreOffice non ha finito la conversione in PDF entro {int(timeout)} secondi: "
-                           "riprovare più tardi oppure scaricare il documento in Word.") from None
-        except OSError as exc:
-            raise PdfError(f"LibreOffice non si avvia ({exc.strerror or exc}): scaricare il documento in "
-                           "Word.") from None
-        out = work / "pdf" / "documento.pdf"
-        if run.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-            why = (run.stderr or run.stdout or "").strip().splitlines()
-            raise PdfError("LibreOffice non è riuscito a produrre il PDF"
-                           + (f" («{why[-1][:200]}»)" if why else "") + ": scaricare il documento in Word.")
-        return out.read_bytes()
+        out = work / "out" / f"documento.{ext}"
+        for _ in range(2):
+            try:
+                run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp)
+            except subprocess.TimeoutExpired:
+                raise PdfError(f"LibreOffice non ha finito la conversione entro {int(timeout)} secondi: "
+                               "riprovare più tardi oppure scaricare il documento in Word.") from None
+            except OSError as exc:
+                raise PdfError(f"LibreOffice non si avvia ({exc.strerror or exc}): scaricare il documento in "
+                               "Word.") from None
+            if out.is_file() and out.stat().st_size:
+                return out.read_bytes()
+        why = (run.stderr or run.stdout or "").strip().splitlines()
+        raise PdfError(f"LibreOffice non è riuscito a produrre il file {ext.upper()}"
+                       + (f" («{why[-1][:200]}»)" if why else "") + ": scaricare il documento in Word.")
 
 
-__all__ = ["PdfError", "TIMEOUT_S", "office_path", "require_office", "to_pdf_a"]
+__all__ = ["PdfError", "TIMEOUT_S", "convert", "office_path", "require_office", "to_pdf_a"]

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import shutil
 import subprocess
 import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import pandas as pd
@@ -38,11 +37,6 @@ SUB_AMMONTARE = "Performance > Ammontare complessivo dei premi"
 SUB_DATI = "Performance > Dati relativi ai premi"
 SUB_VALIDAZIONE = ("Controlli e rilievi sull'amministrazione > Organismi indipendenti di valutazione > "
                    "Documento dell'OIV di validazione della Relazione sulla Performance")
-
-#: pdf:writer_pdf_Export with PDF/A-2 and a tagged (accessible) PDF.
-PDFA_FILTER = ('pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"},'
-               '"UseTaggedPDF":{"type":"boolean","value":"true"}}')
-
 
 class PersonalDataFound(ValueError):
     """A name of the Personale sheet found in the package; the message is Italian."""
@@ -164,42 +158,30 @@ def find_names(files: dict[str, bytes], names: list[str]) -> list[tuple[str, str
 
 
 def libreoffice_convert(data: bytes, suffix: str, target: str, timeout: int = 180) -> bytes:
-    """Convert a document with LibreOffice (``soffice --headless``), a private profile per call (so two
-    conversions never share one). ``target``: ``"pdfa"`` (PDF/A-2, tagged) or ``"odt"``."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
-        raise RuntimeError("LibreOffice (soffice) non è installato: impossibile produrre PDF/A e ODT.")
-    conv = {"pdfa": PDFA_FILTER, "odt": "odt"}[target]
-    ext = "pdf" if target == "pdfa" else "odt"
-    with tempfile.TemporaryDirectory(prefix="premi-lo-") as tmp:
-        src = Path(tmp) / f"relazione{suffix}"
-        src.write_bytes(data)
-        profile = Path(tmp) / "profile"
-        out = Path(tmp) / "out" / f"relazione.{ext}"
-        for _ in range(2):   # a fresh profile's first start may exit before converting: try once more
-            subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                            "--convert-to", conv, "--outdir", str(Path(tmp) / "out"), str(src)],
-                           capture_output=True, timeout=timeout, check=False, env={**os.environ, "HOME": tmp})
-            if out.exists():
-                break
-        if not out.exists():
-            raise RuntimeError(f"LibreOffice non ha prodotto il file {ext.upper()} della Relazione.")
-        return out.read_bytes()
+    """Convert a document with LibreOffice (:mod:`exports.pdf`, a private profile per call). ``target``:
+    ``"pdfa"`` (PDF/A-2, tagged) or ``"odt"``."""
+    from exports.pdf import convert, to_pdf_a
+
+    return to_pdf_a(data, suffix, timeout) if target == "pdfa" else convert(data, suffix, target, target, timeout)
 
 
 def relazione_documents(pm: PlanMetrics, validation: bytes | None = None,
-                        validation_name: str = "documento_validazione.pdf") -> list[Document]:
-    """The Relazione (draft, :mod:`exports.docx`, without names) as PDF/A-2 + ODT, and the documento di
-    validazione when given. **Merge note**: swap in the Relazione branch's ``exports/pdf.py`` here."""
-    from exports.docx import to_docx
+                        validation_name: str = "documento_validazione.pdf", db: Any = None) -> list[Document]:
+    """The Relazione sulla performance (:mod:`exports.relazione`, without names) as PDF/A-2 + ODT, and the
+    documento di validazione: the one given, else the product's own once the year is validated."""
+    from exports.relazione import RelazioneInput, relazione_input, to_relazione_docx, to_validation_docx
     from metrics.access import redacted
 
     year = pm.ctx.year
-    docx = to_docx(pm if pm.counts.get("riservato") else redacted(pm))   # published: never names
+    public = pm if pm.counts.get("riservato") else redacted(pm)     # published: never names
+    inp = relazione_input(db, public) if db is not None else RelazioneInput(public)
+    docx = to_relazione_docx(inp)
     docs = [Document(f"relazione_performance_{year}.pdf", libreoffice_convert(docx, ".docx", "pdfa"), SUB_RELAZIONE,
                      f"Relazione sulla performance {year} (PDF/A accessibile)"),
             Document(f"relazione_performance_{year}.odt", libreoffice_convert(docx, ".docx", "odt"), SUB_RELAZIONE,
                      f"Relazione sulla performance {year} (formato aperto modificabile)")]
+    if validation is None and inp.validated:
+        validation = libreoffice_convert(to_validation_docx(inp), ".docx", "pdfa")
     if validation:
         docs.append(Document(validation_name, validation, SUB_VALIDAZIONE,
                              f"Documento di validazione della Relazione sulla performance {year}"))

@@ -308,7 +308,7 @@ def _publish_main(args: argparse.Namespace) -> int:
         return 2
     res = premi.compute_for_plan(db, args.plan, pm.ctx.year)
     try:
-        docs = relazione_documents(pm, validation)
+        docs = relazione_documents(pm, validation, db=db)
         data = build_package(pm, res, docs, names=list(pm.staff["name"].dropna().astype(str)))
     except (PersonalDataFound, RuntimeError) as exc:
         audit.record(db, who, "esportazione", outcome=audit.REFUSED, plan_id=pm.ctx.plan_id,

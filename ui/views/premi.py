@@ -152,7 +152,7 @@ def _downloads(sel, res: P.BonusResult) -> None:
             pm = access.redacted(plan_metrics(sel.db, sel.plan_id, year=sel.year))
             names = [r[0] for r in sel.db.rows("SELECT DISTINCT s.name FROM staff s JOIN plans p ON "
                                                "p.current_import_id = s.import_id WHERE p.plan_id = ?", [sel.plan_id])]
-            return build_package(pm, res, relazione_documents(pm), names=names)
+            return build_package(pm, res, relazione_documents(pm, db=sel.db), names=names)
 
         download_button("Pacchetto «Amministrazione trasparente» (zip)", data=package,
                         file_name=f"amministrazione_trasparente_{res.year}.zip", mime="application/zip",
