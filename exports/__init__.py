@@ -1,7 +1,7 @@
 """Board exports: PowerPoint, Excel, Word «Relazione» (draft) and an offline HTML report.
 
 Pure functions PlanMetrics → bytes (no Streamlit): :func:`export` picks one by format.
-The slide/section sequence they share is :func:`exports.common.build_deck`.
+The slide/section sequence they share is :func:`exports.deck.build_deck`.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What the exports say about the measuring system: the profile and version used, the «Criteri di
-misurazione» section of the Relazione, «Perché questo valore» and the «Previsione a fine anno» slide.
+misurazione» section of the Relazione, and «Perché questo valore».
 
 New content lives here; the existing exports call these functions from one place each."""
 from __future__ import annotations
@@ -7,13 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from domain.profile import describe, scoring_sentence
-from exports.common import Slide, Table, missing, objective_label, text
+from exports.common import missing, text
 from metrics.engine import PlanMetrics
 from metrics.explain import forecast_text, objective_explanation, plan_explanation, plan_waiting_text  # noqa: F401
-from metrics.fmt import fmt_date, fmt_num, fmt_pct
-
-FORECAST = "forecast"   # slide kind (after the fixed slides, only at an intermediate check)
-
+from metrics.fmt import fmt_num, fmt_pct
 
 def profile_line(pm: PlanMetrics) -> str:
     """«Sistema di misurazione: Fasce 0/50/75/100, versione 2»."""
@@ -27,41 +24,6 @@ def score_text(pm: PlanMetrics) -> str:
 def achievement_bullet(pm: PlanMetrics) -> str:
     """The achievement slide's line about score and profile."""
     return f"Punteggio del piano {score_text(pm)} · {profile_line(pm)}"
-
-
-# ----------------------------------------------------------------------------- forecast slide
-def forecast_table(pm: PlanMetrics) -> Table:
-    rows = [["Piano", fmt_pct(pm.achievement), fmt_pct(pm.forecast["low"]), fmt_pct(pm.forecast["expected"]),
-             fmt_pct(pm.forecast["high"])]]
-    for _, o in pm.objectives.iterrows():
-        if missing(o.get("fc_expected")):
-            continue
-        rows.append([objective_label(o["code"], o["title"], 60), fmt_pct(o["achievement"]), fmt_pct(o["fc_low"]),
-                     fmt_pct(o["fc_expected"]), fmt_pct(o["fc_high"])])
-    return Table(["Obiettivo", "Oggi", "Minima", "Attesa", "Massima"], rows, widths=[6, 1.2, 1.2, 1.2, 1.2],
-                 clip={0: 70}, numeric=(1, 2, 3, 4))
-
-
-def forecast_slide(pm: PlanMetrics) -> Slide | None:
-    """«Previsione a fine anno» (rule 8): only when the as-of date is before the year end."""
-    fc = pm.forecast
-    if fc is None or fc.get("expected") is None:
-        return None
-    return Slide(FORECAST, "Previsione a fine anno",
-                 subtitle=f"Dalla situazione al {fmt_date(pm.ctx.as_of)} al 31/12/{pm.ctx.year}",
-                 figures=[("Previsione attesa", fmt_pct(fc["expected"])), ("Ipotesi minima", fmt_pct(fc["low"])),
-                          ("Ipotesi massima", fmt_pct(fc["high"])), ("Raggiungimento oggi", fmt_pct(pm.achievement))],
-                 table=forecast_table(pm), bullets=[fc["method"]], notes=fc["method"])
-
-
-def render_forecast_pptx(slide: Any, s: Slide, pm: PlanMetrics, by_objective: Any) -> None:
-    """PowerPoint layout of the forecast slide: figures, the table, the method."""
-    from exports.pptx import MARGIN, W, _figures, _fit, _table, _text, GREY  # lazy: pptx imports this module
-
-    _figures(slide, s.figures, MARGIN, 1.45, W - 2 * MARGIN, cols=4, value_size=28, row_h=1.0)
-    size, scale = _fit(s.table, None, W - 2 * MARGIN, 3.3, sizes=(14, 13, 12, 11, 10), max_rows=12)
-    _table(slide, s.table, MARGIN, 2.6, W - 2 * MARGIN, size=size, max_rows=12, clip_scale=scale)
-    _text(slide, MARGIN, 6.1, W - 2 * MARGIN, 0.9, s.bullets[0], 11, color=GREY)
 
 
 # ----------------------------------------------------------------------------- Word

@@ -1,4 +1,4 @@
-"""Self-contained HTML report: the deck of :mod:`exports.common` as one page, with the
+"""Self-contained HTML report: the deck of :mod:`exports.deck` as one page, with the
 Plotly charts of ``charts/`` and plotly.js inlined once — it works offline (a USB
 stick, an e-mail attachment). Every text from the workbook is HTML-escaped.
 Pure: PlanMetrics → bytes."""
@@ -13,9 +13,11 @@ from charts.board import group_bars, timing_doughnut
 from charts.locale_it import PLOTLY_IT_CONFIG
 from charts.objective import contribution_waterfall, steps_timeline
 from charts.overview import achievement_gauge, objectives_ranking
-from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Slide, Table,
-                            build_deck, unsplit, context_line, group_frames, objective_paragraph, objective_steps, text,
-                            verification_notes)
+from exports.common import objective_steps, text
+from exports.deck import ACHIEVEMENT, CASCADE, FORECAST, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Slide, build_deck
+from exports.paginate import unsplit
+from exports.phrasing import context_line, objective_paragraph, verification_notes
+from exports.tables import Table, group_frames
 from exports import criteria
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
@@ -140,6 +142,6 @@ def _body(s: Slide, pm: PlanMetrics, by_objective: dict) -> str:
         if notes:
             out += "<h3>Note di verifica</h3><ul class=notes>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>"
         return out
-    if s.kind == criteria.FORECAST:   # «Previsione a fine anno»
+    if s.kind == FORECAST:   # «Previsione a fine anno»
         return (_figures(s.figures) + _fig(criteria.forecast_chart(pm)) + _table(s.table) + bullets)
     return msg

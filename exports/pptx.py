@@ -1,4 +1,4 @@
-"""PowerPoint of the board presentation: the deck of :mod:`exports.common` with native,
+"""PowerPoint of the board presentation: the deck of :mod:`exports.deck` with native,
 editable charts (data embedded in the file), tables for the steps and the verification
 texts in the speaker notes. Pure: PlanMetrics → bytes."""
 from __future__ import annotations
@@ -16,9 +16,12 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
 from charts.base import TIMING_COLORS, natural_order
-from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Chart, Slide, Table,
-                            POWERPOINT, SEGUE, build_deck, clip, context_line, missing, neutralize, objective_steps)
-from exports.criteria import FORECAST, render_forecast_pptx
+from exports.common import clip, missing, neutralize, objective_steps
+from exports.deck import (ACHIEVEMENT, CASCADE, FORECAST, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Chart, Slide,
+                          build_deck)
+from exports.paginate import POWERPOINT, SEGUE
+from exports.phrasing import context_line
+from exports.tables import Table
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
 
@@ -485,6 +488,13 @@ def label_box(px: float, lw: float, line_x: float, lo: float, hi: float) -> tupl
     return min(hi - lw, line_x + gap), PP_ALIGN.LEFT
 
 
+def _forecast(slide, s: Slide, pm, by_objective) -> None:
+    """PowerPoint layout of the forecast slide: figures, the table, the method."""
+    _figures(slide, s.figures, MARGIN, 1.45, W - 2 * MARGIN, cols=4, value_size=28, row_h=1.0)
+    size, scale = _fit(s.table, None, W - 2 * MARGIN, 3.3, sizes=(14, 13, 12, 11, 10), max_rows=12)
+    _table(slide, s.table, MARGIN, 2.6, W - 2 * MARGIN, size=size, max_rows=12, clip_scale=scale)
+    _text(slide, MARGIN, 6.1, W - 2 * MARGIN, 0.9, s.bullets[0], 11, color=GREY)
+
+
 RENDER = {ACHIEVEMENT: _achievement, CASCADE: _cascade, GROUPS: _groups, OBJECTIVES: _objectives, LATE: _late,
-          OBJECTIVE: _objective}
-RENDER[FORECAST] = render_forecast_pptx   # «Previsione a fine anno» (exports/criteria.py)
+          OBJECTIVE: _objective, FORECAST: _forecast}

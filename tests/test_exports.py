@@ -16,8 +16,10 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
 from exports import FORMATS, export
-from exports.common import (ACHIEVEMENT, FIXED_KINDS, FIXED_SLIDES, OBJECTIVE, OBJECTIVES, POWERPOINT, SEGUE, build_deck, export_file_name,
-                            neutralize, split_rows, steps_table, unsplit)
+from exports.common import export_file_name, neutralize
+from exports.deck import ACHIEVEMENT, FIXED_KINDS, FIXED_SLIDES, OBJECTIVE, OBJECTIVES, build_deck
+from exports.paginate import POWERPOINT, SEGUE, split_rows, unsplit
+from exports.tables import steps_table
 from exports.docx import to_docx
 from exports.html import to_html
 from exports.pptx import to_pptx

@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from exports.common import FIXED_SLIDES, OBJECTIVE, SEGUE, build_deck
+from exports.deck import FIXED_SLIDES, OBJECTIVE, build_deck
+from exports.paginate import SEGUE
 from metrics import plan_metrics
 from metrics.fmt import fmt_pct
 from tests.apptest import open_app

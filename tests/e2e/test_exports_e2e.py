@@ -11,7 +11,7 @@ from docx import Document
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from exports.common import FIXED_SLIDES
+from exports.deck import FIXED_SLIDES
 from tests.e2e.conftest import assert_no_exception, expect, open_page, wait_for_app
 
 pytestmark = pytest.mark.e2e

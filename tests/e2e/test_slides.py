@@ -34,7 +34,7 @@ LAYOUT_JS = """() => [document.querySelectorAll("[data-testid='stElementContaine
 def decks(fresh_db, tmp_path_factory):
     """workbook prefix → (plan id, the slide titles of build_deck), read from a private copy of
     the demo database (the server holds the lock on its own file)."""
-    from exports.common import build_deck
+    from exports.deck import build_deck
     from metrics import make_context, plan_metrics
     from store import get_db
 

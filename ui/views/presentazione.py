@@ -10,9 +10,10 @@ from charts.board import group_bars, timing_doughnut
 from charts.objective import steps_timeline
 from charts.overview import achievement_gauge, objectives_ranking
 from exports import FORMATS, export
-from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
-                            clip, export_file_name, group_frames, verification_notes)
-from exports.criteria import FORECAST
+from exports.common import clip, export_file_name
+from exports.deck import ACHIEVEMENT, CASCADE, FORECAST, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, build_deck
+from exports.phrasing import verification_notes
+from exports.tables import Table, group_frames
 from ui.common import download_button, lazy_expander, metric_row, plain, plotly, require_selection
 from ui.views import measure
 
