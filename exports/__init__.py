@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from metrics.engine import PlanMetrics
+from metrics.previous import Previous
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,16 @@ FORMATS: dict[str, Format] = {f.key: f for f in (
 )}
 
 
-def export(pm: PlanMetrics, fmt: str) -> bytes:
-    """The file of format ``fmt`` (pptx, xlsx, docx, html) as bytes."""
+#: Formats that show the board deck, whose summary compares with the previous check.
+DECK_FORMATS = ("pptx", "html")
+
+
+def export(pm: PlanMetrics, fmt: str, previous: Previous | None = None) -> bytes:
+    """The file of format ``fmt`` (pptx, xlsx, docx, html) as bytes; ``previous`` (the previous check,
+    :func:`metrics.previous.previous_check`) goes to the formats that show the deck."""
     f = FORMATS[fmt]
-    return getattr(import_module(f.module), f.function)(pm)
+    fn = getattr(import_module(f.module), f.function)
+    return fn(pm, previous) if fmt in DECK_FORMATS else fn(pm)
 
 
 __all__ = ["FORMATS", "Format", "export"]

@@ -77,15 +77,34 @@ def steps_of(pm: PlanMetrics, code: str, steps: pd.DataFrame | None) -> pd.DataF
     return pm.steps[pm.steps["objective_code"] == code] if steps is None else steps
 
 
-#: Longest ente part of an export file name (cut on a word, never mid-word).
+#: Longest ente part of an export file name: a longer name gives way to its short name.
 FILE_NAME_ENTE = 60
+
+
+def ente_short(ente: str, n: int = 40) -> str:
+    """The ente's name when it has at most ``n`` characters, else its short name, never a name cut in
+    the middle: the acronym in brackets («… di Pianezza (C.I.S.S.A.)» → «C.I.S.S.A.»), else a first word
+    written as an acronym («COeSO Società della Salute …» → «COeSO»), else the name cut on a word."""
+    ente = " ".join(text(ente).split())
+    if len(ente) <= n:
+        return ente
+    if (m := re.search(r"\(([^()]{2,30})\)\s*$", ente)) and sum(ch.isupper() for ch in m.group(1)) >= 2:
+        return m.group(1).strip()
+    first = ente.split()[0]
+    if sum(ch.isupper() for ch in first) >= 2 and len(first) <= n:
+        return first
+    return clip(ente, n)
 
 
 def export_file_name(pm: PlanMetrics, ext: str) -> str:
     """``performance_<ente>_<anno>_<data>.<ext>``: the ente's words (accented letters kept, NFC) joined
-    by ``_``, cut on a whole word; anything a file system could not hold becomes ``_``."""
+    by ``_``; a name too long for that gives way to its short name (:func:`ente_short`: the acronym, dots
+    dropped), never a name cut in the middle; anything a file system could not hold becomes ``_``."""
     ente = unicodedata.normalize("NFC", text(pm.ctx.ente))
     words = [w for w in re.split(r"[\W_]+", ente) if w]
+    if len("_".join(words)) > FILE_NAME_ENTE:
+        short = ente_short(ente, FILE_NAME_ENTE).replace(".", "")
+        words = [w for w in re.split(r"[\W_]+", short) if w]
     kept: list[str] = []
     for w in words:
         if kept and len("_".join(kept + [w])) > FILE_NAME_ENTE:

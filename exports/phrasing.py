@@ -11,7 +11,7 @@ import pandas as pd
 
 from charts.board import TIMING_NAMES
 from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
-from exports.common import clip, missing, steps_of, text
+from exports.common import clip, ente_short, missing, steps_of, text
 from metrics.engine import PlanMetrics
 from metrics.explain import waiting_text
 from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
@@ -207,7 +207,7 @@ def key_notes(pm: PlanMetrics, code: str, steps: pd.DataFrame | None = None) -> 
 def context_line(pm: PlanMetrics, short: bool = False) -> str:
     c = pm.ctx
     if short:
-        return f"{clip(text(c.ente), 60)} — {clip(text(c.titolo), 55)} · al {fmt_date(c.as_of)}"
+        return f"{ente_short(c.ente, 45)} — {clip(text(c.titolo), 80)} · al {fmt_date(c.as_of)}"
     return f"{text(c.ente)} — {text(c.titolo)} · anno {c.year} · situazione al {fmt_date(c.as_of)}"
 
 

@@ -116,7 +116,8 @@ def _export(args: argparse.Namespace, pm, db) -> int:
     from metrics.fmt import fmt_date, fmt_int, fmt_num
 
     t0 = time.perf_counter()
-    data = export(pm, args.format)
+    from metrics.previous import previous_check
+    data = export(pm, args.format, previous_check(db, pm))
     who, what = audit.machine_owner(), f"{FORMATS[args.format].name} «{args.out}», anno {pm.ctx.year}"
     try:
         Path(args.out).write_bytes(data)

@@ -133,7 +133,7 @@ def test_room_mode_hides_the_sidebar_and_keeps_the_slide(monkeypatch, demo_db, c
 CALLS: list[str] = []
 
 
-def counting_export(pm, fmt: str) -> bytes:
+def counting_export(pm, fmt: str, previous=None) -> bytes:
     CALLS.append(fmt)
     return f"{fmt}-bytes".encode()
 
