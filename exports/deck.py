@@ -164,8 +164,14 @@ def summary_slide(pm: PlanMetrics, previous: Previous | None, absent: list[str])
     value, band, label, value_text = _headline(pm)
     risks = objectives_at_risk(pm)
     decisions = board_decisions(pm)
-    sections = [(RISKS, risks or ["Nessun obiettivo a rischio: tutti in fascia verde, senza step in ritardo o "
-                                  "scaduti."]),
+    if pm.counts["verifications"] == 0 and pm.counts["steps"]:
+        no_risk = ("Il piano non ha ancora verifiche: gli obiettivi sono in attesa del primo monitoraggio "
+                   "(nessun valore, non 0%).")
+    elif pm.objectives["achievement"].isna().all():
+        no_risk = f"Nessun obiettivo ha ancora un valore ({value_text}): il rischio non è ancora valutabile."
+    else:
+        no_risk = "Nessun obiettivo a rischio: tutti in fascia verde, senza step in ritardo o scaduti."
+    sections = [(RISKS, risks or [no_risk]),
                 (DECISIONS, decisions or ["Nessuna decisione richiesta: nessuna neutralizzazione proposta e nessun "
                                           "termine da spostare."])]
     if absent:
