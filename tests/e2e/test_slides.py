@@ -1,6 +1,8 @@
 """Every slide of every demo plan fits a projector in «Modalità sala»: at 1280×720 and at 1920×1080
 nothing needs scrolling (neither the page nor Streamlit's own scroll container), the export block
-and the heading link icons are not shown. A screenshot of each slide is saved in
+and the heading link icons are not shown. The deck earns every slide: the first content slide is the
+summary, every slide shows something (a chart, a table, figures with lists), and no two slides show
+the same text. A screenshot of each slide is saved in
 ``tests/artifacts/slides/<W>x<H>/`` for a human to look at."""
 from __future__ import annotations
 
@@ -25,6 +27,20 @@ OVERFLOW_JS = """() => {
 }"""
 # a fingerprint of what is drawn: Streamlit removes the previous slide's leftover elements just
 # after the run ends, and charts lay out after that
+# what a slide shows, as text (the navigation line apart), and whether it has a chart, a table or a list
+CONTENT_JS = """() => {
+    const box = document.querySelector("[data-testid='stMain'] .st-key-slide");
+    return {text: box ? box.innerText.replace(/\\s+/g, " ").trim() : "",
+            things: box ? box.querySelectorAll(".js-plotly-plot, [data-testid='stTable'], li").length : 0};
+}"""
+# what is drawn with its left edge outside the slide's box (text clipped on the left)
+CLIPPED_JS = """() => {
+    const main = document.querySelector("[data-testid='stMain']").getBoundingClientRect();
+    return [...document.querySelectorAll("[data-testid='stMain'] p, [data-testid='stMain'] li, [data-testid='stMain'] button")]
+        .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.left < main.left - 1
+                       || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow === "hidden"); })
+        .map(e => e.innerText.slice(0, 40));
+}"""
 LAYOUT_JS = """() => [document.querySelectorAll("[data-testid='stElementContainer']").length,
     document.querySelector("[data-testid='stMain']").scrollHeight,
     document.querySelectorAll(".js-plotly-plot .main-svg").length].join("/")"""
@@ -75,7 +91,7 @@ def test_every_slide_fits_the_projector_in_room_mode(page, app_url, decks, width
     page.set_viewport_size({"width": width, "height": height})
     out = ARTIFACTS / "slides" / f"{width}x{height}"
     out.mkdir(parents=True, exist_ok=True)
-    problems = []
+    problems, seen = [], {}
     pid, titles = decks[plan]
     n = len(titles)
     open_page(page, f"{app_url}/presentazione?piano={pid}&slide=1")
@@ -90,6 +106,16 @@ def test_every_slide_fits_the_projector_in_room_mode(page, app_url, decks, width
         _settle(page)
         heading = main.get_by_role("heading", name=title, exact=True)
         expect(heading.first).to_be_visible()
+        content = page.evaluate(CONTENT_JS)
+        if i == 2:
+            assert title == "Sintesi per il Consiglio", (pid, titles[:3])    # the first content slide
+        if i > 1 and content["things"] == 0:
+            problems.append(f"piano {pid} diapositiva {i} «{title[:50]}»: nessun grafico, tabella o elenco")
+        if content["text"] in seen:
+            problems.append(f"piano {pid} diapositiva {i} uguale alla {seen[content['text']]}")
+        seen.setdefault(content["text"], i)
+        if clipped := page.evaluate(CLIPPED_JS):
+            problems.append(f"piano {pid} diapositiva {i}: testo tagliato {clipped}")
         page.screenshot(path=str(out / f"piano{pid}_slide{i:02d}.png"))
         over = page.evaluate(OVERFLOW_JS)
         if over["y"] > 1 or over["x"] > 1:

@@ -320,7 +320,7 @@ def render() -> None:
     deck = pm.derived(build_deck, pm, PAGE, previous)
     i = current_slide(len(deck))
     navigation(sel, i, len(deck))
-    with st.container(border=True):
+    with st.container(border=True, key="slide"):   # .st-key-slide: the slide box (tests/e2e/test_slides.py)
         slide_body(pm, sel, deck[i - 1], i)
     if not room_mode():   # «Modalità sala» shows the slide only
         downloads(pm, previous)
