@@ -127,3 +127,25 @@ def test_every_slide_fits_the_projector_in_room_mode(page, app_url, decks, width
         assert main.locator("h1 a, h2 a, h3 a").count() == 0, (pid, i)
     assert not problems, "\n".join(problems)
     assert len(PLANS) == 4 and n >= 10     # the four demo plans, each walked through
+
+
+# the navigation buttons' labels: drawn in full (not clipped by the button, not wrapped)
+BUTTONS_JS = """() => [...document.querySelectorAll("[data-testid='stMain'] button")]
+    .filter(b => /Precedente|Successiva|Modalità sala/.test(b.innerText))
+    .map(b => { const p = b.querySelector("p") || b; const br = b.getBoundingClientRect(), pr = p.getBoundingClientRect();
+                return {text: b.innerText.trim(), inside: pr.left >= br.left - 1 && pr.right <= br.right + 1,
+                        full: [b, ...b.querySelectorAll("*")].every(e => e.scrollWidth <= e.clientWidth + 1), lines: Math.round(pr.height / parseFloat(getComputedStyle(p).lineHeight))}; })"""
+
+
+@pytest.mark.parametrize("width,height", [(1280, 720), (1440, 900)])
+def test_navigation_buttons_read_in_full_beside_the_sidebar(page, app_url, decks, width, height):
+    """«◀ Precedente» and «Successiva ▶» were truncated at 1280 px with the sidebar open."""
+    page.set_viewport_size({"width": width, "height": height})
+    pid, _ = decks["002_"]
+    open_page(page, f"{app_url}/presentazione?piano={pid}&slide=2")
+    _settle(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    buttons = page.evaluate(BUTTONS_JS)
+    assert len(buttons) == 3, buttons
+    assert all(b["inside"] and b["full"] and b["lines"] == 1 for b in buttons), buttons
+    page.screenshot(path=str(ARTIFACTS / "slides" / f"navigation_{width}x{height}.png"))
