@@ -18,7 +18,8 @@ from exports.phrasing import (TIMING_HELP, TIMING_LABELS, context_line, key_note
 from exports.tables import Table, cascade_table, forecast_table, group_frames, late_table, objectives_table, steps_table
 from metrics import formulas as F
 from metrics.engine import PlanMetrics
-from metrics.explain import forecast_text, objective_explanation, plan_explanation, plan_value_text, waiting_text
+from metrics.explain import (forecast_text, metric_value_text, objective_explanation, plan_explanation, plan_value_text,
+                             plan_waiting_text, waiting_text)
 from metrics.fmt import fmt_date, fmt_days, fmt_delta, fmt_int, fmt_pct
 from metrics.previous import Previous
 from metrics.settings import BAND_COLORS, BAND_GREEN, BAND_NONE, BAND_RED, BAND_YELLOW
@@ -71,7 +72,7 @@ class Slide:
     absent: str = ""
 
 
-BAND_WORDS = {BAND_GREEN: "verde", BAND_YELLOW: "gialla", BAND_RED: "rossa", BAND_NONE: "non disponibile"}
+BAND_WORDS = {BAND_GREEN: "verde", BAND_YELLOW: "gialla", BAND_RED: "rossa", BAND_NONE: "—"}
 
 
 def _headline(pm: PlanMetrics) -> tuple[float | None, str, str, str]:
@@ -80,7 +81,7 @@ def _headline(pm: PlanMetrics) -> tuple[float | None, str, str, str]:
     One place on purpose: today the plan's achievement (rule 3); the lead repoints it at the plan's
     schedule adherence (rule 10) before the year end when that lands."""
     value = pm.achievement
-    return value, F.band(value, pm.profile), "Raggiungimento del piano", plan_value_text(pm)
+    return value, F.band(value, pm.profile), "Raggiungimento del piano", metric_value_text(value, plan_waiting_text(pm))[0]
 
 
 def _change(pm: PlanMetrics, previous: Previous | None) -> tuple[str, str]:
@@ -168,7 +169,7 @@ def summary_slide(pm: PlanMetrics, previous: Previous | None, absent: list[str])
         no_risk = ("Il piano non ha ancora verifiche: gli obiettivi sono in attesa del primo monitoraggio "
                    "(nessun valore, non 0%).")
     elif pm.objectives["achievement"].isna().all():
-        no_risk = f"Nessun obiettivo ha ancora un valore ({value_text}): il rischio non è ancora valutabile."
+        no_risk = f"Nessun obiettivo ha ancora un valore ({plan_value_text(pm)}): il rischio non è ancora valutabile."
     else:
         no_risk = "Nessun obiettivo a rischio: tutti in fascia verde, senza step in ritardo o scaduti."
     sections = [(RISKS, risks or [no_risk]),
@@ -177,13 +178,13 @@ def summary_slide(pm: PlanMetrics, previous: Previous | None, absent: list[str])
     if absent:
         sections.append((ABSENT, absent))
     _, why = plan_explanation(pm)
-    notes = [f"{label}: {value_text}. Perché questo valore: {why}", _change_sentence(pm, previous)]
+    notes = [f"{label}: {plan_value_text(pm)}. Perché questo valore: {why}", _change_sentence(pm, previous)]
     if (fc := forecast_text(pm)) is not None:
         notes.append(fc)
     notes.append("Obiettivi a rischio: prima la fascia rossa, poi la gialla; a parità, più step scaduti o in ritardo "
                  "e il valore più basso.")
     return Slide(SUMMARY, "Sintesi per il Consiglio", subtitle=f"Situazione al {fmt_date(pm.ctx.as_of)}",
-                 figures=[(label, value_text), ("Fascia", BAND_WORDS.get(band, "non disponibile")),
+                 figures=[(label, value_text), ("Fascia", BAND_WORDS.get(band, "—")),
                           _change(pm, previous)],
                  sections=sections, notes="\n".join(notes))
 

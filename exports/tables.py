@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from charts.base import natural_key
 from exports.common import clip, missing, steps_of, text
 from exports.phrasing import objective_label, objective_result, step_achievement_text, step_delay_text, step_timing_text
 from metrics import formulas as F
@@ -41,11 +42,11 @@ def cascade_table(pm: PlanMetrics) -> Table | None:
     def strategic_rows(df: pd.DataFrame) -> None:
         for st in df.itertuples():
             seen.add(str(st.code))
-            rows.append([f"{st.code} · {text(st.name)}", ", ".join(map(str, st.objectives)), fmt_pct(st.achievement)])
+            rows.append([f"{st.code} · {text(st.name)}", _linked(st.objectives), fmt_pct(st.achievement)])
 
     for a in pm.areas.itertuples():
         bold.add(len(rows))
-        rows.append([f"Area {a.code} · {text(a.name)}", ", ".join(map(str, a.objectives)), fmt_pct(a.achievement)])
+        rows.append([f"Area {a.code} · {text(a.name)}", _linked(a.objectives), fmt_pct(a.achievement)])
         strategic_rows(pm.strategic[pm.strategic["area_code"].astype(str) == str(a.code)])
     rest = pm.strategic[~pm.strategic["code"].astype(str).isin(seen)]
     if len(rest):
@@ -54,6 +55,11 @@ def cascade_table(pm: PlanMetrics) -> Table | None:
         strategic_rows(rest)
     return Table(["Area strategica / obiettivo strategico", "Obiettivi collegati", "Raggiungimento"], rows,
                  widths=[8.0, 2.0, 1.6], clip={0: 110, 1: 40}, numeric=(2,), bold_rows=bold)
+
+
+def _linked(codes) -> str:
+    """The linked objectives in the order a person reads codes: ``8, 10, 12`` (not ``10, 12, 8``)."""
+    return ", ".join(sorted(map(str, codes), key=natural_key))
 
 
 def group_frames(pm: PlanMetrics) -> list[tuple[str, pd.DataFrame]]:

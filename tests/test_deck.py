@@ -111,3 +111,18 @@ def test_objective_notes_carry_the_why(demo_db):
     pm = _pm(demo_db, "002_")
     first = next(s for s in build_deck(pm) if s.kind == OBJECTIVE)
     assert first.notes.startswith("Perché questo valore: Raggiungimento = Σ peso anno × raggiungimento")
+
+
+def test_cascade_lists_linked_objectives_in_reading_order(demo_db):
+    from exports.tables import cascade_table
+
+    rows = cascade_table(_pm(demo_db, "003_")).rows
+    linked = [r[1] for r in rows if r[1]]
+    assert "8, 10, 12, 14, 15, 16, 17, 18" in linked and "8, 9, 10" in linked          # was «10, 12, … 18, 8»
+    assert not any(r.endswith(", 8") for r in linked)
+
+
+def test_summary_of_a_plan_never_verified_says_why_in_a_short_figure(demo_db):
+    deck = build_deck(_pm(demo_db, "000_"))
+    assert deck[1].figures[:2] == [("Raggiungimento del piano", "in attesa"), ("Fascia", "—")]
+    assert _summary(deck)[RISKS][0].startswith("Il piano non ha ancora verifiche")
