@@ -126,7 +126,7 @@ def test_every_slide_fits_the_projector_in_room_mode(page, app_url, decks, width
         assert main.get_by_role("heading", name="Esporta").count() == 0, (pid, i)
         assert main.locator("h1 a, h2 a, h3 a").count() == 0, (pid, i)
     assert not problems, "\n".join(problems)
-    assert len(PLANS) == 4 and n >= 10     # the four demo plans, each walked through
+    assert len(PLANS) == 4 and n >= 5      # the four demo plans, each walked through (COeSO: 6 slides that show something)
 
 
 # the navigation buttons' labels: drawn in full (not clipped by the button, not wrapped)
