@@ -490,3 +490,14 @@ def test_pptx_objectives_chart_says_why_a_bar_is_empty(db):
     series_labels = ch.plots[0].series[0]._element.find("c:dLbls", ns)           # …which the series' settings show
     assert series_labels.find("c:showVal", ns).get("val") == "1"
     assert series_labels.find("c:numFmt", ns).get("formatCode") == "0.0%"
+
+
+def test_html_report_follows_the_deck_summary_first_empty_slides_named(cissa):
+    html = to_html(cissa).decode("utf-8")
+    sections = re.findall(r'<section id="s\d+"><h2>([^<]*)</h2>', html)
+    assert sections[0] == "Sintesi per il Consiglio"
+    assert "Cascata strategica" not in sections and not any(s.startswith("Raggiungimento per ") and "tipo" in s
+                                                             for s in sections)
+    assert "cascata strategica non disponibile: il piano non collega obiettivi strategici" in html
+    assert "Decisioni richieste al Consiglio" in html and "Obiettivi più a rischio" in html
+    assert len(sections) == len(set(sections))                     # no section twice
