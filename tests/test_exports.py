@@ -3,6 +3,7 @@ the figures of metrics/; a formula typed in a verification note arrives inert.""
 from __future__ import annotations
 
 import io
+import math
 import re
 import subprocess
 import sys
@@ -501,3 +502,35 @@ def test_html_report_follows_the_deck_summary_first_empty_slides_named(cissa):
     assert "cascata strategica non disponibile: il piano non collega obiettivi strategici" in html
     assert "Decisioni richieste al Consiglio" in html and "Obiettivi più a rischio" in html
     assert len(sections) == len(set(sections))                     # no section twice
+
+
+def test_pptx_key_notes_stay_above_the_footer_and_the_profile_is_one_small_line(cissa):
+    from pptx.util import Emu
+
+    from exports.pptx import H, fit_bullets
+
+    prs = Presentation(io.BytesIO(to_pptx(cissa)))
+    footer_top = H - 0.42
+    for slide in prs.slides:
+        for sh in slide.shapes:
+            if sh.has_text_frame and sh.text_frame.text.startswith("Note chiave"):
+                assert Emu(sh.top + sh.height).inches <= footer_top + 0.01, slide.shapes.title.text
+                # what the text needs at its font size (0,55 em a character as in LibreOffice's DejaVu Sans,
+                # 1,2 lines, 4 pt before each paragraph) fits the box
+                w, need = Emu(sh.width).inches - 0.2, 0.0
+                for par in sh.text_frame.paragraphs:
+                    pt = par.runs[0].font.size.pt
+                    per_line = int(w * 72 / (pt * 0.55))
+                    need += math.ceil(len(par.text) / per_line) * pt * 1.2 / 72 + 4 / 72
+                assert need <= Emu(sh.height).inches, (slide.shapes.title.text, need)
+    # the measuring system: not a figure of the title slide (it wrapped to 4 lines), one small line
+    title = prs.slides[0]
+    (line,) = [sh for sh in title.shapes if sh.has_text_frame and sh.text_frame.text.startswith("Sistema di misurazione")]
+    assert line.text_frame.text == "Sistema di misurazione: Predefinito (nessun profilo salvato)"
+    assert line.text_frame.paragraphs[0].runs[0].font.size.pt <= 12
+    assert "Predefinito" not in " ".join(sh.text_frame.text for sh in title.shapes if sh.has_text_frame and sh != line)
+    # too many notes for the box: a smaller font, then the last ones left to the speaker's notes
+    notes = [f"Nota numero {i} con un testo abbastanza lungo da andare a capo almeno una volta nel riquadro" for i in range(12)]
+    size, kept = fit_bullets(notes, 4.7, 1.4, 12, title=True)
+    assert size == 10 and 1 <= len(kept) < len(notes) and kept[-1].startswith("… altre note")
+    assert fit_bullets(notes[:2], 4.7, 1.4, 12, title=True) == (12, notes[:2])
