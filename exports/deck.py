@@ -11,10 +11,10 @@ from charts.base import TIMING_COLORS
 from charts.board import TIMING_ORDER
 from exports.common import fraction, missing, objective_steps, text
 from exports.criteria import achievement_bullet, profile_line
-from exports.paginate import (PAGE, POWERPOINT, SEGUE, Room, _lines, objective_budget, split_rows,  # noqa: F401
-                              split_table_slide, table_budget, _rows_of)
-from exports.phrasing import (TIMING_HELP, TIMING_LABELS, context_line, key_notes, no_steps_text, objective_label,
-                              objective_result, verification_notes)
+from exports.paginate import (PAGE, SEGUE, Room, objective_budget, row_lines, rows_of, split_rows, split_table_slide,
+                              table_budget)
+from exports.phrasing import (TIMING_HELP, TIMING_LABELS, key_notes, no_steps_text, objective_label, objective_result,
+                              verification_notes)
 from exports.tables import Table, cascade_table, forecast_table, group_frames, late_table, objectives_table, steps_table
 from metrics import formulas as F
 from metrics.engine import PlanMetrics
@@ -277,7 +277,7 @@ def plan_slides(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
         deck.append(casc)
     else:
         deck += split_table_slide(casc, room.lines or table_budget(casc.title),
-                                  lambda r: _lines(r[0], room.cascade_chars))
+                                  lambda r: row_lines(r[0], room.cascade_chars))
 
     grp = Slide(GROUPS, "Raggiungimento per area e per tipo", subtitle=f"Situazione al {when}",
                 notes="Media dei raggiungimenti degli obiettivi del gruppo, pesata sui pesi degli obiettivi.")
@@ -315,7 +315,7 @@ def plan_slides(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
         deck.append(objs)
     else:   # nothing evaluable: the table alone, over as many slides as it needs
         deck += split_table_slide(objs, room.lines or table_budget(objs.title),
-                                  lambda r: _lines(r[1], room.objective_chars, objs.table.clip.get(1)))
+                                  lambda r: row_lines(r[1], room.objective_chars, objs.table.clip.get(1)))
 
     due = pm.steps[pm.steps["due_in_year"]]
     counts = [int((due["timing"] == t).sum()) for t in TIMING_ORDER]
@@ -352,14 +352,14 @@ def objective_slides(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
         title = f"{code} · {text(o['title'])}"
         bullets = key_notes(pm, code, steps)
         why = objective_explanation(pm, code)[1] if int(o["steps"]) else ""
-        ranges = split_rows([_lines(r[1], room.step_chars, table.clip.get(1)) for r in table.rows],
+        ranges = split_rows([row_lines(r[1], room.step_chars, table.clip.get(1)) for r in table.rows],
                             room.lines or objective_budget(title, bullets, True),
                             room.lines or objective_budget(title + SEGUE, [], False)) or [(0, 0)]
         for part, (a, b) in enumerate(ranges, start=1):
             notes = verification_notes(pm, code, steps.iloc[a:b])
             text_notes = "Testi di verifica:\n" + "\n".join(notes) if notes else "Nessun testo di verifica."
             deck.append(Slide(OBJECTIVE, title + (SEGUE if part > 1 else ""), subtitle=text(o["type"]),
-                              figures=figs, table=_rows_of(table, a, b),
+                              figures=figs, table=rows_of(table, a, b),
                               bullets=bullets if part == 1 else [],
                               notes=(f"Perché questo valore: {why}\n" if why and part == 1 else "") + text_notes,
                               objective_code=code, message="" if int(o["steps"]) else no_steps_text(pm, code),

@@ -45,7 +45,7 @@ def table_budget(title: str) -> float:
 
 
 def objective_budget(title: str, bullets: list[str], first: bool) -> float:
-    """Lines of step table (in table lines, see :func:`_lines`) that fit on an objective slide
+    """Lines of step table (in table lines, see :func:`row_lines`) that fit on an objective slide
     with this title, after the figures and the key notes on the first slide."""
     px = SLIDE_PX - TITLE_LINE_PX * math.ceil(len(title) / TITLE_CHARS) - TABLE_HEAD_PX
     px -= FIGURES_PX + CAPTION_PX if first else CAPTION_PX
@@ -54,7 +54,7 @@ def objective_budget(title: str, bullets: list[str], first: bool) -> float:
     return max(px / LINE_PX, 3.0)
 
 
-def _lines(value: str, per_line: int, clip_at: int | None = None) -> float:
+def row_lines(value: str, per_line: int, clip_at: int | None = None) -> float:
     """Estimated lines of a table cell (clipped as the slides clip it) plus the row padding."""
     v = clip(value, clip_at) if clip_at else value
     return max(1, math.ceil(len(v) / per_line)) + ROW_PADDING
@@ -74,7 +74,7 @@ def split_rows(costs: list[float], first: float, rest: float | None = None) -> l
     return out
 
 
-def _rows_of(t: Table, a: int, b: int) -> Table:
+def rows_of(t: Table, a: int, b: int) -> Table:
     return Table(t.columns, t.rows[a:b], widths=t.widths, clip=t.clip, numeric=t.numeric,
                  bold_rows={i - a for i in t.bold_rows if a <= i < b})
 
@@ -104,7 +104,7 @@ def split_table_slide(s: Slide, budget: float, cost) -> list[Slide]:
     ranges = split_rows([cost(r) for r in s.table.rows], budget) or [(0, 0)]
     if len(ranges) == 1:
         return [s]
-    return [replace(s, title=s.title + (SEGUE if k > 1 else ""), table=_rows_of(s.table, a, b), part=k,
+    return [replace(s, title=s.title + (SEGUE if k > 1 else ""), table=rows_of(s.table, a, b), part=k,
                     parts=len(ranges))
             for k, (a, b) in enumerate(ranges, start=1)]
 
