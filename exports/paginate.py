@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from exports.common import clip
 from exports.tables import Table
 
-if TYPE_CHECKING:
-    from exports.deck import Slide
+#: A slide of :mod:`exports.deck` (a dataclass with ``title``, ``kind``, ``table``, ``part``, ``parts``,
+#: ``step_range``, ``notes``): the pagination needs no more, and does not import the deck.
+Slide = TypeVar("Slide")
 
 
 @dataclass(frozen=True)
