@@ -126,3 +126,26 @@ def test_summary_of_a_plan_never_verified_says_why_in_a_short_figure(demo_db):
     deck = build_deck(_pm(demo_db, "000_"))
     assert deck[1].figures[:2] == [("Raggiungimento del piano", "in attesa"), ("Fascia", "—")]
     assert _summary(deck)[RISKS][0].startswith("Il piano non ha ancora verifiche")
+
+
+def test_previous_check_is_the_earlier_date_of_the_version_else_the_previous_version(db):
+    from loaders import import_bytes
+    from tests.workbooks import BASE, sheets, xlsx
+
+    piano = [r if r[0] != "Data monitoraggio" else ["Data monitoraggio", "31/08/2025"] for r in BASE["Piano"]]
+    august = [r for r in BASE["Verifiche"] if r[1] != "31/12/2025"]
+    first = import_bytes(db, xlsx(sheets(Piano=piano, Verifiche=august)), "agosto.xlsx", user="test")
+    assert first.ok
+    v1 = plan_metrics(db, first.plan_id)
+    assert previous_check(db, v1) is None                              # the first check: nothing before
+    assert build_deck(v1)[1].figures[2] == ("Rispetto al controllo precedente", "primo controllo")
+    december = [BASE["Verifiche"][0]] + [r[:1] + ["31/12/2025"] + r[2:] for r in BASE["Verifiche"][1:]]
+    second = import_bytes(db, xlsx(sheets(Verifiche=december)), "dicembre.xlsx", user="test")
+    assert second.ok and second.plan_id == first.plan_id
+    v2 = plan_metrics(db, second.plan_id)
+    assert v2.ctx.version == 2 and v2.ctx.as_of == dt.date(2025, 12, 31)
+    prev = previous_check(db, v2)
+    assert prev is not None and prev.as_of == dt.date(2025, 8, 31) and prev.achievement == v1.achievement
+    assert prev.label == "versione 1 del piano (31/08/2025)"
+    label, change = build_deck(v2, previous=prev)[1].figures[2]
+    assert label == "Rispetto al 31/08/2025" and change.endswith(" punti")
