@@ -166,3 +166,15 @@ def test_an_export_is_built_once_per_plan_version_and_shared_by_every_click(ciss
     assert [presentazione.export_once(pm, "docx") for _ in range(5)] == [first] * 5
     assert presentazione.export_once(pm, "xlsx") == b"xlsx-bytes"
     assert CALLS == ["docx", "xlsx"]
+
+
+def test_a_slide_of_undated_steps_says_so_in_text_not_in_a_clipped_empty_chart(monkeypatch, demo_db, cissa):
+    """CISSA 2.4 and 2.5 are continuous: the empty timeline's centred note was clipped in the narrow column."""
+    from ui.views.presentazione import NO_DATED_STEPS
+
+    pid, pm = cissa
+    deck = build_deck(pm)
+    slide = next(i for i, s in enumerate(deck, start=1) if s.objective_code == "2" and s.part == 2)
+    at = open_page(monkeypatch, demo_db.path, piano=pid, slide=slide)
+    assert NO_DATED_STEPS in [c.value for c in at.caption]
+    assert not [c for c in at.get("plotly_chart") if c.key and c.key.startswith("pres_timeline_")]

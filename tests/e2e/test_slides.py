@@ -39,7 +39,13 @@ CLIPPED_JS = """() => {
     return [...document.querySelectorAll("[data-testid='stMain'] p, [data-testid='stMain'] li, [data-testid='stMain'] button")]
         .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.left < main.left - 1
                        || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow === "hidden"); })
-        .map(e => e.innerText.slice(0, 40));
+        .map(e => e.innerText.slice(0, 40))
+        .concat([...document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")].flatMap(plot => {
+            const box = plot.getBoundingClientRect();
+            return [...plot.querySelectorAll(".annotation-text, .gtitle")]
+                .filter(t => { const r = t.getBoundingClientRect();
+                               return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1); })
+                .map(t => "grafico: " + t.textContent.slice(0, 40)); }));
 }"""
 LAYOUT_JS = """() => [document.querySelectorAll("[data-testid='stElementContainer']").length,
     document.querySelector("[data-testid='stMain']").scrollHeight,

@@ -245,6 +245,17 @@ def slide_body(pm, sel, s, i: int) -> None:
         SLIDE_VIEWS[s.kind](pm, sel, s, i)
 
 
+NO_DATED_STEPS = "Nessuno step con termine datato in questa diapositiva (solo attività continuative)."
+
+
+def dated_steps(pm, code: str, step_range: tuple[int, int] | None = None) -> int:
+    """How many steps of the slide have a dated deadline (the timeline draws those)."""
+    steps = pm.steps[pm.steps["objective_code"] == code]
+    if step_range is not None:
+        steps = steps.iloc[step_range[0]:step_range[1]]
+    return int(steps["deadline"].notna().sum())
+
+
 def objective_timeline(pm, code: str, step_range: tuple[int, int] | None = None):
     """The timeline of the objective's steps on the slide, as tall as they need (at most TIMELINE_MAX_H)."""
     steps = pm.steps[pm.steps["objective_code"] == code]
@@ -277,7 +288,10 @@ def objective_slide(pm, s, i: int) -> None:
             st.markdown("\n".join(f"- {_md(b)}" for b in s.bullets))
     with right:
         st.markdown("**Cronoprogramma**")
-        plotly(pm.derived(objective_timeline, pm, s.objective_code, s.step_range), f"pres_timeline_{i}")
+        if pm.derived(dated_steps, pm, s.objective_code, s.step_range):
+            plotly(pm.derived(objective_timeline, pm, s.objective_code, s.step_range), f"pres_timeline_{i}")
+        else:   # text, not an empty chart: the chart's centred note was clipped in a narrow column
+            st.caption(NO_DATED_STEPS)
     if room_mode():
         return    # the speaker's notes are not for the room
     notes = pm.derived(slide_notes, pm, s.objective_code, s.step_range)
