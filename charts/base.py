@@ -112,14 +112,23 @@ def date_axis(fig: go.Figure, dates: Iterable[object], as_of: dt.date | None = N
     return fig
 
 
-def as_of_line(fig: go.Figure, as_of: dt.date, label: bool = True, label_y: float = 1.0) -> go.Figure:
+def as_of_line(fig: go.Figure, as_of: dt.date, label: bool = True, label_y: float = 1.0,
+               dates: list | None = None) -> go.Figure:
     """The dashed as-of line at the as-of *date* (an ISO date string: a millisecond timestamp
-    would carry the server's time zone and sit hours away from the points on a short axis)."""
+    would carry the server's time zone and sit hours away from the points on a short axis).
+    Its label ends at the line; with the chart's ``dates``, it begins there when the line is in the
+    left half (a label ending near the left edge was cut off)."""
     x = as_of.isoformat()
+    xanchor = "right"
+    known = [d for d in (dates or []) if d is not None and d == d]
+    if known:
+        lo, hi = min(known + [as_of]), max(known + [as_of])
+        if (as_of - lo).days * 2 < (hi - lo).days:
+            xanchor = "left"
     fig.add_shape(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
                   line=dict(color="#555", dash="dash", width=1.5), layer="below")
     if label:
-        fig.add_annotation(x=x, y=label_y, xref="x", yref="paper", yanchor="bottom", xanchor="right", showarrow=False,
+        fig.add_annotation(x=x, y=label_y, xref="x", yref="paper", yanchor="bottom", xanchor=xanchor, showarrow=False,
                            text=f"al {fmt_date(as_of)}", font=dict(size=12, color="#333"),
                            bgcolor="rgba(255,255,255,0.85)")
     return fig

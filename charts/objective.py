@@ -42,7 +42,7 @@ def steps_timeline(steps: pd.DataFrame, as_of: dt.date, height: int | None = Non
             x=c["completed_on"], y=c["code"].astype(str), mode="markers", name="Completato",
             marker=dict(size=12, color=[TIMING_COLORS.get(t, "#2e7d32") for t in c["timing"]]),
             hovertemplate="Completato il %{x|%d/%m/%Y}<extra></extra>"))
-    as_of_line(fig, as_of)
+    as_of_line(fig, as_of, dates=[d for d in dates if pd.notna(d)])
     date_axis(fig, dates, as_of)
     fig.update_yaxes(title=None, type="category", categoryorder="array", categoryarray=list(y)[::-1],
                      automargin=True)

@@ -4,7 +4,7 @@ offline HTML report.
 Pure functions PlanMetrics → bytes (no Streamlit): :func:`export` picks one by format. The Relazione
 (:mod:`exports.relazione`, «BOZZA» until validated) also reads the ente's texts and the Registro's
 timeline when :func:`export` is given the database.
-The slide/section sequence they share is :func:`exports.common.build_deck`.
+The slide/section sequence they share is :func:`exports.deck.build_deck`.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import Any
 
 from metrics.engine import PlanMetrics
+from metrics.previous import Previous
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,19 @@ FORMATS: dict[str, Format] = {f.key: f for f in (
 )}
 
 
-def export(pm: PlanMetrics, fmt: str, db: Any = None) -> bytes:
+#: Formats that show the board deck, whose summary compares with the previous check.
+DECK_FORMATS = ("pptx", "html")
+
+
+def export(pm: PlanMetrics, fmt: str, db: Any = None, previous: Previous | None = None) -> bytes:
     """The file of format ``fmt`` (pptx, xlsx, docx, pdf, html) as bytes. ``db``: the database, for the
-    Relazione's texts and timeline (without it the Relazione shows where they are to be written)."""
+    Relazione's texts, timeline and year-end workflow (without it the Relazione shows where they are to be
+    written); ``previous`` (the previous check, :func:`metrics.previous.previous_check`) goes to the formats
+    that show the deck."""
     f = FORMATS[fmt]
     build = getattr(import_module(f.module), f.function)
+    if fmt in DECK_FORMATS:
+        return build(pm, previous)
     return build(pm, db) if f.with_db and db is not None else build(pm)
 
 

@@ -1,5 +1,5 @@
 """What the exports say about the measuring system: the profile and version used, the «Criteri di
-misurazione» section of the Relazione, «Perché questo valore» and the «Previsione a fine anno» slide.
+misurazione» section of the Relazione, and «Perché questo valore».
 
 New content lives here; the existing exports call these functions from one place each."""
 from __future__ import annotations
@@ -7,16 +7,23 @@ from __future__ import annotations
 from typing import Any
 
 from domain.profile import describe, scoring_sentence
-from exports.common import Slide, Table, missing, objective_label, text
+from exports.common import missing, text
 from metrics.engine import PlanMetrics
 from metrics.explain import forecast_text, objective_explanation, plan_explanation, plan_waiting_text  # noqa: F401
-from metrics.fmt import fmt_date, fmt_num, fmt_pct
+from metrics.fmt import fmt_num, fmt_pct
 
-# The slide content about the measuring system (FORECAST, profile_line, score_text, achievement_bullet,
-# forecast_table, forecast_slide) lives in exports.common, which builds the deck (no import circle);
-# the PowerPoint layout of the forecast slide lives in exports.pptx. Re-exported here for old imports.
-from exports.common import (FORECAST, achievement_bullet, forecast_slide, forecast_table,  # noqa: E402,F401
-                            profile_line, score_text)
+def profile_line(pm: PlanMetrics) -> str:
+    """«Sistema di misurazione: Fasce 0/50/75/100, versione 2»."""
+    return f"Sistema di misurazione: {pm.profile_label}"
+
+
+def score_text(pm: PlanMetrics) -> str:
+    return fmt_num(pm.score) if pm.score is not None else "—"
+
+
+def achievement_bullet(pm: PlanMetrics) -> str:
+    """The achievement slide's line about score and profile."""
+    return f"Punteggio del piano {score_text(pm)} · {profile_line(pm)}"
 
 
 # ----------------------------------------------------------------------------- Word

@@ -25,8 +25,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 from charts.board import group_bars, timing_doughnut
 from charts.overview import achievement_gauge, objectives_ranking
-from exports.common import (Table, cascade_table, group_frames, group_table, il_pct, late_table, objective_paragraph,
-                            objective_steps, objectives_table, plural, steps_table, text, verification_notes)
+from exports.common import objective_steps, text
+from exports.phrasing import il_pct, objective_paragraph, plural, verification_notes
+from exports.tables import Table, cascade_table, group_frames, group_table, late_table, objectives_table, steps_table
 from exports import criteria
 from exports.images import to_png
 from metrics.engine import PlanMetrics

@@ -1,4 +1,4 @@
-"""Self-contained HTML report: the deck of :mod:`exports.common` as one page, with the
+"""Self-contained HTML report: the deck of :mod:`exports.deck` as one page, with the
 Plotly charts of ``charts/`` and plotly.js inlined once — it works offline (a USB
 stick, an e-mail attachment). Every text from the workbook is HTML-escaped.
 Pure: PlanMetrics → bytes."""
@@ -13,12 +13,16 @@ from charts.board import group_bars, timing_doughnut
 from charts.locale_it import PLOTLY_IT_CONFIG
 from charts.objective import contribution_waterfall, steps_timeline
 from charts.overview import achievement_gauge, objectives_ranking
-from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Slide, Table,
-                            build_deck, unsplit, context_line, group_frames, objective_paragraph, objective_steps, text,
-                            verification_notes)
+from exports.common import objective_steps, text
+from exports.deck import (ACHIEVEMENT, CASCADE, FORECAST, GROUPS, LATE, OBJECTIVE, OBJECTIVES, SUMMARY, TITLE, Slide,
+                          build_deck)
+from exports.paginate import unsplit
+from exports.phrasing import context_line, objective_paragraph, verification_notes
+from exports.tables import Table, group_frames
 from exports import criteria
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
+from metrics.previous import Previous
 
 PLOTLY_CONFIG = {**PLOTLY_IT_CONFIG, "responsive": True}   # Italian toolbar, as on the pages
 
@@ -80,9 +84,9 @@ def _table(t: Table | None) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def to_html(pm: PlanMetrics) -> bytes:
-    """One offline HTML page (UTF-8 bytes)."""
-    deck = unsplit(build_deck(pm))   # a scrolling page: one section per objective
+def to_html(pm: PlanMetrics, previous: Previous | None = None) -> bytes:
+    """One offline HTML page (UTF-8 bytes): the deck's slides as sections."""
+    deck = unsplit(build_deck(pm, previous=previous))   # a scrolling page: one section per objective
     by_objective = objective_steps(pm)
     c = pm.ctx
     sections, links = [], []
@@ -99,7 +103,7 @@ def to_html(pm: PlanMetrics) -> bytes:
 <title>{_e(title)}</title><style>{CSS}</style>
 <script type="text/javascript">{get_plotlyjs()}</script></head>
 <body><header class="top"><h1>{_e(text(c.titolo))}</h1><p>{_e(text(c.ente))} · anno {c.year} · situazione al
-{_e(fmt_date(c.as_of))} · versione {c.version} del piano</p></header>
+{_e(fmt_date(c.as_of))} · versione {c.version} del piano · {_e(" · ".join(deck[0].bullets))}</p></header>
 <nav>{" ".join(links)}</nav>
 <main>{"".join(sections)}</main>
 <footer>{_e(context_line(pm))} · report generato dal Cruscotto Performance</footer>
@@ -111,6 +115,9 @@ def _body(s: Slide, pm: PlanMetrics, by_objective: dict) -> str:
     msg = f'<p class="msg">{_e(s.message)}</p>' if s.message else ""
     bullets = "".join(f"<li>{_e(b)}</li>" for b in s.bullets)
     bullets = f"<ul>{bullets}</ul>" if bullets else ""
+    if s.kind == SUMMARY:
+        return _figures(s.figures) + "".join(f"<h3>{_e(head)}</h3><ul>" + "".join(f"<li>{_e(x)}</li>" for x in items)
+                                             + "</ul>" for head, items in s.sections)
     if s.kind == ACHIEVEMENT:
         # a fixed width: plotly's indicator misplaces its number when drawn in a flex box still being laid out
         gauge = _fig(criteria.gauge(pm, achievement_gauge, 320).update_layout(width=520, margin=dict(t=60)))
@@ -140,6 +147,6 @@ def _body(s: Slide, pm: PlanMetrics, by_objective: dict) -> str:
         if notes:
             out += "<h3>Note di verifica</h3><ul class=notes>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>"
         return out
-    if s.kind == criteria.FORECAST:   # «Previsione a fine anno»
+    if s.kind == FORECAST:   # «Previsione a fine anno»
         return (_figures(s.figures) + _fig(criteria.forecast_chart(pm)) + _table(s.table) + bullets)
     return msg

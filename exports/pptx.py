@@ -1,4 +1,4 @@
-"""PowerPoint of the board presentation: the deck of :mod:`exports.common` with native,
+"""PowerPoint of the board presentation: the deck of :mod:`exports.deck` with native,
 editable charts (data embedded in the file), tables for the steps and the verification
 texts in the speaker notes. Pure: PlanMetrics → bytes."""
 from __future__ import annotations
@@ -17,9 +17,13 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
 from charts.base import TIMING_COLORS, natural_order
-from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Chart, Slide, Table,
-                            POWERPOINT, SEGUE, build_deck, clip, context_line, missing, neutralize, objective_steps)
-from exports.common import FORECAST
+from exports.common import clip, missing, neutralize, objective_steps
+from exports.deck import (ACHIEVEMENT, CASCADE, FORECAST, GROUPS, LATE, OBJECTIVE, OBJECTIVES, SUMMARY, TITLE, Chart,
+                          Slide, build_deck)
+from metrics.previous import Previous
+from exports.paginate import POWERPOINT, SEGUE
+from exports.phrasing import context_line
+from exports.tables import Table
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date
 
@@ -37,14 +41,15 @@ def _rgb(hex_color: str) -> RGBColor:
     return RGBColor.from_string(hex_color.lstrip("#").upper())
 
 
-def to_pptx(pm: PlanMetrics) -> bytes:
-    """The presentation as .pptx bytes: fixed slides + one per objective."""
+def to_pptx(pm: PlanMetrics, previous: Previous | None = None) -> bytes:
+    """The presentation as .pptx bytes: the deck of :func:`exports.deck.build_deck` (``previous``: the
+    previous check, for the summary's change)."""
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(W), Inches(H)
     prs.core_properties.title = f"{pm.ctx.titolo} — monitoraggio al {fmt_date(pm.ctx.as_of)}"
     prs.core_properties.author = pm.ctx.ente
     prs.core_properties.language = "it-IT"
-    deck = build_deck(pm, POWERPOINT)   # its own room: a wider table, fewer «(segue)»
+    deck = build_deck(pm, POWERPOINT, previous)   # its own room: a wider table, fewer «(segue)»
     footer = context_line(pm, short=True)
     by_objective = objective_steps(pm)
     for i, s in enumerate(deck, start=1):
@@ -120,8 +125,10 @@ def _title_slide(prs, s: Slide):
     bar.fill.fore_color.rgb = BLUE
     bar.line.fill.background()
     _figures(slide, s.figures, 0.8, 5.1, W - 1.6, cols=len(s.figures), value_size=28)
-    _text(slide, 0.8, 6.6, W - 1.6, 0.4, "Monitoraggio del piano della performance — Consiglio di Amministrazione / "
+    _text(slide, 0.8, 6.45, W - 1.6, 0.4, "Monitoraggio del piano della performance — Consiglio di Amministrazione / "
           "Assemblea", 14, color=GREY)
+    if s.bullets:   # the measuring system, on one short line
+        _text(slide, 0.8, 6.85, W - 1.6, 0.3, clip(" · ".join(s.bullets), 150), 11, color=GREY)
     return slide
 
 
@@ -138,7 +145,25 @@ def _message(slide, s: Slide, y=2.5):
           anchor=MSO_ANCHOR.MIDDLE)
 
 
+def fit_bullets(items: list[str], w: float, h: float, size: int, title: bool = False,
+                min_size: int = 10) -> tuple[int, list[str]]:
+    """The font size and the items that fit a ``w`` × ``h`` inches box (estimated lines): a smaller
+    font first, then the last items left out with «… (altre note nelle note del relatore)»."""
+    def height(z: int, xs: list[str]) -> float:
+        per_line = max(10, int((w - 0.2) * 72 / (z * 0.52)))
+        lines = sum(math.ceil((len(x) + 2) / per_line) for x in xs) + (1.1 if title else 0)
+        return lines * z * 1.2 / 72 + len(xs) * 4 / 72 + 0.1
+    for z in range(size, min_size - 1, -1):
+        if height(z, items) <= h:
+            return z, items
+    kept = list(items)
+    while len(kept) > 1 and height(min_size, kept + ["… altre note nelle note del relatore"]) > h:
+        kept.pop()
+    return min_size, kept + (["… altre note nelle note del relatore"] if len(kept) < len(items) else [])
+
+
 def _bullets(slide, items, x, y, w, h, size=16, title=None):
+    size, items = fit_bullets(items, w, h, size, title=bool(title))
     box = slide.shapes.add_textbox(Inches(x), Inches(y), Inches(w), Inches(h))
     tf = box.text_frame
     tf.word_wrap = True
@@ -314,6 +339,22 @@ def _fit(t: Table, cols, w, avail, sizes=(16, 14, 13, 12, 11, 10, 9), max_rows=N
 
 
 # ----------------------------------------------------------------------------- slide kinds
+def _summary(slide, s: Slide, pm, by_objective) -> None:
+    """The headline, its band and the change; then the objectives at risk and the decisions side by side,
+    and what the deck leaves out along the bottom."""
+    _figures(slide, s.figures, MARGIN, 1.45, W - 2 * MARGIN, cols=len(s.figures), value_size=28, row_h=1.0)
+    cols = [x for x in s.sections[:2]]
+    cw = (W - 2 * MARGIN - 0.4) / 2
+    absent = s.sections[2][1] if len(s.sections) > 2 else []
+    bottom = 6.95 - (0.25 + 0.24 * min(len(absent), 4) if absent else 0.0)
+    for j, (head, items) in enumerate(cols):
+        _bullets(slide, [clip(x, 170) for x in items], MARGIN + j * (cw + 0.4), 2.6, cw, bottom - 2.6, size=15,
+                 title=head)
+    if absent:
+        _bullets(slide, [clip(x, 150) for x in absent], MARGIN, bottom, W - 2 * MARGIN, 6.98 - bottom, size=11,
+                 title=s.sections[2][0])
+
+
 def _achievement(slide, s: Slide, pm, by_objective) -> None:
     if s.message:
         _text(slide, MARGIN, 2.6, 5.4, 1.6, s.message, 20, color=GREY, align=PP_ALIGN.CENTER,
@@ -390,8 +431,8 @@ def _objective(slide, s: Slide, pm, by_objective) -> None:
     size, scale = _fit(s.table, cols, W - 2 * MARGIN, band_y - 1.6 - 0.1)
     _table(slide, s.table, MARGIN, 1.6, W - 2 * MARGIN, cols=cols, size=size, clip_scale=scale)
     notes_w = 4.7 if s.bullets else 0.0      # key notes on the first slide of an objective only
-    if s.bullets:
-        _bullets(slide, s.bullets, MARGIN, band_y, notes_w, band_h, size=12, title="Note chiave")
+    if s.bullets:   # above the footer (H - 0.42)
+        _bullets(slide, s.bullets, MARGIN, band_y, notes_w, H - 0.5 - band_y, size=12, title="Note chiave")
     steps = by_objective[s.objective_code]
     if s.step_range:
         steps = steps.iloc[s.step_range[0]:s.step_range[1]]
@@ -486,11 +527,7 @@ def label_box(px: float, lw: float, line_x: float, lo: float, hi: float) -> tupl
     return min(hi - lw, line_x + gap), PP_ALIGN.LEFT
 
 
-RENDER = {ACHIEVEMENT: _achievement, CASCADE: _cascade, GROUPS: _groups, OBJECTIVES: _objectives, LATE: _late,
-          OBJECTIVE: _objective}
-
-
-def render_forecast_pptx(slide: Any, s: Slide, pm: PlanMetrics, by_objective: Any) -> None:
+def _forecast(slide, s: Slide, pm, by_objective) -> None:
     """PowerPoint layout of the forecast slide: figures, the table, the method."""
     _figures(slide, s.figures, MARGIN, 1.45, W - 2 * MARGIN, cols=4, value_size=28, row_h=1.0)
     size, scale = _fit(s.table, None, W - 2 * MARGIN, 3.3, sizes=(14, 13, 12, 11, 10), max_rows=12)
@@ -498,4 +535,5 @@ def render_forecast_pptx(slide: Any, s: Slide, pm: PlanMetrics, by_objective: An
     _text(slide, MARGIN, 6.1, W - 2 * MARGIN, 0.9, s.bullets[0], 11, color=GREY)
 
 
-RENDER[FORECAST] = render_forecast_pptx   # «Previsione a fine anno» (issue 8)
+RENDER = {SUMMARY: _summary, ACHIEVEMENT: _achievement, CASCADE: _cascade, GROUPS: _groups, OBJECTIVES: _objectives, LATE: _late,
+          OBJECTIVE: _objective, FORECAST: _forecast}

@@ -16,8 +16,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from exports.common import (cascade_table, fraction, group_frames, late_steps, missing, neutralize, step_weight_pct,
-                            text)
+from exports.common import fraction, missing, neutralize, step_weight_pct, text
+from exports.tables import cascade_table, group_frames, late_steps
 from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from metrics.engine import PlanMetrics
 

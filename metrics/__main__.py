@@ -149,9 +149,12 @@ def _export(args: argparse.Namespace, pm, db) -> int:
     from exports.pdf import PdfError
 
     t0 = time.perf_counter()
+    from metrics.previous import previous_check
+
+    previous = previous_check(db, pm)
     who, what = audit.machine_owner(), f"{FORMATS[args.format].name} «{args.out}», anno {pm.ctx.year}"
     try:
-        data = export(pm, args.format, db)
+        data = export(pm, args.format, db, previous)
     except PdfError as exc:     # LibreOffice missing, failing or too slow: said in Italian, recorded
         audit.record(db, who, "esportazione", outcome=audit.FAILED, plan_id=pm.ctx.plan_id,
                      import_id=pm.ctx.import_id, detail=f"{what}: {exc}")

@@ -139,3 +139,20 @@ def test_staff_matrix_and_heatmap():
     fig = participation_heatmap(_staff().assign(participation=None, grade=None), value=ASSIGNMENT)
     assert fig.data[0].text[0][0] == "✓" and fig.data[0].showscale is False
     assert _is_empty_message(participation_heatmap(_staff().iloc[0:0]))
+
+
+def test_as_of_label_begins_at_the_line_when_the_line_is_near_the_left_edge():
+    """A slide whose steps all fall after the as-of date: «al 31/12/2025» ended at the line and was cut
+    off by the chart's left edge (seen on CSSM in «Modalità sala» at 1280×720)."""
+    import datetime as dt
+
+    import plotly.graph_objects as go
+
+    from charts.base import as_of_line
+
+    as_of = dt.date(2025, 12, 31)
+    left = as_of_line(go.Figure(), as_of, dates=[dt.date(2026, 9, 30)])
+    right = as_of_line(go.Figure(), as_of, dates=[dt.date(2025, 3, 31), dt.date(2025, 6, 30)])
+    assert [a.xanchor for a in left.layout.annotations] == ["left"]
+    assert [a.xanchor for a in right.layout.annotations] == ["right"]
+    assert [a.xanchor for a in as_of_line(go.Figure(), as_of).layout.annotations] == ["right"]

@@ -3,6 +3,7 @@ the figures of metrics/; a formula typed in a verification note arrives inert.""
 from __future__ import annotations
 
 import io
+import math
 import re
 import subprocess
 import sys
@@ -16,8 +17,11 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
 from exports import FORMATS, export
-from exports.common import (ACHIEVEMENT, FIXED_KINDS, FIXED_SLIDES, OBJECTIVE, OBJECTIVES, POWERPOINT, SEGUE, build_deck, export_file_name,
-                            neutralize, split_rows, steps_table, unsplit)
+from exports.common import export_file_name, neutralize
+from exports.deck import (ACHIEVEMENT, CASCADE, FIXED_KINDS, GROUPS, LATE, OBJECTIVE, OBJECTIVES, SUMMARY, TITLE,
+                          build_deck)
+from exports.paginate import POWERPOINT, SEGUE, split_rows, unsplit
+from exports.tables import steps_table
 from exports.docx import to_docx
 from exports.html import to_html
 from exports.pptx import to_pptx
@@ -114,8 +118,11 @@ def test_deck_has_fixed_slides_then_each_objective_split_with_segue(cssm, cissa,
     for m in (cssm, cissa):
         deck = build_deck(m) if room == "page" else build_deck(m, POWERPOINT)
         kinds = [s.kind for s in deck]
-        # the fixed kinds in order (a long cascade or table over several slides), then the objectives
-        assert [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k][:FIXED_SLIDES] == list(FIXED_KINDS)
+        # title, summary, the plan's slides that show something in the fixed order (a long cascade or table
+        # over several slides), then the objectives
+        assert kinds[:2] == [TITLE, SUMMARY]
+        fixed = [k for i, k in enumerate(kinds) if k != OBJECTIVE and (i == 0 or kinds[i - 1] != k)]
+        assert fixed == [k for k in FIXED_KINDS if k in fixed]
         objective = [s for s in deck if s.kind == OBJECTIVE]
         assert deck[-len(objective):] == objective
         assert list(dict.fromkeys(s.objective_code for s in objective)) == [str(c) for c in m.objectives["code"]]
@@ -147,45 +154,66 @@ def test_split_rows_respects_the_budgets():
     assert split_rows([9, 1], 4, 4) == [(0, 1), (1, 2)]        # a row taller than a slide gets its own
 
 
-def test_export_file_name_keeps_accents_and_whole_words(demo_db):
+def test_export_file_name_keeps_accents_and_never_cuts_the_ente_name(demo_db):
+    import dataclasses
+
     m = plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))
-    name = export_file_name(m, "docx")
-    assert name.startswith("performance_COeSO_Società_della_Salute_delle_zone_Amiata")
-    assert name.endswith("_2021_20211231.docx")
-    ente = name.removeprefix("performance_").removesuffix("_2021_20211231.docx")
-    words = " ".join(m.ctx.ente.replace(",", " ").split()).split()
-    assert ente.split("_") == words[:len(ente.split("_"))]      # whole words, none cut
-    assert len(ente) <= 60
+    # too long for a file name: the short name, never a name cut in the middle
+    assert export_file_name(m, "docx") == "performance_COeSO_2021_20211231.docx"
+    cissa = plan_metrics(demo_db, plan_id_by_file(demo_db, "002_"))       # «… di Pianezza (C.I.S.S.A.)»
+    assert export_file_name(cissa, "pptx") == "performance_CISSA_2023_20231231.pptx"
+    cisa31 = plan_metrics(demo_db, plan_id_by_file(demo_db, "004_"))
+    assert export_file_name(cisa31, "pptx") == "performance_CISA_31_2023_20231231.pptx"
+    # a name that fits keeps every word and its accents (NFC)
+    short = dataclasses.replace(m, ctx=dataclasses.replace(m.ctx, ente="Società della Salute Amiatina"))
+    assert export_file_name(short, "docx") == "performance_Società_della_Salute_Amiatina_2021_20211231.docx"
+    # no acronym: cut on a whole word
+    long = dataclasses.replace(m, ctx=dataclasses.replace(m.ctx, ente="Consorzio dei servizi sociali della valle "
+                                                                      "lunga e dei comuni delle colline più alte"))
+    ente = export_file_name(long, "docx").removeprefix("performance_").removesuffix("_2021_20211231.docx")
+    words = long.ctx.ente.split()
+    assert ente.split("_") == words[:len(ente.split("_"))] and len(ente) <= 60
+
+
+def test_pptx_footer_names_the_ente_in_full_or_by_its_short_name(cissa):
+    prs = Presentation(io.BytesIO(to_pptx(cissa)))
+    footer = [sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame
+              and sh.text_frame.text.startswith("C.I.S.S.A. — ")]
+    assert footer == [f"C.I.S.S.A. — {cissa.ctx.titolo} · al 31/12/2023"]
 
 
 # ----------------------------------------------------------------------------- pptx
 def test_pptx_slides_charts_and_tables_match_metrics(pm):
     prs = Presentation(io.BytesIO(to_pptx(pm)))
     slides = list(prs.slides)
-    assert len(slides) == len(build_deck(pm, POWERPOINT)) == FIXED_SLIDES + len(pm.objectives)   # a small plan: no split
+    deck = build_deck(pm, POWERPOINT)
+    kinds = [s.kind for s in deck]
+    assert kinds == [TITLE, SUMMARY, ACHIEVEMENT, CASCADE, GROUPS, OBJECTIVES, LATE, OBJECTIVE, OBJECTIVE]  # no split
+    assert len(slides) == len(deck)
+    first_objective = kinds.index(OBJECTIVE)
     assert slides[0].shapes.title.text == pm.ctx.titolo
     title_text = " ".join(sh.text_frame.text for sh in slides[0].shapes if sh.has_text_frame)
     assert pm.ctx.ente in title_text and fmt_date(pm.ctx.as_of) in title_text
 
     # plan achievement: a doughnut with the achievement and what is missing
-    (ch,) = _charts(slides[1])
+    (ch,) = _charts(slides[2])
     assert ch.chart_type == XL_CHART_TYPE.DOUGHNUT
     assert ch.plots[0].series[0].values == pytest.approx((pm.achievement / 100, 1 - pm.achievement / 100))
-    assert fmt_pct(pm.achievement) in " ".join(sh.text_frame.text for sh in slides[1].shapes if sh.has_text_frame)
+    assert fmt_pct(pm.achievement) in " ".join(sh.text_frame.text for sh in slides[2].shapes if sh.has_text_frame)
 
     # cascade: a native table with the strategic objectives and their achievement
-    rows = _table_rows(_tables(slides[2])[0])
+    rows = _table_rows(_tables(slides[3])[0])
     for s in pm.strategic.itertuples():
         assert any(r[0].startswith(f"{s.code} · ") and r[2] == fmt_pct(s.achievement) for r in rows)
 
     # by area and by type: clustered bars with the areas' achievement
-    charts = _charts(slides[3])
+    charts = _charts(slides[4])
     assert all(c.chart_type == XL_CHART_TYPE.BAR_CLUSTERED for c in charts) and len(charts) == 2
     assert charts[0].plots[0].series[0].values == pytest.approx(tuple(pm.areas["achievement"] / 100))
     assert list(charts[0].plots[0].categories) == [f"{a.code} · {a.name}" for a in pm.areas.itertuples()]
 
     # by objective: clustered bars, one per objective; the data are embedded for editing
-    (ch,) = _charts(slides[4])
+    (ch,) = _charts(slides[5])
     assert ch.chart_type == XL_CHART_TYPE.BAR_CLUSTERED
     assert ch.plots[0].series[0].values == pytest.approx(tuple(_pct(a) for a in pm.objectives["achievement"]))
     embedded = load_workbook(io.BytesIO(ch.part.chart_workbook.xlsx_part.blob))
@@ -193,16 +221,16 @@ def test_pptx_slides_charts_and_tables_match_metrics(pm):
         [_pct(a) for a in pm.objectives["achievement"]])
 
     # late and overdue: a doughnut of the timings and the table of the steps
-    (ch,) = _charts(slides[5])
+    (ch,) = _charts(slides[6])
     assert ch.chart_type == XL_CHART_TYPE.DOUGHNUT
     values = dict(zip(ch.plots[0].categories, ch.plots[0].series[0].values))
     assert values["In ritardo"] == pm.counts["late"] == 2 and values["Scaduti"] == pm.counts["overdue"] == 1
     assert 0 not in values.values()          # no «0» label for a timing that does not occur
-    late_rows = _table_rows(_tables(slides[5])[0])[1:]
+    late_rows = _table_rows(_tables(slides[6])[0])[1:]
     assert {r[1] for r in late_rows} == {"A.1", "A.2", "B.1"}
 
     # one slide per objective: the steps table equals metrics, the notes carry the verification texts
-    for slide, (_, o) in zip(slides[FIXED_SLIDES:], pm.objectives.iterrows()):
+    for slide, (_, o) in zip(slides[first_objective:], pm.objectives.iterrows()):
         assert slide.shapes.title.text.startswith(f"{o['code']} · ")
         rows = _table_rows(_tables(slide)[0])
         assert rows[0] == ["Step", "Descrizione", "Termine", "Peso 2025", "Stato", "Raggiung.", "Tempi"]
@@ -211,15 +239,15 @@ def test_pptx_slides_charts_and_tables_match_metrics(pm):
         for r, (_, s) in zip(rows[1:], steps.iterrows()):
             assert r[3] == fmt_pct(s["year_weight"]) and r[4] == s["status"]
             assert r[5] == ("neutralizzato" if s["neutralized"] else fmt_pct(s["achievement"]))
-    notes_a = slides[FIXED_SLIDES].notes_slide.notes_text_frame.text
+    notes_a = slides[first_objective].notes_slide.notes_text_frame.text
     assert EVIL in notes_a and "Fatto con delibera 1" in notes_a          # kept as plain text
-    assert "Bando regionale annullato" in slides[FIXED_SLIDES + 1].notes_slide.notes_text_frame.text
+    assert "Bando regionale annullato" in slides[first_objective + 1].notes_slide.notes_text_frame.text
 
 
 def test_pptx_chart_categories_are_neutralised_in_the_embedded_workbook(pm):
     """Chart data live in an embedded workbook: a label starting with «+» must not become a formula."""
-    prs = Presentation(io.BytesIO(to_pptx(pm)))
-    (ch,) = _charts(prs.slides[4])
+    prs, deck = Presentation(io.BytesIO(to_pptx(pm))), build_deck(pm, POWERPOINT)
+    (ch,) = _charts(prs.slides[[s.kind for s in deck].index(OBJECTIVES)])
     wb = load_workbook(io.BytesIO(ch.part.chart_workbook.xlsx_part.blob))
     cells = [c for row in wb.active.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
@@ -241,10 +269,10 @@ def test_pptx_of_demo_plans(cssm, cissa, demo_db):
     assert tables and all(not _charts(prs.slides[i]) for i in tables)
     assert {r[3] for i in tables for r in _table_rows(_tables(prs.slides[i])[0])[1:]} == {
         "in attesa del primo monitoraggio"}
-    ach = [s.kind for s in deck].index(ACHIEVEMENT)
-    assert not _charts(prs.slides[ach])   # no 0% doughnut either
+    assert ACHIEVEMENT not in [s.kind for s in deck]   # no 0% doughnut either: the summary says it is waiting
+    summary = [s.kind for s in deck].index(SUMMARY)
     assert "in attesa del primo monitoraggio" in " ".join(
-        sh.text_frame.text for sh in prs.slides[ach].shapes if sh.has_text_frame)
+        sh.text_frame.text for sh in prs.slides[summary].shapes if sh.has_text_frame)
     # 003: indicators only, no step, no value yet → «valori non ancora rilevati» (was «non valutabile»)
     m = plan_metrics(demo_db, plan_id_by_file(demo_db, "003_"))
     prs = Presentation(io.BytesIO(to_pptx(m)))
@@ -254,9 +282,10 @@ def test_pptx_of_demo_plans(cssm, cissa, demo_db):
     assert len(tables) >= 2 and all(not _charts(prs.slides[i]) for i in tables)
     assert {r[3] for i in tables for r in _table_rows(_tables(prs.slides[i])[0])[1:]} == {"valori non ancora rilevati"}
     assert sum(len(_table_rows(_tables(prs.slides[i])[0])) - 1 for i in tables) == len(m.objectives)
-    first = [s.kind for s in deck].index(OBJECTIVE)
-    texts = " ".join(sh.text_frame.text for sh in prs.slides[first].shapes if sh.has_text_frame)
-    assert "non ha step" in texts and "indicatori" in texts
+    # its 18 objectives have no step: no slide of their own, the summary names them
+    assert OBJECTIVE not in [s.kind for s in deck]
+    texts = " ".join(sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame)
+    assert "senza step (misurati con indicatori" in texts
 
 
 # ----------------------------------------------------------------------------- xlsx
@@ -408,7 +437,8 @@ def test_cli_export_writes_each_format(tmp_path):
         assert r.returncode == 0, r.stderr
         assert len(r.stdout.strip().splitlines()) == 1 and r.stdout.startswith("Esportato") and "31/12/2025" in r.stdout
         assert out.stat().st_size > 1000
-    assert len(Presentation(str(tmp_path / "piano.pptx")).slides) == FIXED_SLIDES + 2
+    prs = Presentation(str(tmp_path / "piano.pptx"))
+    assert len(prs.slides) == 9 and prs.slides[1].shapes.title.text == "Sintesi per il Consiglio"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -461,3 +491,46 @@ def test_pptx_objectives_chart_says_why_a_bar_is_empty(db):
     series_labels = ch.plots[0].series[0]._element.find("c:dLbls", ns)           # …which the series' settings show
     assert series_labels.find("c:showVal", ns).get("val") == "1"
     assert series_labels.find("c:numFmt", ns).get("formatCode") == "0.0%"
+
+
+def test_html_report_follows_the_deck_summary_first_empty_slides_named(cissa):
+    html = to_html(cissa).decode("utf-8")
+    sections = re.findall(r'<section id="s\d+"><h2>([^<]*)</h2>', html)
+    assert sections[0] == "Sintesi per il Consiglio"
+    assert "Cascata strategica" not in sections and not any(s.startswith("Raggiungimento per ") and "tipo" in s
+                                                             for s in sections)
+    assert "cascata strategica non disponibile: il piano non collega obiettivi strategici" in html
+    assert "Decisioni richieste al Consiglio" in html and "Obiettivi più a rischio" in html
+    assert len(sections) == len(set(sections))                     # no section twice
+
+
+def test_pptx_key_notes_stay_above_the_footer_and_the_profile_is_one_small_line(cissa):
+    from pptx.util import Emu
+
+    from exports.pptx import H, fit_bullets
+
+    prs = Presentation(io.BytesIO(to_pptx(cissa)))
+    footer_top = H - 0.42
+    for slide in prs.slides:
+        for sh in slide.shapes:
+            if sh.has_text_frame and sh.text_frame.text.startswith("Note chiave"):
+                assert Emu(sh.top + sh.height).inches <= footer_top + 0.01, slide.shapes.title.text
+                # what the text needs at its font size (0,55 em a character as in LibreOffice's DejaVu Sans,
+                # 1,2 lines, 4 pt before each paragraph) fits the box
+                w, need = Emu(sh.width).inches - 0.2, 0.0
+                for par in sh.text_frame.paragraphs:
+                    pt = par.runs[0].font.size.pt
+                    per_line = int(w * 72 / (pt * 0.55))
+                    need += math.ceil(len(par.text) / per_line) * pt * 1.2 / 72 + 4 / 72
+                assert need <= Emu(sh.height).inches, (slide.shapes.title.text, need)
+    # the measuring system: not a figure of the title slide (it wrapped to 4 lines), one small line
+    title = prs.slides[0]
+    (line,) = [sh for sh in title.shapes if sh.has_text_frame and sh.text_frame.text.startswith("Sistema di misurazione")]
+    assert line.text_frame.text == "Sistema di misurazione: Predefinito (nessun profilo salvato)"
+    assert line.text_frame.paragraphs[0].runs[0].font.size.pt <= 12
+    assert "Predefinito" not in " ".join(sh.text_frame.text for sh in title.shapes if sh.has_text_frame and sh != line)
+    # too many notes for the box: a smaller font, then the last ones left to the speaker's notes
+    notes = [f"Nota numero {i} con un testo abbastanza lungo da andare a capo almeno una volta nel riquadro" for i in range(12)]
+    size, kept = fit_bullets(notes, 4.7, 1.4, 12, title=True)
+    assert size == 10 and 1 <= len(kept) < len(notes) and kept[-1].startswith("… altre note")
+    assert fit_bullets(notes[:2], 4.7, 1.4, 12, title=True) == (12, notes[:2])

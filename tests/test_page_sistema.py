@@ -104,12 +104,20 @@ def test_plan_without_verifications_waits_in_grey(monkeypatch, demo_db):
 
 
 def test_presentazione_has_the_forecast_slide_at_an_intermediate_check(monkeypatch, cissa_db):
-    at = open_app(monkeypatch, cissa_db.path, PRESENTAZIONE, piano=1, anno=2023, data="2023-08-31", slide=7)
+    import datetime as dt
+
+    from exports.deck import FORECAST, build_deck
+    from metrics import plan_metrics
+
+    kinds = [s.kind for s in build_deck(plan_metrics(cissa_db, 1, year=2023, as_of=dt.date(2023, 8, 31)))]
+    slide = kinds.index(FORECAST) + 1                   # after the plan's slides that have something to show
+    at = open_app(monkeypatch, cissa_db.path, PRESENTAZIONE, piano=1, anno=2023, data="2023-08-31", slide=slide)
     assert [h.value for h in at.header][-1] == "Previsione a fine anno"
     assert metrics_of(at)["Previsione attesa"] == "84,3%"
     assert "pres_forecast" in [c.key for c in at.get("plotly_chart")]
-    at = open_app(monkeypatch, cissa_db.path, PRESENTAZIONE, piano=1, anno=2023, data="2023-12-31", slide=7)
+    at = open_app(monkeypatch, cissa_db.path, PRESENTAZIONE, piano=1, anno=2023, data="2023-12-31", slide=slide)
     assert "Previsione a fine anno" not in [h.value for h in at.header]   # at the year end: no such slide
+    assert FORECAST not in [s.kind for s in build_deck(plan_metrics(cissa_db, 1, year=2023, as_of=dt.date(2023, 12, 31)))]
 
 
 def test_the_parameter_form_runs_only_when_open_and_a_change_makes_a_custom_profile(monkeypatch, cissa_db):

@@ -63,6 +63,8 @@ class Expected:
     titles: dict[int, dict[str, str]]                    # plan_id → {objective code: title}
     plan_titles: dict[int, tuple[str, str]] = field(default_factory=dict)   # plan_id → (ente, titolo)
     small_plan: int = 0                                  # plan id of tests/workbooks.py BASE
+    slides: dict[int, int] = field(default_factory=dict)         # plan_id → slides of the Presentazione page
+    pptx_slides: dict[int, int] = field(default_factory=dict)    # plan_id → slides of the PowerPoint
 
 
 def _run(args: list[str], **kw) -> subprocess.CompletedProcess:
@@ -94,6 +96,8 @@ def fresh_db(e2e_db) -> Path:
 
 @pytest.fixture(scope="session")
 def expected(e2e_db) -> Expected:
+    from exports.deck import build_deck
+    from exports.paginate import POWERPOINT
     from metrics import list_plans, make_context, plan_metrics
     from metrics.explain import metric_value_text, plan_waiting_text
     from store import get_db
@@ -104,7 +108,7 @@ def expected(e2e_db) -> Expected:
         # the sidebar's default: the plan with the richest monitoring (ui/state.py)
         default = int(plans.sort_values(["n_verifications", "n_steps"], ascending=False, kind="stable")
                       ["plan_id"].iloc[0])
-        ach, titles, names = {}, {}, {}
+        ach, titles, names, slides, pptx_slides = {}, {}, {}, {}, {}
         for pid in map(int, plans["plan_id"]):
             year = make_context(db, pid).year        # the sidebar's default year for the plan
             pm = plan_metrics(db, pid, year=year)
@@ -112,10 +116,11 @@ def expected(e2e_db) -> Expected:
             ach[pid] = metric_value_text(pm.achievement, plan_waiting_text(pm))[0]
             titles[pid] = {str(c): str(t) for c, t in zip(pm.objectives["code"], pm.objectives["title"])}
             names[pid] = (pm.ctx.ente, pm.ctx.titolo)
+            slides[pid], pptx_slides[pid] = len(build_deck(pm)), len(build_deck(pm, POWERPOINT))
         small = int(db.scalar("SELECT plan_id FROM imports WHERE file_name = ?", [SMALL_PLAN_FILE]))
     finally:
         db.close()                                   # release DuckDB's file lock for the server
-    return Expected(default, ach, titles, names, small)
+    return Expected(default, ach, titles, names, small, slides, pptx_slides)
 
 
 # ----------------------------------------------------------------------------- server

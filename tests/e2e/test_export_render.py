@@ -23,7 +23,8 @@ import pytest
 from docx import Document
 from docx.shared import Cm
 
-from exports.common import POWERPOINT, build_deck
+from exports.deck import build_deck
+from exports.paginate import POWERPOINT
 from exports.docx import _fixed_layout, to_docx
 from exports.relazione import to_docx as relazione_docx
 from exports.pptx import to_pptx

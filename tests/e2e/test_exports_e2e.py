@@ -11,7 +11,6 @@ from docx import Document
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from exports.common import FIXED_SLIDES
 from tests.e2e.conftest import assert_no_exception, expect, open_page, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +25,7 @@ def _slide_caption(page):
 
 def test_keyboard_and_buttons_move_between_slides(page, app_url, expected):
     pid = expected.small_plan
-    n = FIXED_SLIDES + len(expected.titles[pid])
+    n = expected.slides[pid]
     open_page(page, f"{app_url}/presentazione?piano={pid}")
     assert_no_exception(page)
     expect(_slide_caption(page)).to_contain_text(f"Diapositiva 1 di {n}")
@@ -57,7 +56,8 @@ def test_each_export_button_delivers_its_file(page, app_url, expected, tmp_path)
     assert_no_exception(page)
 
     prs = Presentation(str(files[".pptx"]))
-    assert len(prs.slides) == FIXED_SLIDES + len(titles)
+    assert len(prs.slides) == expected.pptx_slides[pid]
+    assert prs.slides[1].shapes.title.text == "Sintesi per il Consiglio"
     assert prs.slides[0].shapes.title.text == expected.plan_titles[pid][1]
     achievement = expected.achievement[pid]
     assert any(achievement in sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame)

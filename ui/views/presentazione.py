@@ -10,9 +10,13 @@ from charts.board import group_bars, timing_doughnut
 from charts.objective import steps_timeline
 from charts.overview import achievement_gauge, objectives_ranking
 from exports import FORMATS, export
-from exports.common import (ACHIEVEMENT, CASCADE, GROUPS, LATE, OBJECTIVE, OBJECTIVES, TITLE, Table, build_deck,
-                            clip, export_file_name, group_frames, verification_notes)
-from exports.criteria import FORECAST
+from exports.common import clip, export_file_name
+from exports.deck import (ABSENT, ACHIEVEMENT, CASCADE, FORECAST, GROUPS, LATE, OBJECTIVE, OBJECTIVES, SUMMARY, TITLE,
+                          build_deck)
+from exports.paginate import PAGE
+from metrics.previous import previous_check
+from exports.phrasing import verification_notes
+from exports.tables import Table, group_frames
 from ui.common import download_button, lazy_expander, metric_row, plain, plotly, require_selection
 from ui.views import measure
 
@@ -122,7 +126,7 @@ def room_mode() -> bool:
 def navigation(sel, i: int, n: int) -> None:
     st.markdown(BIG_CSS + SLIDE_CSS, unsafe_allow_html=True)
     room = room_mode()
-    nav = st.columns([1.2, 3, 1.4, 1.2], vertical_alignment="center")
+    nav = st.columns([1.45, 2.5, 1.45, 1.45], vertical_alignment="center")
     nav[0].button("◀ Precedente", on_click=_go, args=(-1, n), disabled=i <= 1, shortcut="Left", width="stretch")
     nav[1].caption(f"Diapositiva {i} di {n}" if room else
                    f"Diapositiva {i} di {n} · tasti ← → per scorrere · {plain(sel.ente)} — anno {sel.year}")
@@ -150,6 +154,22 @@ def _title_slide(s) -> None:
     st.header(plain(s.subtitle), anchor=False)   # h2 after the h1 (accessibility: no h1 followed by h3)
     st.markdown("Monitoraggio del piano della performance — Consiglio di Amministrazione / Assemblea")
     _figures(s.figures, per_row=3)
+    if s.bullets:   # the measuring system, on one short line
+        st.caption(plain(" · ".join(s.bullets)))
+
+
+def _summary_slide(pm, sel, s, i: int) -> None:
+    """The headline, its band and the change; the objectives at risk and the decisions side by side;
+    what the deck leaves out in small type."""
+    _figures(s.figures, per_row=len(s.figures))
+    main = [sec for sec in s.sections if sec[0] != ABSENT]
+    for col, (head, items) in zip(st.columns(len(main)), main):
+        with col:
+            st.markdown(f"**{plain(head)}**")
+            st.markdown("\n".join(f"- {_md(clip(x, 170))}" for x in items))
+    for head, items in s.sections:
+        if head == ABSENT:
+            st.caption(plain(f"{head}: " + "; ".join(items) + "."))
 
 
 def _achievement_slide(pm, sel, s, i: int) -> None:
@@ -208,7 +228,7 @@ def _forecast_slide(pm, sel, s, i: int) -> None:
     measure.forecast_slide(pm, s)   # «Previsione a fine anno» (issue 8)
 
 
-SLIDE_VIEWS = {ACHIEVEMENT: _achievement_slide, CASCADE: _cascade_slide, GROUPS: _groups_slide,
+SLIDE_VIEWS = {SUMMARY: _summary_slide, ACHIEVEMENT: _achievement_slide, CASCADE: _cascade_slide, GROUPS: _groups_slide,
                OBJECTIVES: _objectives_slide, LATE: _late_slide, FORECAST: _forecast_slide}
 
 
@@ -223,6 +243,17 @@ def slide_body(pm, sel, s, i: int) -> None:
         objective_slide(pm, s, i)
     elif s.kind in SLIDE_VIEWS:
         SLIDE_VIEWS[s.kind](pm, sel, s, i)
+
+
+NO_DATED_STEPS = "Nessuno step con termine datato in questa diapositiva (solo attività continuative)."
+
+
+def dated_steps(pm, code: str, step_range: tuple[int, int] | None = None) -> int:
+    """How many steps of the slide have a dated deadline (the timeline draws those)."""
+    steps = pm.steps[pm.steps["objective_code"] == code]
+    if step_range is not None:
+        steps = steps.iloc[step_range[0]:step_range[1]]
+    return int(steps["deadline"].notna().sum())
 
 
 def objective_timeline(pm, code: str, step_range: tuple[int, int] | None = None):
@@ -257,7 +288,10 @@ def objective_slide(pm, s, i: int) -> None:
             st.markdown("\n".join(f"- {_md(b)}" for b in s.bullets))
     with right:
         st.markdown("**Cronoprogramma**")
-        plotly(pm.derived(objective_timeline, pm, s.objective_code, s.step_range), f"pres_timeline_{i}")
+        if pm.derived(dated_steps, pm, s.objective_code, s.step_range):
+            plotly(pm.derived(objective_timeline, pm, s.objective_code, s.step_range), f"pres_timeline_{i}")
+        else:   # text, not an empty chart: the chart's centred note was clipped in a narrow column
+            st.caption(NO_DATED_STEPS)
     if room_mode():
         return    # the speaker's notes are not for the room
     notes = pm.derived(slide_notes, pm, s.objective_code, s.step_range)
@@ -271,16 +305,18 @@ def objective_slide(pm, s, i: int) -> None:
 _EXPORT_LOCKS = {k: threading.Lock() for k in DOWNLOADS}
 
 
-def export_once(pm, fmt: str, db=None) -> bytes:
+def export_once(pm, fmt: str, db=None, previous=None) -> bytes:
     """The export file of this plan version, year and as-of date, built once (``PlanMetrics`` is cached per data
     version, so it is never stale): the Word Relazione draws its charts in Chromium (seconds), and a second click,
     by anyone, gets the same file at once. One build at a time per format: quick clicks wait for it."""
     with _EXPORT_LOCKS[fmt]:
-        # db: the Relazione's texts and timeline (saving a text moves the data version, so never stale)
-        return pm.derived(export, pm, fmt, **({"db": db} if db is not None else {}))
+        # db: the Relazione's texts and timeline (saving a text moves the data version, so never stale);
+        # previous: the deck's «rispetto al controllo precedente» (a value of the data version too): neither
+        # is part of the key, both are determined by the PlanMetrics of this data version
+        return pm.derived(export, pm, fmt, previous=previous, **({"db": db} if db is not None else {}))
 
 
-def downloads(pm, db=None) -> None:
+def downloads(pm, db=None, previous=None) -> None:
     st.divider()
     st.subheader("Esporta")
     st.caption("La stessa sequenza di diapositive in PowerPoint (grafici modificabili, note del relatore con i testi "
@@ -289,7 +325,7 @@ def downloads(pm, db=None) -> None:
                "HTML che funziona anche senza rete.")
     for col, (key, label) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS.items()):
         with col:
-            download_button(label, data=lambda k=key: export_once(pm, k, db), file_name=export_file_name(pm, key),
+            download_button(label, data=lambda k=key: export_once(pm, k, db, previous), file_name=export_file_name(pm, key),
                             mime=FORMATS[key].mime, key=f"pres_dl_{key}", width="stretch",
                             audit=f"{label}: {export_file_name(pm, key)}", plan_id=pm.ctx.plan_id,
                             import_id=pm.ctx.import_id)
@@ -298,10 +334,11 @@ def downloads(pm, db=None) -> None:
 def render() -> None:
     sel = require_selection()
     pm = sel.metrics()
-    deck = pm.derived(build_deck, pm)
+    previous = previous_check(sel.db, pm)    # the summary's «rispetto al controllo precedente»
+    deck = pm.derived(build_deck, pm, PAGE, previous)
     i = current_slide(len(deck))
     navigation(sel, i, len(deck))
-    with st.container(border=True):
+    with st.container(border=True, key="slide"):   # .st-key-slide: the slide box (tests/e2e/test_slides.py)
         slide_body(pm, sel, deck[i - 1], i)
     if not room_mode():   # «Modalità sala» shows the slide only
-        downloads(pm, sel.db)
+        downloads(pm, sel.db, previous)
