@@ -34,7 +34,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from exports import criteria
-from exports.common import missing, objective_paragraph, plural, objective_steps, objectives_table, cascade_table, text
+from exports.common import missing, objective_steps, text
+from exports.phrasing import objective_paragraph, plural
+from exports.tables import cascade_table, objectives_table
 from exports.docx import (BLUE, RED, USABLE_CM, add_frame_table, add_picture, add_table, draw_charts, page_setup,
                           summary_intro)
 from exports.pdf import require_office, to_pdf_a
