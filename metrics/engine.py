@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from domain.clock import today
 from domain.profile import NEUTRALIZED_ACHIEVED, Profile
 from loaders.parsing import normalize_status
 from domain.status import (OBJ_NEUTRALIZED, OBJ_NOT_EVALUABLE, OBJ_NOT_MONITORED, OBJ_WAITING_VALUES,
@@ -64,7 +65,27 @@ class PlanMetrics:
     profile_label: str = ""                  # «Fasce 0/50/75/100, versione 2»
     score: float | None = None               # rule 9, plan
     forecast: dict | None = None             # rule 8: low, expected, high, method (None at/after year end)
+    adherence: float | None = None           # rule 10: Rispetto del cronoprogramma of the plan
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def year_over(self) -> bool:
+        """The as-of date is at or after the end of the year: everything is due (rule 10)."""
+        return self.ctx.as_of >= dt.date(self.ctx.year, 12, 31)
+
+    def headline(self) -> dict:
+        """The plan's headline figure (rule 10), for pages and the deck: before the year end the
+        schedule adherence («cronoprogramma»), at or after it the year's achievement («avanzamento»).
+
+        Returns ``{"value": float | None, "band": "verde"|"giallo"|"rosso"|"n.d.", "basis": "cronoprogramma"
+        | "avanzamento", "label": Italian label, "progress": the year's achievement (rule 2),
+        "adherence": rule 10 value, "forecast": rule 8 dict or None}``."""
+        interim = not self.year_over
+        value = self.adherence if interim else self.achievement
+        return {"value": value, "band": F.band(value, self.profile),
+                "basis": "cronoprogramma" if interim else "avanzamento",
+                "label": "Rispetto del cronoprogramma" if interim else "Raggiungimento del piano",
+                "progress": self.achievement, "adherence": self.adherence, "forecast": self.forecast}
 
     def derived(self, fn, *args, **inputs):
         """``fn(*args, **inputs)`` computed once per PlanMetrics (itself cached per data version):
@@ -155,21 +176,22 @@ def monitoring_dates(db: Database, import_id: int) -> list[dt.date]:
 def make_context(db: Database, plan_id: int, import_id: int | None = None, year: int | None = None,
                  as_of: dt.date | None = None) -> Context:
     """Defaults: the current version; as-of = Data monitoraggio, else the latest Data verifica,
-    else 31/12 of the year (given, or the first of the plan); year = the as-of's year.
+    else 31/12 of the year (given, or the first of the plan), never after today (:func:`domain.clock.today`);
+    year = the as-of's year.
     Cached per data version (every page run asks for it several times)."""
     if db.path == ":memory:":
-        return _make_context(db, plan_id, import_id, year, as_of)
-    return _context_cached(db.path, db.version(), plan_id, import_id, year, as_of)
+        return _make_context(db, plan_id, import_id, year, as_of, today())
+    return _context_cached(db.path, db.version(), plan_id, import_id, year, as_of, today())
 
 
 @lru_cache(maxsize=256)
 def _context_cached(db_path: str, data_version: int, plan_id: int, import_id: int | None, year: int | None,
-                    as_of: dt.date | None) -> Context:
-    return _make_context(get_db(db_path), plan_id, import_id, year, as_of)
+                    as_of: dt.date | None, now: dt.date) -> Context:
+    return _make_context(get_db(db_path), plan_id, import_id, year, as_of, now)
 
 
 def _make_context(db: Database, plan_id: int, import_id: int | None, year: int | None,
-                  as_of: dt.date | None) -> Context:
+                  as_of: dt.date | None, now: dt.date | None = None) -> Context:
     row = db.rows("""SELECT p.ente, p.titolo, i.import_id, i.version, i.anno_inizio, i.anno_fine, i.data_monitoraggio
                      FROM plans p JOIN imports i ON i.plan_id = p.plan_id
                      WHERE p.plan_id = ? AND i.import_id = coalesce(?, p.current_import_id)""", [plan_id, import_id])
@@ -183,6 +205,7 @@ def _make_context(db: Database, plan_id: int, import_id: int | None, year: int |
                            + (" AND year(verified_on) = ?" if year is not None else ""),
                            [imp] + ([year] if year is not None else []))
         as_of = dm or latest or dt.date(year or a, 12, 31)
+        as_of = min(as_of, now or today())      # spec revision 3: the default as-of is never after today
     if year is None:
         year = min(max(as_of.year, a), b)
     return Context(plan_id, imp, version, ente, titolo, a, b, row[0][6], year, as_of)
@@ -229,6 +252,14 @@ def _current_statuses(v: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
+def _verifications_until(v: pd.DataFrame, as_of: dt.date) -> int:
+    """How many verifications the as-of date sees (rule 10: dated ≤ as-of, or undated)."""
+    if v.empty:
+        return 0
+    d = pd.to_datetime(v["verified_on"])
+    return int((d.isna() | (d <= pd.Timestamp(as_of))).sum())
+
+
 def _to_date(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s).dt.date.astype(object).where(s.notna(), None)
 
@@ -267,6 +298,7 @@ def _steps(t: dict, ctx: Context, profile: Profile) -> pd.DataFrame:
     s["status"] = s["status"].fillna(STATUS_UNVERIFIED)
     s["verified"] = s["status"] != STATUS_UNVERIFIED
     s["revised_deadline"] = s["new_deadline"].where(s["new_deadline"].notna(), s["revised_deadline"])
+    s["status"] = F.status_at_verification(s["status"], s["deadline"], s["revised_deadline"], s["verified_on"])
     s["neutralized"] = s["status"] == STATUS_NEUTRALIZED
     neutral_achieved = s["neutralized"] & (profile.neutralized == NEUTRALIZED_ACHIEVED)
     s["excluded"] = s["neutralized"] & ~neutral_achieved
@@ -274,6 +306,10 @@ def _steps(t: dict, ctx: Context, profile: Profile) -> pd.DataFrame:
     years = pd.to_datetime(s["deadline"]).dt.year
     in_plan = ctx.anno_inizio <= ctx.year <= ctx.anno_fine
     s["due_in_year"] = (years == ctx.year) | (years.isna() & in_plan)
+    # rule 10: already due at the as-of (at or after the year end, every step of the year is)
+    year_over = ctx.as_of >= dt.date(ctx.year, 12, 31)
+    s["due"] = s["due_in_year"] & (year_over | F.step_due(s["deadline"], s["revised_deadline"], s["continuous"],
+                                                           ctx.as_of))
     s["year_weight"] = F.year_weights(s["weight_eff"], s["objective_code"], s["due_in_year"], s["excluded"])
     s["achievement_given"] = s["achievement"]
     s["achievement"] = F.step_achievement(s["status"], s["achievement"], s["continuous"], profile)
@@ -289,7 +325,8 @@ def _steps(t: dict, ctx: Context, profile: Profile) -> pd.DataFrame:
     return s
 
 
-def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile: Profile,
+                year_over: bool = True) -> pd.DataFrame:
     o = t["objectives"].copy()
     o["weight_eff"] = F.effective_weights(o["weight"].astype("float64"), pd.Series(0, index=o.index))
     o["weight_pct"] = F.normalised_weights(o["weight_eff"])
@@ -315,7 +352,16 @@ def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile:
         else OBJ_NOT_MONITORED if not m else "raggiunto" if a >= 100.0 - 1e-9 else "in corso"
         for a, n, e, m, io in zip(o["achievement"].fillna(-1), o["neutralized"], o["evaluable"], o["monitored"],
                                   o["indicator_only"])]
-    o["band"] = [F.band(a, profile) for a in o["achievement"]]
+    # rule 10: Rispetto del cronoprogramma; at or after the year end it is the achievement itself
+    adh = {code: F.schedule_adherence(g["year_weight"], g["achievement"], g["due"], g["due_in_year"] & ~g["excluded"])
+           for code, g in steps.groupby("objective_code", sort=False)}
+    o["adherence"] = pd.Series([a if year_over or io else adh.get(c) if m else None
+                                for c, a, m, io in zip(o["code"], o["achievement"], o["monitored"], o["indicator_only"])],
+                               index=o.index, dtype="float64")
+    o.loc[o["achievement"].isna(), "adherence"] = float("nan")
+    o["band_progress"] = [F.band(a, profile) for a in o["achievement"]]
+    o["band"] = [F.band(a, profile) for a in o["adherence"]]   # before the year end bands come from adherence
+    o["nothing_due"] = o["achievement"].notna() & o["adherence"].isna()
     o["score"] = [F.score(a, profile) for a in o["achievement"]]
     o["score"] = o["score"].astype("float64")
     counted = o["achievement"].notna()
@@ -377,7 +423,7 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     indicators["target_value"] = [r.target for r in res]
     indicators["mode"] = [r.direction for r in res]
     indicators["reason"] = [r.reason for r in res]
-    objectives = _objectives(t, steps, indicators, profile)
+    objectives = _objectives(t, steps, indicators, profile, ctx.as_of >= dt.date(ctx.year, 12, 31))
     w = objectives.set_index("code")["weight_counted_pct"]
     steps["objective_weight_pct"] = steps["objective_code"].map(w).fillna(0.0)
     steps["points_at_risk"] = F.points_at_risk(steps["year_weight"], steps["objective_weight_pct"], steps["achievement"])
@@ -399,7 +445,7 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
         "to_verify": int((due["timing"] == "da verificare").sum()),
         "neutralized": int(due["neutralized"].sum()),
         "continuous": int(due["continuous"].sum()),
-        "verifications": len(t["all_verifications"]),
+        "verifications": _verifications_until(t["all_verifications"], ctx.as_of),
     }
     forecast = _forecast(ctx, steps, objectives, profile)
     pm = PlanMetrics(ctx, objectives, steps, strategic, areas, t["links"], indicators, t["staff"],
@@ -408,6 +454,7 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     pm.profile, pm.profile_version, pm.profile_label = profile, sp.version, sp.label
     pm.score = F.plan_score(objectives["score"], objectives["weight_eff"], achievement, profile)
     pm.forecast = forecast
+    pm.adherence = F.weighted_mean(objectives["adherence"], objectives["weight_eff"])
     pm.quality = quality_checks(pm, t, QUALITY)
     return pm
 

@@ -1,4 +1,4 @@
-"""The metric rules of the workbook spec (rules 1–9, revision 2), each written once.
+"""The metric rules of the workbook spec (rules 1–10, revision 3), each written once.
 
 Pure functions on pandas objects: no database, no Streamlit. Every value is on the
 0–100 scale and unrounded; rounding happens only for display (:mod:`metrics.fmt`).
@@ -59,6 +59,39 @@ def year_weights(weight: pd.Series, objective: pd.Series, due_in_year: pd.Series
     w = weight.where(counted, 0.0)
     total = w.groupby(objective).transform("sum")
     return (w / total.replace(0.0, np.nan) * 100.0).fillna(0.0)
+
+
+def status_at_verification(status: pd.Series, deadline: pd.Series, revised_deadline: pd.Series,
+                           verified_on: pd.Series) -> pd.Series:
+    """Stato alla data della verifica (spec revision 3, «Stato»): a step read as ``non raggiunto`` whose
+    effective deadline (``Nuovo termine`` if given, else ``Termine``) is after the verification's date is
+    ``in corso`` («non ancora scaduto»): *not yet*, not *failed*. From its deadline on it stays
+    ``non raggiunto``. Verifications without a date, or steps without a deadline, keep their status."""
+    eff = pd.to_datetime(revised_deadline).fillna(pd.to_datetime(deadline))
+    ver = pd.to_datetime(verified_on)
+    not_yet = (status == STATUS_NOT_ACHIEVED) & eff.notna() & ver.notna() & (eff > ver)
+    return status.where(~not_yet, STATUS_IN_PROGRESS)
+
+
+def step_due(deadline: pd.Series, revised_deadline: pd.Series, continuous: pd.Series, as_of: dt.date) -> pd.Series:
+    """Step già dovuto alla data (rule 10): its effective deadline (``Nuovo termine`` if given, else
+    ``Termine``) is on or before the as-of date; a *continuativo* step is always due. A dated step not yet
+    due is *non ancora scaduto*: neither done nor failed."""
+    eff = pd.to_datetime(revised_deadline).fillna(pd.to_datetime(deadline))
+    return continuous.astype(bool) | (eff.notna() & (eff <= pd.Timestamp(as_of)))
+
+
+def schedule_adherence(year_weight: pd.Series, achievement: pd.Series, due: pd.Series,
+                       counted: pd.Series) -> float | None:
+    """Rispetto del cronoprogramma (rule 10) of an objective at the as-of date:
+    ``Σ peso_anno × raggiungimento_step / Σ peso_anno`` over its counted (non-neutralised, of the year)
+    steps that are already due, *continuativi* included. None when nothing is due yet («nessuna
+    scadenza ancora»: grey, never red)."""
+    m = counted.astype(bool) & due.astype(bool)
+    total = float(year_weight[m].sum())
+    if not m.any() or total <= 0:
+        return None
+    return float((year_weight[m] * achievement[m]).sum() / total)
 
 
 @dataclass(frozen=True)
@@ -154,12 +187,13 @@ def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) 
 
     * ``slip_days`` = Data completamento − Termine (positive = late) for completed steps with a
       recorded completion date (exact value only); ``slip_revised_days`` against the Nuovo termine;
-    * ``overdue_days`` = as-of − Termine for steps not completed past their deadline
-      (*scaduto*), ``overdue_revised_days`` against the Nuovo termine;
+    * ``overdue_days`` = as-of − Termine for steps not completed once due (*scaduto*: the as-of is on or
+      after the Termine and the Nuovo termine, if any — rule 10; 0 days on the deadline itself),
+      ``overdue_revised_days`` against the Nuovo termine;
     * for steps completed without a date, the bounds of the verification history (optional columns
       ``done_after`` = V0, the last verification that saw the step not completed, and ``done_by`` =
       V1, the first that saw it completed): V1 ≤ Termine → *in tempo*; V0 ≥ Termine → *in ritardo*
-      by V0 − Termine … V1 − Termine; otherwise *da verificare* (late by at most V1 − Termine);
+      by V0 − Termine … V1 − Termine; otherwise *da verificare* (late by 0 … V1 − Termine);
     * ``slip_min_days`` / ``slip_max_days``: the bounds of the delay (equal for an exact date; for a
       *scaduto* step the minimum is the days overdue so far) and ``slip_basis``: ``completion_date``,
       ``verifications`` or ``unknown`` (None where slippage does not apply: continuativo,
@@ -183,7 +217,8 @@ def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) 
     exact = dated & done & completed_on.notna()
     out["slip_days"] = ((completed_on - deadline).dt.days).where(exact)
     out["slip_revised_days"] = ((completed_on - revised).dt.days).where(exact)
-    open_past = dated & ~done & (as_of_ts > deadline)
+    # due (rule 10: effective deadline, the Nuovo termine if any, on or before the as-of) and not completed
+    open_past = dated & ~done & (as_of_ts >= revised.fillna(deadline)) & (as_of_ts >= deadline)
     out["overdue_days"] = ((as_of_ts - deadline).dt.days).where(open_past)
     out["overdue_revised_days"] = ((as_of_ts - revised).dt.days).where(open_past & revised.notna())
     bounded = dated & done & completed_on.isna() & v1.notna()
@@ -191,9 +226,10 @@ def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) 
     hi = (v1 - deadline).dt.days.where(bounded)
     on_time_b = bounded & (hi <= tol)
     late_b = bounded & ~on_time_b & lo.notna() & (lo >= tol)
+    lo = lo.where(on_time_b | lo.isna() | (lo >= 0), 0)   # a possible delay starts at 0, never «ritardo minimo −30»
     timing = np.select(
         [~dated, exact & (out["slip_days"] > tol), exact, on_time_b, late_b, bounded, done,
-         open_past & (out["overdue_days"] > tol), ~done],
+         open_past, ~done],
         ["n.d.", "in ritardo", "in tempo", "in tempo", "in ritardo", "da verificare", "n.d.", "scaduto",
          "in scadenza"], default="n.d.")
     out["timing"] = timing
