@@ -26,9 +26,10 @@ from docx.shared import Cm, Pt, RGBColor
 from charts.board import group_bars, timing_doughnut
 from charts.overview import achievement_gauge, objectives_ranking
 from exports.common import (Table, cascade_table, group_frames, group_table, il_pct, late_table, objective_paragraph,
-                            objective_steps, objectives_table, plural, steps_table, text, verification_notes)
+                            objective_steps, objectives_table, steps_table, text, verification_notes)
 from exports import criteria
 from exports.images import to_png
+from metrics import timing
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date, fmt_days, fmt_int
 
@@ -120,18 +121,11 @@ def _summary(doc, pm: PlanMetrics, n: int, charts: dict) -> None:
     else:
         intro = (f"Al {when} il piano ha raggiunto {il_pct(pm.achievement)}, media dei raggiungimenti degli "
                  f"obiettivi valutabili ({k['objectives_evaluable']} su {k['objectives']}) pesata sui rispettivi pesi.")
+        if not pm.year_over and pm.adherence is not None:   # rule 10: the headline before the year end
+            intro += (f" Rispetto del cronoprogramma (step già scaduti e continuativi): {il_pct(pm.adherence)}; "
+                      "il valore precedente è l'avanzamento dell'anno, che cresce fino al 31/12.")
     if k["steps_due"]:
-        items = [plural(k["completed"], "completato", "completati")
-                 + (f" (di cui {fmt_int(k['late'])} in ritardo rispetto al termine)" if k["late"] else "")]
-        for m, one, many in ((k["overdue"], "scaduto senza completamento", "scaduti senza completamento"),
-                             (k["neutralized"], "neutralizzato per cause non imputabili all'ente",
-                              "neutralizzati per cause non imputabili all'ente"),
-                             (k["continuous"], "continuativo (termine non datato)", "continuativi (termine non datato)")):
-            if m:
-                items.append(plural(m, one, many))
-        head = (f"Dei {fmt_int(k['steps_due'])} step con termine nel {c.year}" if k["steps_due"] > 1
-                else f"Dell'unico step con termine nel {c.year}")
-        intro += f" {head}: " + ", ".join(items[:-1]) + (" e " if len(items) > 1 else "") + items[-1] + "."
+        intro += " " + timing.year_sentence(pm.steps[pm.steps["due_in_year"]], c.year)   # the parts add up
     if pm.slippage.get("max_delay") is not None:
         intro += (f" Il ritardo mediano è di {fmt_days(pm.slippage['median_delay'])}, il massimo di "
                   f"{fmt_days(pm.slippage['max_delay'])}.")

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from exports.common import (cascade_table, fraction, group_frames, late_steps, missing, neutralize, step_weight_pct,
                             text)
 from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from metrics import timing
 from metrics.engine import PlanMetrics
 
 PCT, DATE, INT, NUM = "0.0%", "DD/MM/YYYY", "#,##0", "#,##0.0"
@@ -185,10 +186,15 @@ def _cascade(wb: Workbook, pm: PlanMetrics) -> None:
 
 def _late(wb: Workbook, pm: PlanMetrics) -> None:
     s = _Sheet(wb, "Ritardi")
-    rows = [[r["objective_code"], r["code"], r["description"], r["deadline"], r["revised_deadline"], r["status"],
-             r["timing"], r["completed_on"], r["slip_days"], r["overdue_days"], text(r["note"])]
-            for _, r in late_steps(pm).iterrows()]
-    s.table(["Obiettivo", "Step", "Descrizione", "Termine", "Nuovo termine", "Stato", "Tempi", "Data completamento",
-             "Giorni di ritardo", "Giorni scaduto", "Verifica"], rows,
-            [None, None, None, DATE, DATE, None, None, DATE, INT, INT, None],
-            [10, 8, 60, 12, 13, 14, 12, 13, 10, 10, 80], wrap=(2, 10))
+    rows = []
+    for _, r in late_steps(pm).iterrows():
+        lo, hi = timing.delay_bounds(r) if r["timing"] == "in ritardo" else (None, None)
+        rows.append([r["objective_code"], r["code"], r["description"], r["deadline"], r["revised_deadline"], r["status"],
+                     r["timing"], timing.delay_text(r), r["completed_on"], r["slip_days"], lo, hi, r["overdue_days"],
+                     text(r["note"])])
+    # one vocabulary (metrics.timing): a delay bounded by the verifications reads «tra X e Y giorni»
+    s.table(["Obiettivo", "Step", "Descrizione", "Termine", "Nuovo termine", "Stato", "Tempi", "Ritardo",
+             "Data completamento", "Giorni di ritardo", "Ritardo minimo (giorni)", "Ritardo massimo (giorni)",
+             "Giorni scaduto", "Verifica"], rows,
+            [None, None, None, DATE, DATE, None, None, None, DATE, INT, INT, INT, INT, None],
+            [10, 8, 60, 12, 13, 14, 12, 26, 13, 10, 10, 10, 10, 80], wrap=(2, 13))

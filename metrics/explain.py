@@ -12,7 +12,8 @@ from domain.profile import NEUTRALIZED_ACHIEVED, scoring_sentence
 from domain.status import (OBJ_NOT_MONITORED, OBJ_WAITING_VALUES, STATUS_ACHIEVED, STATUS_IN_PROGRESS,
                            STATUS_NOT_ACHIEVED, STATUS_PARTIAL, STATUS_POSTPONED, WAITING_FIRST_MONITORING,
                            WAITING_VALUES)
-from metrics.fmt import fmt_date, fmt_num, fmt_pct
+from metrics import timing
+from metrics.fmt import fmt_num, fmt_pct
 
 
 def _missing(x: Any) -> bool:
@@ -98,31 +99,9 @@ def step_rule_text(s: Any, profile: Any, year: int) -> str:
 
 
 def slip_text(s: Any) -> str:
-    """What a step's slippage rests on: the completion date, the verification bounds, or nothing."""
-    basis, t = s.get("slip_basis"), s.get("timing")
-    if _missing(basis) or basis is None:
-        if t == "in scadenza":
-            return f"termine {fmt_date(s['deadline'])} non ancora scaduto"
-        return "slittamento non applicabile (continuativo, neutralizzato o senza termine)"
-    if t == "scaduto":
-        return (f"non completato al {fmt_date(s.get('as_of'))}: scaduto da {fmt_num(s['overdue_days'], 0)} giorni"
-                if not _missing(s.get("as_of")) else f"non completato: scaduto da {fmt_num(s['overdue_days'], 0)} giorni")
-    if basis == "completion_date":
-        d = int(s["slip_days"])
-        what = f"ritardo di {d} giorni" if d > 0 else "in tempo" if d == 0 else f"in anticipo di {-d} giorni"
-        return f"completato il {fmt_date(s['completed_on'])} (data completamento), termine {fmt_date(s['deadline'])}: {what}"
-    if basis == "verifications":
-        v0, v1 = s.get("done_after"), s.get("done_by")
-        lo = 0 if _missing(s["slip_min_days"]) else max(0, int(s["slip_min_days"]))
-        hi = int(s["slip_max_days"])
-        when = (f"completato tra il {fmt_date(v0)} e il {fmt_date(v1)}" if not _missing(v0)
-                else f"completato entro il {fmt_date(v1)}")
-        if t == "in tempo":
-            return f"{when} (verifiche), termine {fmt_date(s['deadline'])}: in tempo"
-        if lo == hi:
-            return f"{when} (verifiche): ritardo di {hi} giorni"
-        return f"{when} (verifiche): ritardo tra {lo} e {hi} giorni"
-    return "completato, ma nessuna verifica datata dice quando: slittamento sconosciuto"
+    """What a step's slippage rests on: the completion date, the verification bounds, or nothing
+    (the one timing vocabulary, :func:`metrics.timing.sentence`)."""
+    return timing.sentence(s)
 
 
 # ----------------------------------------------------------------------------- objective

@@ -76,3 +76,9 @@ def parse_it_date(text: str) -> dt.date:
             return dt.date.fromisoformat(text.strip())
         except ValueError:
             raise ValueError(f"data «{text}» non valida: usare gg/mm/aaaa (es. 31/12/2025)") from None
+
+
+def plural(n: Any, one: str, many: str) -> str:
+    """«1 indicatore», «3 indicatori», «1.234 step»: the number the Italian way and the right form.
+    The one helper for plurals (metrics, charts, ui and exports)."""
+    return f"{fmt_int(n)} {one if n == 1 else many}"
