@@ -57,7 +57,8 @@ def test_report_json_contract(tmp_path, dbfile):
     # the contract only grows: issue 8 added profile, score, forecast (objectives: score, monitored, forecast;
     # steps: bounds)
     assert set(doc) == {"plan", "year", "as_of", "achievement", "objectives", "areas", "strategic_objectives", "quality",
-                        "profile", "score", "forecast"}
+                        "profile", "score", "forecast", "schedule_adherence"}      # issue 15: rule 10
+    assert isinstance(doc["schedule_adherence"], float)
     assert doc["profile"] == {"name": "Predefinito", "version": 0} and doc["score"] == doc["achievement"]
     assert set(doc["forecast"]) == {"low", "expected", "high", "method"}   # 31/08: an intermediate check
     assert doc["forecast"]["low"] <= doc["forecast"]["expected"] <= doc["forecast"]["high"]
@@ -65,12 +66,13 @@ def test_report_json_contract(tmp_path, dbfile):
     assert doc["as_of"] == "2025-08-31" and doc["year"] == 2025
     o = doc["objectives"][0]
     assert set(o) == {"code", "title", "type", "weight", "achievement", "neutralized", "status", "steps", "score",
-                      "monitored", "forecast"}
+                      "monitored", "forecast", "schedule_adherence"}
     assert set(o["forecast"]) == {"low", "expected", "high"}                # rule 8 for each objective
     assert o["forecast"]["low"] <= o["forecast"]["expected"] <= o["forecast"]["high"]
     assert set(o["steps"][0]) == {"code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
                                   "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days",
-                                  "slip_max_days", "slip_basis"}
+                                  "slip_max_days", "slip_basis", "due"}
+    assert all(isinstance(st["due"], bool) for ob in doc["objectives"] for st in ob["steps"])
     assert o["monitored"] is True
     assert o["weight"] == 60.0 and o["achievement"] == pytest.approx(70.0)
     assert doc["achievement"] == pytest.approx(42.0)

@@ -1,0 +1,125 @@
+"""Issue 15: the time-aware reading of spec revision 3 (rule 10, the «Stato» of a step not yet due, every figure
+as of its date, no date after today) and one vocabulary for a step's timing (metrics.timing)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from domain import clock
+from metrics import timing
+from metrics.engine import plan_metrics
+from metrics.explain import slip_text
+from metrics.report import report_dict
+from tests.conftest import plan_id_by_file
+
+AUG, DEC = dt.date(2023, 8, 31), dt.date(2023, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def cissa(demo_db):
+    return plan_id_by_file(demo_db, "002")
+
+
+def test_cissa_at_31_08_objective_3_is_on_schedule_green_with_25_percent_progress(demo_db, cissa):
+    pm = plan_metrics(demo_db, cissa, year=2023, as_of=AUG)
+    o = pm.objectives.set_index("code").loc["3"]
+    assert o["adherence"] == pytest.approx(100.0) and o["band"] == "verde"      # cronoprogramma
+    assert o["achievement"] == pytest.approx(25.0) and o["band_progress"] == "rosso"   # avanzamento dell'anno
+    # objective 6: nothing due yet at 31/08 → no adherence, grey, never red
+    six = pm.objectives.set_index("code").loc["6"]
+    assert pd.isna(six["adherence"]) and six["band"] == "n.d." and six["nothing_due"]
+    h = pm.headline()
+    assert h["basis"] == "cronoprogramma" and h["value"] == pm.adherence and h["progress"] == pm.achievement
+    assert h["band"] == "verde" and h["forecast"] is not None
+
+
+def test_cissa_at_31_08_steps_3_3_and_3_4_are_in_progress_not_yet_due(demo_db, cissa):
+    pm = plan_metrics(demo_db, cissa, year=2023, as_of=AUG)
+    s = pm.steps.set_index("code")
+    for code in ("3.3", "3.4"):
+        assert s.loc[code, "status_raw"].startswith("Obiettivo, al momento non realizzato")
+        assert s.loc[code, "status"] == "in corso"                  # revision 3: not «non raggiunto»
+        assert not s.loc[code, "due"]
+        assert timing.category(s.loc[code]) == timing.CAT_NOT_DUE
+        assert "non ancora scaduto" in slip_text(s.loc[code])
+    assert s.loc["3.1", "due"] and s.loc["2.2", "due"]               # done on time; continuativo
+    # at 31/12 the same words on a step now due would be «non raggiunto»; the seed says «realizzato» then
+    assert plan_metrics(demo_db, cissa, year=2023, as_of=DEC).steps.set_index("code").loc["3.3", "status"] == "raggiunto"
+
+
+def test_every_count_uses_only_the_verifications_up_to_the_as_of(demo_db, cissa):
+    assert plan_metrics(demo_db, cissa, year=2023, as_of=AUG).counts["verifications"] == 34
+    assert plan_metrics(demo_db, cissa, year=2023, as_of=DEC).counts["verifications"] == 68
+
+
+def test_report_json_carries_schedule_adherence_and_due(demo_db, cissa):
+    doc = report_dict(plan_metrics(demo_db, cissa, year=2023, as_of=AUG))
+    assert doc["schedule_adherence"] == pytest.approx(plan_metrics(demo_db, cissa, year=2023, as_of=AUG).adherence)
+    o3 = next(o for o in doc["objectives"] if o["code"] == "3")
+    assert o3["schedule_adherence"] == pytest.approx(100.0) and o3["achievement"] == pytest.approx(25.0)
+    assert {s["code"]: s["due"] for s in o3["steps"]} == {"3.1": True, "3.2": False, "3.3": False, "3.4": False}
+
+
+def test_at_31_12_every_figure_is_unchanged_and_adherence_equals_achievement(demo_db, cissa):
+    pm = plan_metrics(demo_db, cissa, year=2023, as_of=DEC)
+    assert round(pm.achievement, 1) == 90.5 and pm.adherence == pm.achievement
+    assert (pm.objectives["adherence"].fillna(-1) == pm.objectives["achievement"].fillna(-1)).all()
+    assert (pm.objectives["band"] == pm.objectives["band_progress"]).all()
+    assert pm.headline()["basis"] == "avanzamento" and pm.headline()["value"] == pm.achievement
+    assert pm.steps.loc[pm.steps["due_in_year"], "due"].all()
+
+
+def test_year_end_wording_is_consistent(demo_db, cissa):
+    pm = plan_metrics(demo_db, cissa, year=2023, as_of=DEC)
+    s = pm.steps.set_index("code")
+    for code in ("1.4", "1.5"):     # due 31/12, not completed at 31/12: due, not «in scadenza / non ancora scaduto»
+        assert timing.category(s.loc[code]) == timing.CAT_OVERDUE
+        assert "non ancora scaduto" not in slip_text(s.loc[code]) + timing.short_text(s.loc[code])
+    # 4.8: bounded by the verifications; the lowest delay is 0, never −30
+    assert (s.loc["4.8", "slip_min_days"], s.loc["4.8", "slip_max_days"]) == (0, 92)
+    assert "tra 0 e 92 giorni" in slip_text(s.loc["4.8"]) and "-30" not in slip_text(s.loc["4.8"])
+    # 4.3 and 4.5: late, bounded by the verifications
+    assert timing.delay_text(s.loc["4.3"]) == "tra 31 e 153 giorni (verifiche)"
+    assert timing.delay_text(s.loc["4.5"]) == "tra 0 e 122 giorni (verifiche)"
+
+
+@pytest.mark.parametrize("as_of", [AUG, DEC])
+def test_the_relazione_sentence_adds_up(demo_db, cissa, as_of):
+    pm = plan_metrics(demo_db, cissa, year=2023, as_of=as_of)
+    due = pm.steps[pm.steps["due_in_year"]]
+    b = timing.breakdown(due)
+    assert sum(b.values()) == len(due) == 33
+    text = timing.year_sentence(due, 2023)
+    assert text.startswith("Dei 33 step con termine nel 2023: ")
+    done = sum(b.get(c, 0) for c in timing.DONE_CATEGORIES)
+    assert f"{done} completati" in text
+    if as_of == DEC:
+        assert "1 neutralizzato" in text and "7 continuativi" in text and "3 scaduti" in text
+
+
+def test_cssm_2026_without_monitoring_has_no_date_after_today(demo_db):
+    cssm = plan_id_by_file(demo_db, "000")
+    fixed = dt.date(2026, 3, 15)
+    clock.set_today(fixed)
+    try:
+        pm = plan_metrics(demo_db, cssm, year=2026)
+        assert pm.ctx.as_of == fixed                          # not 31/12/2026
+        assert pm.headline()["basis"] == "cronoprogramma"
+        od = pm.steps.loc[pm.steps["due_in_year"], "overdue_days"].dropna()
+        # no delay computed against a future date: every overdue step's deadline is on or before «today»
+        assert (pd.to_datetime(pm.steps.loc[od.index, "deadline"]) <= pd.Timestamp(fixed)).all()
+        assert od.max() <= (fixed - dt.date(2026, 1, 1)).days
+        assert pm.forecast is not None
+    finally:
+        clock.set_today(None)
+    # an explicit as-of date is the user's choice and is kept
+    assert plan_metrics(demo_db, cssm, year=2026, as_of=dt.date(2026, 12, 31)).ctx.as_of == dt.date(2026, 12, 31)
+
+
+def test_clock_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("CRUSCOTTO_OGGI", "2024-02-29")
+    assert clock.today() == dt.date(2024, 2, 29)
+    monkeypatch.setenv("CRUSCOTTO_OGGI", "non una data")
+    assert clock.today() == dt.date.today()
