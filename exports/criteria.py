@@ -153,4 +153,5 @@ def ranking(pm: PlanMetrics, ranking_builder: Any):
 def forecast_chart(pm: PlanMetrics):
     from charts.measure import forecast_figure
 
-    return forecast_figure(pm.achievement, pm.forecast, pm.objectives)
+    from metrics.fmt import as_of_label
+    return forecast_figure(pm.achievement, pm.forecast, pm.objectives, None, as_of_label(pm.ctx.as_of))

@@ -59,7 +59,7 @@ class PlanMetrics:
     slippage: dict
     counts: dict
     quality: list[dict] = field(default_factory=list)
-    verifications: pd.DataFrame = field(default_factory=pd.DataFrame)   # every verification of the version
+    verifications: pd.DataFrame = field(default_factory=pd.DataFrame)   # the version's verifications ≤ as-of
     profile: Profile = field(default_factory=Profile)
     profile_version: int = 0                 # 0 = Predefinito, nothing stored (or an override)
     profile_label: str = ""                  # «Fasce 0/50/75/100, versione 2»
@@ -252,12 +252,17 @@ def _current_statuses(v: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
+def _until(v: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The verifications the as-of date sees (rule 10: dated ≤ as-of, or undated)."""
+    if v.empty:
+        return v
+    d = pd.to_datetime(v["verified_on"])
+    return v[d.isna() | (d <= pd.Timestamp(as_of))]
+
+
 def _verifications_until(v: pd.DataFrame, as_of: dt.date) -> int:
     """How many verifications the as-of date sees (rule 10: dated ≤ as-of, or undated)."""
-    if v.empty:
-        return 0
-    d = pd.to_datetime(v["verified_on"])
-    return int((d.isna() | (d <= pd.Timestamp(as_of))).sum())
+    return len(_until(v, as_of))
 
 
 def _to_date(s: pd.Series) -> pd.Series:
@@ -429,8 +434,13 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     steps["points_at_risk"] = F.points_at_risk(steps["year_weight"], steps["objective_weight_pct"], steps["achievement"])
     achievement = F.weighted_mean(objectives["achievement"], objectives["weight_eff"])
     strategic, areas = F.cascade(objectives, t["links"], t["strategic"], t["areas"])
+    # rule 10 for the groups of the cascade: the same weighted means over the objectives' adherence
+    s_adh, a_adh = F.cascade(objectives.drop(columns="achievement").rename(columns={"adherence": "achievement"}),
+                             t["links"], t["strategic"], t["areas"])
+    strategic["adherence"], areas["adherence"] = s_adh["achievement"].values, a_adh["achievement"].values
+    year_over = ctx.as_of >= dt.date(ctx.year, 12, 31)
     for df in (strategic, areas):
-        df["band"] = [F.band(a, profile) for a in df["achievement"]]
+        df["band"] = [F.band(a, profile) for a in df["achievement" if year_over else "adherence"]]
     due = steps[steps["due_in_year"]]
     counts = {
         "objectives": len(objectives),
@@ -450,7 +460,7 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     forecast = _forecast(ctx, steps, objectives, profile)
     pm = PlanMetrics(ctx, objectives, steps, strategic, areas, t["links"], indicators, t["staff"],
                      F.individual_scores(t["staff"]), achievement, F.slippage_summary(due), counts)
-    pm.verifications = t["all_verifications"]
+    pm.verifications = _until(t["all_verifications"], ctx.as_of)   # every list uses only those ≤ as-of
     pm.profile, pm.profile_version, pm.profile_label = profile, sp.version, sp.label
     pm.score = F.plan_score(objectives["score"], objectives["weight_eff"], achievement, profile)
     pm.forecast = forecast

@@ -82,3 +82,12 @@ def plural(n: Any, one: str, many: str) -> str:
     """«1 indicatore», «3 indicatori», «1.234 step»: the number the Italian way and the right form.
     The one helper for plurals (metrics, charts, ui and exports)."""
     return f"{fmt_int(n)} {one if n == 1 else many}"
+
+
+def as_of_label(as_of: Any) -> str:
+    """How a chart names the as-of date: «oggi» only when it is today (:func:`domain.clock.today`), else
+    «al 31/08/2023»."""
+    from domain.clock import today
+    if _missing(as_of):
+        return "oggi"
+    return "oggi" if pd.Timestamp(as_of).date() == today() else f"al {fmt_date(as_of)}"

@@ -100,7 +100,7 @@ def render() -> None:
     o = v["o"]
     st.header(f"{plain(code)} · {plain(o['title'])}")
     metric_row([
-        ("Raggiungimento", *_value(o)),
+        *(measure.objective_headline(pm, o) or [("Raggiungimento", *_value(o))]),   # rule 10 before the year end
         ("Punteggio", fmt_num(o["score"]), f"Regola 9, sistema di misurazione {pm.profile_label}"),
         ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
         ("Stato", plain(o["status"]), None),

@@ -2,14 +2,15 @@
 import streamlit as st
 
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
-from metrics.fmt import fmt_int
-from metrics.explain import metric_value_text, plan_waiting_text
+from metrics.fmt import fmt_date, fmt_int
+from metrics.explain import plan_waiting_text
 from ui.common import ensure_app_navigation, metric_row, plan_page, plotly, show_table
 from ui.views import measure
 
 OBJ_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
-    "achievement": ("Raggiungimento", "pct"), "score": ("Punteggio", "num"), "status": ("Stato", None),
+    "achievement": ("Raggiungimento", "pct"), "adherence": ("Cronoprogramma", "pct"),
+    "score": ("Punteggio", "num"), "status": ("Stato", None),
     "band": ("Fascia", None),
     "late": ("In ritardo", "int"), "overdue": ("Scaduti", "int"),
 }
@@ -32,10 +33,8 @@ def render() -> None:
     c = pm.counts
     left, right = st.columns([1, 2])
     with left:
-        value, waiting = metric_value_text(pm.achievement, plan_waiting_text(pm))
-        st.metric("Raggiungimento del piano", value,
-                  help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3)."
-                  + (f" Ora: {waiting} (nessun valore, non 0%)." if waiting else ""))
+        measure.headline_metric(pm, "Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi "
+                                    "normalizzati (regola 3).")
         plotly(measure.plan_gauge(pm, achievement_gauge, "", 220), "gauge")
         measure.score_and_profile(pm)
     with right:
@@ -49,7 +48,7 @@ def render() -> None:
             ("Scaduti", fmt_int(c["overdue"]), "Non completati e oltre il termine alla data di monitoraggio"),
             ("Neutralizzati", fmt_int(c["neutralized"]), "Esclusi per cause non imputabili"),
             ("Continuativi", fmt_int(c["continuous"]), "Termine non datato («Al bisogno», «Cadenza mensile»)"),
-            ("Verifiche", fmt_int(c["verifications"]), None),
+            ("Verifiche", fmt_int(c["verifications"]), f"Verifiche con data entro il {fmt_date(pm.ctx.as_of)}"),
         ])
         if c["verifications"] == 0:
             st.info("Questo piano non ha ancora verifiche: gli obiettivi sono «in attesa del primo monitoraggio» "
