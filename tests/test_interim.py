@@ -123,3 +123,34 @@ def test_clock_reads_the_environment(monkeypatch):
     assert clock.today() == dt.date(2024, 2, 29)
     monkeypatch.setenv("CRUSCOTTO_OGGI", "non una data")
     assert clock.today() == dt.date.today()
+
+
+# ----------------------------------------------------------------------------- pages (AppTest)
+def test_panoramica_at_31_08_leads_with_the_schedule_and_counts_34_verifications(monkeypatch, demo_db, cissa):
+    from metrics.fmt import fmt_pct
+    from tests.apptest import metrics_of, open_app
+    at = open_app(monkeypatch, demo_db.path, "pages/panoramica.py", piano=cissa, anno=2023, data="2023-08-31")
+    pm = plan_metrics(demo_db, cissa, year=2023, as_of=AUG)
+    m = metrics_of(at)
+    assert m["Rispetto del cronoprogramma"] == fmt_pct(pm.adherence)
+    assert m["Avanzamento dell'anno"] == fmt_pct(pm.achievement)
+    assert "Raggiungimento del piano" not in m
+    assert m["Verifiche"] == "34"
+
+
+def test_obiettivo_3_at_31_08_is_100_percent_on_schedule_and_25_percent_done(monkeypatch, demo_db, cissa):
+    from tests.apptest import metrics_of, open_app
+    at = open_app(monkeypatch, demo_db.path, "pages/obiettivo.py", piano=cissa, anno=2023, data="2023-08-31",
+                  obiettivo="3")
+    m = metrics_of(at)
+    assert m["Cronoprogramma"] == "100,0%" and m["Avanzamento dell'anno"] == "25,0%"
+    md = " ".join(e.value for e in at.markdown)
+    assert "Rispetto del cronoprogramma = " in md and "Non ancora scaduti (né fatti né mancati): 3.2, 3.3, 3.4" in md
+
+
+def test_obiettivo_at_31_12_is_unchanged(monkeypatch, demo_db, cissa):
+    from tests.apptest import metrics_of, open_app
+    at = open_app(monkeypatch, demo_db.path, "pages/obiettivo.py", piano=cissa, anno=2023, data="2023-12-31",
+                  obiettivo="3")
+    m = metrics_of(at)
+    assert m["Raggiungimento"] == "100,0%" and "Cronoprogramma" not in m
