@@ -260,6 +260,19 @@ def _until(v: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return v[d.isna() | (d <= pd.Timestamp(as_of))]
 
 
+def _history(v: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
+    """The verifications with each one's status under revision 3 (a «non raggiunto» before the step's effective
+    deadline is «in corso», not yet due), as the history lists show them."""
+    if v.empty or "status" not in v:
+        return v
+    d = steps[["objective_code", "code", "deadline", "revised_deadline"]].rename(columns={"code": "step_code"})
+    m = v.merge(d, how="left", on=["objective_code", "step_code"])
+    revised = m["new_deadline"].where(m["new_deadline"].notna(), m["revised_deadline"])
+    v = v.copy()
+    v["status"] = F.status_at_verification(m["status"], m["deadline"], revised, m["verified_on"]).values
+    return v
+
+
 def _verifications_until(v: pd.DataFrame, as_of: dt.date) -> int:
     """How many verifications the as-of date sees (rule 10: dated ≤ as-of, or undated)."""
     return len(_until(v, as_of))
@@ -460,7 +473,7 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     forecast = _forecast(ctx, steps, objectives, profile)
     pm = PlanMetrics(ctx, objectives, steps, strategic, areas, t["links"], indicators, t["staff"],
                      F.individual_scores(t["staff"]), achievement, F.slippage_summary(due), counts)
-    pm.verifications = _until(t["all_verifications"], ctx.as_of)   # every list uses only those ≤ as-of
+    pm.verifications = _history(_until(t["all_verifications"], ctx.as_of), t["steps"])   # only those ≤ as-of
     pm.profile, pm.profile_version, pm.profile_label = profile, sp.version, sp.label
     pm.score = F.plan_score(objectives["score"], objectives["weight_eff"], achievement, profile)
     pm.forecast = forecast

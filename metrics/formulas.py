@@ -187,9 +187,9 @@ def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) 
 
     * ``slip_days`` = Data completamento − Termine (positive = late) for completed steps with a
       recorded completion date (exact value only); ``slip_revised_days`` against the Nuovo termine;
-    * ``overdue_days`` = as-of − Termine for steps not completed once due (*scaduto*: the as-of is on or
-      after the Termine and the Nuovo termine, if any — rule 10; 0 days on the deadline itself),
-      ``overdue_revised_days`` against the Nuovo termine;
+    * ``overdue_days`` = as-of − Termine for steps not completed past their deadline
+      (*scaduto*), ``overdue_revised_days`` against the Nuovo termine (a step whose deadline is the as-of date
+      itself is due, rule 10, but not yet overdue: :mod:`metrics.timing` calls it «termine raggiunto»);
     * for steps completed without a date, the bounds of the verification history (optional columns
       ``done_after`` = V0, the last verification that saw the step not completed, and ``done_by`` =
       V1, the first that saw it completed): V1 ≤ Termine → *in tempo*; V0 ≥ Termine → *in ritardo*
@@ -217,8 +217,7 @@ def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) 
     exact = dated & done & completed_on.notna()
     out["slip_days"] = ((completed_on - deadline).dt.days).where(exact)
     out["slip_revised_days"] = ((completed_on - revised).dt.days).where(exact)
-    # due (rule 10: effective deadline, the Nuovo termine if any, on or before the as-of) and not completed
-    open_past = dated & ~done & (as_of_ts >= revised.fillna(deadline)) & (as_of_ts >= deadline)
+    open_past = dated & ~done & (as_of_ts > deadline)
     out["overdue_days"] = ((as_of_ts - deadline).dt.days).where(open_past)
     out["overdue_revised_days"] = ((as_of_ts - revised).dt.days).where(open_past & revised.notna())
     bounded = dated & done & completed_on.isna() & v1.notna()

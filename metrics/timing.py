@@ -2,7 +2,8 @@
 
 Every step of the year falls in exactly one *category*: neutralizzato, continuativo, completato in tempo,
 completato in ritardo (exact, or bounded by the verifications «tra X e Y giorni»), completato con ritardo da
-verificare, completato senza data, scaduto (due and not completed), non ancora scaduto (due later). The pages,
+verificare, completato senza data, scaduto (past its deadline, not completed), al termine senza completamento (due
+on the as-of date itself, not yet overdue), non ancora scaduto (due later). The pages,
 «Perché questo valore», the Relazione and the Excel «Ritardi» sheet all word a step with these functions, so no
 two places disagree. Pure: rows of ``PlanMetrics.steps`` (after :func:`metrics.formulas.slippage`).
 """
@@ -21,6 +22,7 @@ CAT_LATE = "in ritardo"
 CAT_TO_VERIFY = "da verificare"
 CAT_DONE_UNDATED = "completato senza data"
 CAT_OVERDUE = "scaduto"
+CAT_DUE_NOW = "termine raggiunto"
 CAT_NOT_DUE = "non ancora scaduto"
 CAT_NO_DEADLINE = "senza termine"
 
@@ -31,6 +33,7 @@ CATEGORY_WORDS: dict[str, tuple[str, str]] = {
     CAT_TO_VERIFY: ("completato con ritardo da verificare", "completati con ritardo da verificare"),
     CAT_DONE_UNDATED: ("completato senza una data che dica quando", "completati senza una data che dica quando"),
     CAT_OVERDUE: ("scaduto senza completamento", "scaduti senza completamento"),
+    CAT_DUE_NOW: ("al termine senza completamento", "al termine senza completamento"),
     CAT_NOT_DUE: ("non ancora scaduto", "non ancora scaduti"),
     CAT_NEUTRALIZED: ("neutralizzato per cause non imputabili all'ente", "neutralizzati per cause non imputabili all'ente"),
     CAT_CONTINUOUS: ("continuativo (termine non datato)", "continuativi (termine non datato)"),
@@ -60,7 +63,8 @@ def category(s: Any) -> str:
     if t in (CAT_ON_TIME, CAT_LATE, CAT_TO_VERIFY, CAT_OVERDUE):
         return t
     if t == "in scadenza":
-        return CAT_NOT_DUE
+        # due (rule 10: its deadline is the as-of date itself) but not yet overdue (rule 5: as-of > Termine)
+        return CAT_DUE_NOW if bool(_get(s, "due")) and not bool(_get(s, "continuous")) else CAT_NOT_DUE
     if bool(_get(s, "completed")):
         return CAT_DONE_UNDATED
     return CAT_NO_DEADLINE
@@ -102,8 +106,7 @@ def delay_text(s: Any) -> str:
             return f"tra 0 e {hi} giorni (da verificare)" if (lo or 0) == 0 else f"{days_text(lo, hi)} (da verificare)"
         return f"{days_text(lo, hi)} (verifiche)"
     if c == CAT_OVERDUE and not _missing(_get(s, "overdue_days")):
-        d = int(s["overdue_days"])
-        return "non completato al termine" if d == 0 else f"scaduto da {fmt_days(d)}"
+        return f"scaduto da {fmt_days(int(s['overdue_days']))}"
     return ""
 
 
@@ -113,7 +116,7 @@ def short_text(s: Any) -> str:
     if d := delay_text(s):
         return d
     c = category(s)
-    return {CAT_ON_TIME: "in tempo", CAT_NOT_DUE: "non ancora scaduto", CAT_NEUTRALIZED: "neutralizzato",
+    return {CAT_ON_TIME: "in tempo", CAT_NOT_DUE: "non ancora scaduto", CAT_DUE_NOW: "termine raggiunto, non completato", CAT_NEUTRALIZED: "neutralizzato",
             CAT_CONTINUOUS: "continuativo", CAT_DONE_UNDATED: "data n.d.", CAT_TO_VERIFY: "da verificare"}.get(c, "—")
 
 
@@ -126,13 +129,14 @@ def sentence(s: Any, as_of: Any = None) -> str:
         eff = revised if not _missing(revised) else deadline
         return (f"termine {fmt_date(eff)} non ancora scaduto"
                 + (f" (nuovo termine; originario {fmt_date(deadline)})" if not _missing(revised) else ""))
+    if c == CAT_DUE_NOW:
+        eff = revised if not _missing(revised) else deadline
+        return f"termine {fmt_date(eff)} raggiunto alla data di monitoraggio: non risulta completato"
     if c in (CAT_NEUTRALIZED, CAT_CONTINUOUS, CAT_NO_DEADLINE):
         return "slittamento non applicabile (continuativo, neutralizzato o senza termine)"
     if c == CAT_OVERDUE:
         when = _get(s, "as_of") if as_of is None else as_of
-        d = int(s["overdue_days"])
-        since = (f"termine {fmt_date(deadline)} raggiunto senza completamento" if d == 0
-                 else f"scaduto da {fmt_days(d)}")
+        since = f"scaduto da {fmt_days(int(s['overdue_days']))}"
         return (f"non completato al {fmt_date(when)}: {since}" if not _missing(when)
                 else f"non completato: {since}")
     basis = _get(s, "slip_basis")

@@ -45,6 +45,8 @@ def test_cissa_at_31_08_steps_3_3_and_3_4_are_in_progress_not_yet_due(demo_db, c
         assert timing.category(s.loc[code]) == timing.CAT_NOT_DUE
         assert "non ancora scaduto" in slip_text(s.loc[code])
     assert s.loc["3.1", "due"] and s.loc["2.2", "due"]               # done on time; continuativo
+    hist = pm.verifications.set_index("step_code")                     # the history lists say the same
+    assert hist.loc["3.3", "status"] == "in corso" and hist.loc["3.4", "status"] == "in corso"
     # at 31/12 the same words on a step now due would be «non raggiunto»; the seed says «realizzato» then
     assert plan_metrics(demo_db, cissa, year=2023, as_of=DEC).steps.set_index("code").loc["3.3", "status"] == "raggiunto"
 
@@ -75,7 +77,8 @@ def test_year_end_wording_is_consistent(demo_db, cissa):
     pm = plan_metrics(demo_db, cissa, year=2023, as_of=DEC)
     s = pm.steps.set_index("code")
     for code in ("1.4", "1.5"):     # due 31/12, not completed at 31/12: due, not «in scadenza / non ancora scaduto»
-        assert timing.category(s.loc[code]) == timing.CAT_OVERDUE
+        assert timing.category(s.loc[code]) == timing.CAT_DUE_NOW and s.loc[code, "due"]
+        assert timing.short_text(s.loc[code]) == "termine raggiunto, non completato"
         assert "non ancora scaduto" not in slip_text(s.loc[code]) + timing.short_text(s.loc[code])
     # 4.8: bounded by the verifications; the lowest delay is 0, never −30
     assert (s.loc["4.8", "slip_min_days"], s.loc["4.8", "slip_max_days"]) == (0, 92)
@@ -96,7 +99,8 @@ def test_the_relazione_sentence_adds_up(demo_db, cissa, as_of):
     done = sum(b.get(c, 0) for c in timing.DONE_CATEGORIES)
     assert f"{done} completati" in text
     if as_of == DEC:
-        assert "1 neutralizzato" in text and "7 continuativi" in text and "3 scaduti" in text
+        assert "1 neutralizzato" in text and "7 continuativi" in text and "1 scaduto senza completamento" in text
+        assert "2 al termine senza completamento" in text
 
 
 def test_cssm_2026_without_monitoring_has_no_date_after_today(demo_db):

@@ -9,6 +9,7 @@ import streamlit as st
 from charts.measure import forecast_figure, ranking_with_waiting, waiting_gauge
 from metrics.explain import (PLAN_EXPLAIN_COLS, STEP_EXPLAIN_COLS, forecast_text, objective_explanation,
                              metric_value_text, plan_explanation, plan_waiting_text, slip_text)
+from metrics import timing
 from metrics.fmt import as_of_label, fmt_date, fmt_num, fmt_pct
 from ui.common import lazy_expander, plain, plotly, show_table
 
@@ -46,7 +47,7 @@ def headline_metric(pm, help_year_end: str) -> None:
         st.metric("Raggiungimento del piano", value,
                   help=help_year_end + (f" Ora: {waiting} (nessun valore, non 0%)." if waiting else ""))
         return
-    a, b = st.columns(2)
+    a = b = st     # one under the other: the left column is narrow, side by side the labels were cut
     a.metric("Rispetto del cronoprogramma", fmt_pct(h["value"]) if h["value"] is not None else NOTHING_DUE,
              help=f"Regola 10: gli step già scaduti al {fmt_date(pm.ctx.as_of)} (e i continuativi), pesati; fascia "
                   f"{h['band']}. Fino al 31/12 la fascia e lo stato vengono da qui.")
@@ -56,13 +57,20 @@ def headline_metric(pm, help_year_end: str) -> None:
 
 
 def objective_headline(pm, o) -> list[tuple]:
-    """Before the year end, the objective's tiles «Cronoprogramma» and «Avanzamento dell'anno» (for metric_row)."""
+    """Before the year end, the objective's tiles «Cronoprogramma», «Avanzamento dell'anno» and the forecast
+    (for a metric_row of their own)."""
     if pm.year_over or pd.isna(o["achievement"]):
         return []
     adh = o["adherence"]
-    return [("Cronoprogramma", NOTHING_DUE if pd.isna(adh) else fmt_pct(adh),
-             f"Regola 10: step già scaduti al {fmt_date(pm.ctx.as_of)} e continuativi; fascia {o['band']}"),
-            ("Avanzamento dell'anno", fmt_pct(o["achievement"]), "Regola 2: tutti gli step dell'anno")]
+    out = [("Cronoprogramma", NOTHING_DUE if pd.isna(adh) else fmt_pct(adh),
+            f"Regola 10: step già scaduti al {fmt_date(pm.ctx.as_of)} e continuativi; fascia {o['band']}. Fino al "
+            "31/12 la fascia e lo stato vengono da qui."),
+           ("Avanzamento dell'anno", fmt_pct(o["achievement"]), "Regola 2: tutti gli step dell'anno, anche quelli "
+            "non ancora scaduti (contano 0 finché aperti)")]
+    if pd.notna(o.get("fc_expected")):
+        out.append(("Previsione a fine anno", fmt_pct(o["fc_expected"]),
+                    f"Regola 8: tra {fmt_pct(o['fc_low'])} e {fmt_pct(o['fc_high'])}"))
+    return out
 
 
 def plan_ranking(pm, ranking_builder, *args):
@@ -70,7 +78,19 @@ def plan_ranking(pm, ranking_builder, *args):
 
 
 def _ranking(pm, ranking_builder, *args):
-    return ranking_with_waiting(ranking_builder(pm.objectives, *args), pm.objectives)
+    if pm.year_over:
+        return ranking_with_waiting(ranking_builder(pm.objectives, *args), pm.objectives)
+    # rule 10: before the year end the objectives are ranked by their schedule adherence (what the bands say);
+    # an objective with nothing due yet is a grey bar «nessuna scadenza ancora», never a red 0%
+    objs = pm.objectives.assign(achievement=pm.objectives["adherence"])
+    waiting = objs["status"].isin(["non monitorato", "in attesa di rilevazione"])
+    fig = ranking_builder(objs[~waiting], *args, missing_caption=NOTHING_DUE)
+    fig = ranking_with_waiting(fig, pm.objectives)
+    fig.update_layout(title_text="Obiettivi per rispetto del cronoprogramma")
+    for tr in fig.data:
+        if getattr(tr, "hovertemplate", None):
+            tr.hovertemplate = tr.hovertemplate.replace("Raggiungimento", "Cronoprogramma")
+    return fig
 
 
 def score_and_profile(pm) -> None:
@@ -111,6 +131,7 @@ def plan_why(pm) -> None:
 def _slip_frame(pm, code: str):
     steps = pm.steps[pm.steps["objective_code"] == code].copy()
     steps["basis"] = [slip_text(s) for _, s in steps.iterrows()]
+    steps["timing"] = [timing.short_text(s) for _, s in steps.iterrows()]   # the one vocabulary
     return steps
 
 

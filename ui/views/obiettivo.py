@@ -99,8 +99,11 @@ def render() -> None:
     v = pm.derived(objective_view, pm, code)
     o = v["o"]
     st.header(f"{plain(code)} · {plain(o['title'])}")
+    headline = measure.objective_headline(pm, o)        # rule 10 before the year end, in a row of its own
+    if headline:
+        metric_row(headline)
     metric_row([
-        *(measure.objective_headline(pm, o) or [("Raggiungimento", *_value(o))]),   # rule 10 before the year end
+        *([] if headline else [("Raggiungimento", *_value(o))]),
         ("Punteggio", fmt_num(o["score"]), f"Regola 9, sistema di misurazione {pm.profile_label}"),
         ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
         ("Stato", plain(o["status"]), None),
