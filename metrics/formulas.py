@@ -139,6 +139,20 @@ def weighted_mean(values: pd.Series, weights: pd.Series) -> float | None:
     return float((values[mask] * weights[mask]).sum() / total)
 
 
+def points_total(weights: pd.Series, raw: pd.Series | None = None) -> int | None:
+    """Pesi in punti (spec revision 3, «Value formats»): weights written as whole points summing to a round
+    total other than 100 (CISSA's 10/10/8/7/7/8 «punti su 50») are the ente's format, not an error. Returns the
+    total (50) or None: a weight with decimals, a ``%`` or a ``,`` in its text, or a total that is not a
+    multiple of 10, is no points format."""
+    w = weights.dropna().astype(float)
+    if len(w) < 2 or (w < 0).any() or not all(float(x).is_integer() for x in w):
+        return None
+    if raw is not None and raw.dropna().astype(str).str.contains(r"[%,.]", regex=True).any():
+        return None
+    total = int(round(float(w.sum())))
+    return total if total != 100 and total > 0 and total % 10 == 0 else None
+
+
 def normalised_weights(weights: pd.Series) -> pd.Series:
     """Peso normalizzato: each weight over the sum, in percent."""
     total = float(weights.sum())

@@ -158,3 +158,28 @@ def test_obiettivo_at_31_12_is_unchanged(monkeypatch, demo_db, cissa):
                   obiettivo="3")
     m = metrics_of(at)
     assert m["Raggiungimento"] == "100,0%" and "Cronoprogramma" not in m
+
+
+# ----------------------------------------------------------------------------- weights in points
+@pytest.mark.parametrize("prefix", ["002", "004"])        # CISSA 10/10/8/7/7/8, CISA 31 5 × 10: «punti su 50»
+def test_weights_in_points_are_the_entes_format_not_a_warning(monkeypatch, demo_db, prefix):
+    from metrics.quality import weight_formats
+    from tests.apptest import open_app
+    pid = plan_id_by_file(demo_db, prefix)
+    pm = plan_metrics(demo_db, pid)
+    assert not any(q["rule"] == "weights_sum" and "piano" in q["items"] for q in pm.quality)
+    assert any("in punti su 50" in n for n in weight_formats(pm))
+    at = open_app(monkeypatch, demo_db.path, "pages/qualita.py", piano=pid)
+    assert any("in punti su 50" in i.value for i in at.info)
+    assert not any("somma 50,0%" in w.value for w in at.warning)
+
+
+def test_points_total_recognises_only_whole_points_with_a_round_total():
+    from metrics.formulas import points_total
+    s = lambda *v: pd.Series(v, dtype="float64")  # noqa: E731
+    assert points_total(s(10, 10, 8, 7, 7, 8)) == 50
+    assert points_total(s(10, 10, 8, 7, 7, 8), pd.Series(["10", "10", "8", "7", "7", "8"])) == 50
+    assert points_total(s(5, 5, 5, 5), pd.Series(["5%"] * 4)) is None         # percentages summing to 20%
+    assert points_total(s(33.3, 33.3, 33.3)) is None                           # not whole points
+    assert points_total(s(30, 30, 40)) is None                                 # 100: plain percentages
+    assert points_total(s(7, 8, 6)) is None                                    # 21: no round total
