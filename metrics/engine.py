@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from domain.clock import today
+from domain.codes import natural_sorted
 from domain.profile import NEUTRALIZED_ACHIEVED, Profile
 from loaders.parsing import normalize_status
 from domain.status import (OBJ_NEUTRALIZED, OBJ_NOT_EVALUABLE, OBJ_NOT_MONITORED, OBJ_WAITING_VALUES,
@@ -391,7 +392,7 @@ def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile:
     o = o.join(agg, on="code")
     for c in ("steps", "steps_due", "late", "overdue"):
         o[c] = pd.to_numeric(o[c], errors="coerce").fillna(0).astype(int)
-    o["strategic_codes"] = [sorted(t["links"].loc[t["links"]["objective_code"] == c, "strategic_code"]) for c in o["code"]]
+    o["strategic_codes"] = [natural_sorted(t["links"].loc[t["links"]["objective_code"] == c, "strategic_code"]) for c in o["code"]]
     return o
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from domain.codes import natural_sorted
 from domain.profile import (PLAN_SCORE_FROM_ACHIEVEMENT, SCORING_BANDS, SCORING_LINEAR)
 from domain.status import (STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NOT_ACHIEVED, STATUS_PARTIAL,
                            STATUS_POSTPONED)
@@ -183,7 +184,7 @@ def cascade(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.DataFra
         g = lk[lk["strategic_code"] == s["code"]]
         s_rows.append({"code": s["code"], "name": s["name"], "area_code": s.get("area_code"),
                        "achievement": weighted_mean(g["achievement"], g["weight_eff"]),
-                       "objectives": sorted(set(g["objective_code"]))})
+                       "objectives": natural_sorted(set(g["objective_code"]))})
     s_df = pd.DataFrame(s_rows, columns=["code", "name", "area_code", "achievement", "objectives"])
     a_rows = []
     for _, a in areas.iterrows():
@@ -192,7 +193,7 @@ def cascade(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.DataFra
         g = obj[obj.index.isin(o_codes)]
         a_rows.append({"code": a["code"], "name": a["name"],
                        "achievement": weighted_mean(g["achievement"], g["weight_eff"]),
-                       "objectives": sorted(o_codes)})
+                       "objectives": natural_sorted(o_codes)})
     return s_df, pd.DataFrame(a_rows, columns=["code", "name", "achievement", "objectives"])
 
 

@@ -183,3 +183,12 @@ def test_points_total_recognises_only_whole_points_with_a_round_total():
     assert points_total(s(33.3, 33.3, 33.3)) is None                           # not whole points
     assert points_total(s(30, 30, 40)) is None                                 # 100: plain percentages
     assert points_total(s(7, 8, 6)) is None                                    # 21: no round total
+
+
+def test_linked_objectives_in_natural_order(demo_db):
+    """COeSO: «8, 10, 12 … 18», not «10, 12, … 18, 8» (issue 15)."""
+    from domain.codes import natural_key
+    pm = plan_metrics(demo_db, plan_id_by_file(demo_db, "003"))
+    lists = [list(x) for x in pm.strategic["objectives"]] + [list(x) for x in pm.areas["objectives"]]
+    assert all(x == sorted(x, key=natural_key) for x in lists)
+    assert any("8" in x and "10" in x and x.index("8") < x.index("10") for x in lists)
