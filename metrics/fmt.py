@@ -78,10 +78,9 @@ def parse_it_date(text: str) -> dt.date:
             raise ValueError(f"data «{text}» non valida: usare gg/mm/aaaa (es. 31/12/2025)") from None
 
 
-def plural(n: Any, one: str, many: str) -> str:
-    """«1 indicatore», «3 indicatori», «1.234 step»: the number the Italian way and the right form.
-    The one helper for plurals (metrics, charts, ui and exports)."""
-    return f"{fmt_int(n)} {one if n == 1 else many}"
+#: The one helper for plurals (metrics, charts, ui and exports; loaders use :mod:`domain.words` directly):
+#: ``plural(1, "indicatore", "indicatori")`` → «1 indicatore».
+from domain.words import plural  # noqa: E402,F401
 
 
 def as_of_label(as_of: Any) -> str:

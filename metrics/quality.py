@@ -12,7 +12,7 @@ import pandas as pd
 from domain.status import STATUS_ACHIEVED, STATUS_UNKNOWN, STATUS_UNVERIFIED
 from loaders.parsing import strip_accents
 from metrics import formulas as F
-from metrics.fmt import fmt_date, fmt_pct
+from metrics.fmt import fmt_date, fmt_pct, plural
 from metrics.settings import QualitySettings
 
 if TYPE_CHECKING:
@@ -53,9 +53,9 @@ def _item(check: str, items: list[str], message: str, rows: pd.DataFrame | None 
             "rows": rows if rows is not None else pd.DataFrame()}
 
 
-def _n(count: int, singular: str, plural: str) -> str:
-    """``1 step scaduto`` / ``3 step scaduti``."""
-    return f"{count} {singular if count == 1 else plural}"
+def _n(count: int, singular: str, many: str) -> str:
+    """``1 step scaduto`` / ``3 step scaduti`` (:func:`metrics.fmt.plural`)."""
+    return plural(count, singular, many)
 
 
 def _codes(df: pd.DataFrame, col: str = "code") -> list[str]:

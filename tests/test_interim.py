@@ -3,6 +3,7 @@ as of its date, no date after today) and one vocabulary for a step's timing (met
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -192,3 +193,24 @@ def test_linked_objectives_in_natural_order(demo_db):
     lists = [list(x) for x in pm.strategic["objectives"]] + [list(x) for x in pm.areas["objectives"]]
     assert all(x == sorted(x, key=natural_key) for x in lists)
     assert any("8" in x and "10" in x and x.index("8") < x.index("10") for x in lists)
+
+
+# ----------------------------------------------------------------------------- plurals
+def test_one_plural_helper():
+    from domain.words import plural as domain_plural
+    from metrics.fmt import plural
+    assert plural is domain_plural
+    assert plural(1, "indicatore", "indicatori") == "1 indicatore"
+    assert plural(0, "avviso", "avvisi") == "0 avvisi"
+    assert plural(1234, "step", "step") == "1.234 step"
+
+
+def test_import_message_agrees_with_its_numbers(db):
+    from loaders import import_bytes
+    from tests.workbooks import sheets, xlsx
+    data = sheets(Indicatori=[["Obiettivo", "Indicatore", "Target", "Valore"], ["A", "Famiglie seguite", "≥ 10", "8"]])
+    res = import_bytes(db, xlsx(data), "uno.xlsx", user="test")
+    assert res.ok, res.message
+    assert "1 indicatore," in res.message and "1 indicatori" not in res.message
+    assert "2 obiettivi" in res.message and "4 verifiche" in res.message
+    assert not re.search(r"\b1 (avvisi|indicatori|obiettivi|verifiche|righe)\b", res.message)

@@ -19,7 +19,7 @@ from loaders.diff import ADDED, CHANGED, REMOVED, current_version, ente_candidat
 from loaders.guarded import check_upload, history_for, import_as, preview_as, restore_as
 from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
-from metrics.fmt import fmt_date, fmt_int
+from metrics.fmt import plural, fmt_date, fmt_int
 from store import audit, get_db
 from store.access import RESTORE, NotAuthorized, Principal
 from ui.auth import current_principal
@@ -61,8 +61,7 @@ def when(ts) -> str:
     return "—" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%d/%m/%Y alle %H:%M")
 
 
-def n_of(n: int, one: str, many: str) -> str:
-    return f"{fmt_int(n)} {one if n == 1 else many}"
+n_of = plural   # the one helper (metrics.fmt.plural)
 
 
 def analyse(db, uploaded, user: str) -> dict:
