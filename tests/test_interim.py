@@ -214,3 +214,40 @@ def test_import_message_agrees_with_its_numbers(db):
     assert "1 indicatore," in res.message and "1 indicatori" not in res.message
     assert "2 obiettivi" in res.message and "4 verifiche" in res.message
     assert not re.search(r"\b1 (avvisi|indicatori|obiettivi|verifiche|righe)\b", res.message)
+
+
+# ----------------------------------------------------------------------------- CLI: enti by acronym and Codice IPA
+def test_cli_users_add_recognises_an_ente_by_acronym_and_codice_ipa(tmp_path):
+    import subprocess
+    import sys
+
+    from store import Database, enti
+    from tests.conftest import DEMO, ROOT
+
+    path = tmp_path / "cli.duckdb"
+    d = Database(path)
+    from loaders import import_file
+    for f in ("002_cissa_pianezza_2023.xlsx", "004_cisa31_2023.xlsx"):
+        assert import_file(d, DEMO / f, user="test").ok
+    enti.set_codice_ipa(d, enti.lookup(d, "C.I.S.S.A."), "cissa_to", who="test")
+    d.close()
+    pw = "una-password-lunga-123"
+
+    def add(name, ente):
+        return subprocess.run([sys.executable, "-m", "store", "users", "add", name, "--ruolo", "lettore", "--enti", ente,
+                               "--db", str(path)], input=f"{pw}\n{pw}\n", capture_output=True, text=True, cwd=ROOT,
+                              timeout=120)
+
+    r = add("anna", "C.I.S.A. 31")
+    assert r.returncode == 0, r.stderr
+    r = add("bruno", "CISSA_TO")
+    assert r.returncode == 0, r.stderr
+    r = add("carla", "CISSA")
+    assert r.returncode == 0, r.stderr
+    r = add("dario", "C.I.X. 99")
+    assert r.returncode != 0 and "sconosciuto" in r.stderr
+    d = Database(path)
+    grants = dict(d.rows("SELECT username, ente FROM user_grants ORDER BY username"))
+    d.close()
+    assert "C.I.S.A. 31" in grants["anna"] and grants["bruno"] == grants["carla"]
+    assert "Pianezza" in grants["bruno"]
