@@ -66,8 +66,12 @@ def render_forecast_pptx(slide: Any, s: Slide, pm: PlanMetrics, by_objective: An
 
 # ----------------------------------------------------------------------------- Word
 def summary_rows(pm: PlanMetrics) -> list[list[str]]:
-    """Rows the Relazione's summary table adds: score and measuring system."""
-    return [["Punteggio del piano", score_text(pm)], ["Sistema di misurazione", pm.profile_label]]
+    """Rows the Relazione's summary table adds: schedule adherence before the year end (rule 10), score and
+    measuring system."""
+    adh = ([] if pm.year_over or pm.achievement is None else
+           [["Rispetto del cronoprogramma", fmt_pct(pm.adherence) if pm.adherence is not None
+             else "nessuna scadenza ancora"]])
+    return adh + [["Punteggio del piano", score_text(pm)], ["Sistema di misurazione", pm.profile_label]]
 
 
 def plan_value(pm: PlanMetrics) -> str:
@@ -77,7 +81,7 @@ def plan_value(pm: PlanMetrics) -> str:
 def why_plan_paragraphs(pm: PlanMetrics) -> list[str]:
     """«Perché questo valore» of the plan and the forecast, as paragraphs."""
     _, sentence = plan_explanation(pm)
-    out = [sentence]
+    out = sentence.split("\n\n")      # before the year end: the achievement, then the schedule adherence
     if (fc := forecast_text(pm)) is not None:
         out.append(fc)
     return out

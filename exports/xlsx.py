@@ -111,6 +111,8 @@ def _summary(wb: Workbook, pm: PlanMetrics) -> None:
         ("Ente", c.ente, None), ("Piano", c.titolo, None), ("Anno", c.year, "0"),
         ("Data di monitoraggio", c.as_of, DATE), ("Versione del piano", c.version, "0"),
         ("Raggiungimento del piano", fraction(pm.achievement), PCT),
+        ("Rispetto del cronoprogramma", fraction(pm.adherence), PCT),          # rule 10 (issue 15)
+        ("Fascia e stato da", pm.headline()["basis"], None),
         ("Obiettivi", k["objectives"], INT), ("Obiettivi valutabili", k["objectives_evaluable"], INT),
         ("Obiettivi neutralizzati", k["objectives_neutralized"], INT), ("Step dell'anno", k["steps_due"], INT),
         ("Step completati", k["completed"], INT), ("Step in ritardo", k["late"], INT),
@@ -137,14 +139,15 @@ def _objectives(wb: Workbook, pm: PlanMetrics) -> None:
     s = _Sheet(wb, "Obiettivi")
     o = pm.objectives
     rows = [[r["code"], r["title"], r["type"], r["responsible"], ", ".join(map(str, r["strategic_codes"])),
-             fraction(r["weight_pct"]), fraction(r["achievement"]), r["status"], r["band"], int(r["steps"]),
+             fraction(r["weight_pct"]), fraction(r["achievement"]), fraction(r["adherence"]), r["status"], r["band"],
+             int(r["steps"]),
              int(r["steps_due"]), int(pm.steps.loc[(pm.steps["objective_code"] == r["code"]) & pm.steps["due_in_year"],
                                                     "completed"].sum()),
              int(r["late"]), int(r["overdue"])] for _, r in o.iterrows()]
     s.table(["Codice", "Obiettivo", "Tipo", "Responsabile", "Obiettivi strategici", "Peso", "% raggiungimento",
-             "Stato", "Fascia", "Step", "Step dell'anno", "Completati", "In ritardo", "Scaduti"], rows,
-            [None, None, None, None, None, PCT, PCT, None, None, INT, INT, INT, INT, INT],
-            [9, 60, 13, 28, 16, 9, 14, 15, 9, 7, 10, 11, 10, 9], wrap=(1, 3))
+             "% cronoprogramma", "Stato", "Fascia", "Step", "Step dell'anno", "Completati", "In ritardo", "Scaduti"],
+            rows, [None, None, None, None, None, PCT, PCT, PCT, None, None, INT, INT, INT, INT, INT],
+            [9, 60, 13, 28, 16, 9, 14, 14, 15, 9, 7, 10, 11, 10, 9], wrap=(1, 3))
 
 
 def _steps(wb: Workbook, pm: PlanMetrics) -> None:

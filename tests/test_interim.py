@@ -251,3 +251,29 @@ def test_cli_users_add_recognises_an_ente_by_acronym_and_codice_ipa(tmp_path):
     d.close()
     assert "C.I.S.A. 31" in grants["anna"] and grants["bruno"] == grants["carla"]
     assert "Pianezza" in grants["bruno"]
+
+
+# ----------------------------------------------------------------------------- Excel
+def _rows(ws):
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    head = next(i for i, r in enumerate(rows) if r and r[0] in ("Codice", "Obiettivo"))
+    return [dict(zip(rows[head], r)) for r in rows[head + 1:] if any(v is not None for v in r)]
+
+
+def test_excel_carries_the_schedule_adherence_and_bounded_delays(demo_db, cissa):
+    import io
+
+    from openpyxl import load_workbook
+
+    from exports.xlsx import to_xlsx
+    wb = load_workbook(io.BytesIO(to_xlsx(plan_metrics(demo_db, cissa, year=2023, as_of=AUG))))
+    summary = {r[0].value: r[1].value for r in wb["Riepilogo"].iter_rows() if r[0].value}
+    assert summary["Rispetto del cronoprogramma"] == pytest.approx(0.979, abs=0.001)
+    assert summary["Fascia e stato da"] == "cronoprogramma" and summary["Verifiche"] == 34
+    o3 = next(r for r in _rows(wb["Obiettivi"]) if r["Codice"] == "3")
+    assert o3["% cronoprogramma"] == pytest.approx(1.0) and o3["% raggiungimento"] == pytest.approx(0.25)
+    wb = load_workbook(io.BytesIO(to_xlsx(plan_metrics(demo_db, cissa, year=2023, as_of=DEC))))
+    late = {r["Step"]: r for r in _rows(wb["Ritardi"])}
+    assert late["4.3"]["Ritardo"] == "tra 31 e 153 giorni (verifiche)"
+    assert (late["4.3"]["Ritardo minimo (giorni)"], late["4.3"]["Ritardo massimo (giorni)"]) == (31, 153)
+    assert late["4.5"]["Ritardo"] == "tra 0 e 122 giorni (verifiche)"
