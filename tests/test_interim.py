@@ -277,3 +277,10 @@ def test_excel_carries_the_schedule_adherence_and_bounded_delays(demo_db, cissa)
     assert late["4.3"]["Ritardo"] == "tra 31 e 153 giorni (verifiche)"
     assert (late["4.3"]["Ritardo minimo (giorni)"], late["4.3"]["Ritardo massimo (giorni)"]) == (31, 153)
     assert late["4.5"]["Ritardo"] == "tra 0 e 122 giorni (verifiche)"
+
+
+def test_cascata_at_31_08_gives_the_schedule_beside_the_achievement(monkeypatch, demo_db, cissa):
+    from tests.apptest import metrics_of, open_app
+    at = open_app(monkeypatch, demo_db.path, "pages/cascata.py", piano=cissa, anno=2023, data="2023-08-31")
+    assert "Rispetto del cronoprogramma" in metrics_of(at)
+    assert any("Cronoprogramma" in d.value.columns for d in at.dataframe)
