@@ -284,3 +284,15 @@ def test_cascata_at_31_08_gives_the_schedule_beside_the_achievement(monkeypatch,
     at = open_app(monkeypatch, demo_db.path, "pages/cascata.py", piano=cissa, anno=2023, data="2023-08-31")
     assert "Rispetto del cronoprogramma" in metrics_of(at)
     assert any("Cronoprogramma" in d.value.columns for d in at.dataframe)
+
+
+@pytest.mark.parametrize("page", ["pages/scadenze.py", "pages/panoramica.py", "pages/obiettivo.py"])
+def test_cssm_2026_pages_show_no_date_after_today(monkeypatch, demo_db, page):
+    """CSSM 2026, no monitoring, «today» fixed at 07/12/2026 (tests/conftest.py): no «31/12/2026» anywhere."""
+    from tests.apptest import open_app
+    assert clock.today() == dt.date(2026, 12, 7)
+    at = open_app(monkeypatch, demo_db.path, page, piano=plan_id_by_file(demo_db, "000"), anno=2026)
+    shown = " ".join(str(e.value) for e in list(at.markdown) + list(at.caption) + list(at.info) + list(at.metric)
+                     + list(at.warning) + list(at.selectbox))
+    assert "07/12/2026" in shown and "31/12/2026" not in shown      # (deadlines in tables may be later: plans)
+    assert [o for o in at.selectbox(key="sel_date").options] == ["07/12/2026"]
