@@ -296,3 +296,10 @@ def test_cssm_2026_pages_show_no_date_after_today(monkeypatch, demo_db, page):
                      + list(at.warning) + list(at.selectbox))
     assert "07/12/2026" in shown and "31/12/2026" not in shown      # (deadlines in tables may be later: plans)
     assert [o for o in at.selectbox(key="sel_date").options] == ["07/12/2026"]
+
+
+def test_scadenze_at_31_12_does_not_call_steps_due_today_not_yet_due(monkeypatch, demo_db, cissa):
+    from tests.apptest import open_app
+    at = open_app(monkeypatch, demo_db.path, "pages/scadenze.py", piano=cissa, anno=2023, data="2023-12-31")
+    cap = " ".join(c.value for c in at.caption)
+    assert "al termine senza completamento 2" in cap and "non ancora scaduti 0" in cap
