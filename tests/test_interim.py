@@ -151,6 +151,10 @@ def test_obiettivo_3_at_31_08_is_100_percent_on_schedule_and_25_percent_done(mon
     assert m["Cronoprogramma"] == "100,0%" and m["Avanzamento dell'anno"] == "25,0%"
     md = " ".join(e.value for e in at.markdown)
     assert "Rispetto del cronoprogramma = " in md and "Non ancora scaduti (né fatti né mancati): 3.2, 3.3, 3.4" in md
+    steps = next(d.value for d in at.dataframe if "Tempi" in d.value.columns and "Stato" in d.value.columns
+                 and "Giorni scaduto" in d.value.columns)
+    by = dict(zip(steps["Step"], zip(steps["Stato"], steps["Tempi"])))
+    assert by["3.3"] == by["3.4"] == ("in corso", "non ancora scaduto") and by["3.1"][1] == "in tempo"
 
 
 def test_obiettivo_at_31_12_is_unchanged(monkeypatch, demo_db, cissa):

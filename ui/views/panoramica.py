@@ -3,6 +3,7 @@ import streamlit as st
 
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
 from metrics.fmt import fmt_date, fmt_int
+from metrics import timing
 from metrics.explain import plan_waiting_text
 from ui.common import ensure_app_navigation, metric_row, plan_page, plotly, show_table
 from ui.views import measure
@@ -16,15 +17,16 @@ OBJ_COLS = {
 }
 RISK_COLS = {
     "objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
-    "deadline": ("Termine", "date"), "status": ("Stato", None), "timing": ("Tempi", None),
+    "deadline": ("Termine", "date"), "status": ("Stato", None), "timing_text": ("Tempi", None),
     "achievement": ("Raggiungimento", "pct"), "points_at_risk": ("Punti a rischio", "num"),
 }
 
 
 def frames(pm):
     objs = pm.objectives.sort_values("achievement", na_position="last")
-    risk = pm.steps[pm.steps["points_at_risk"] > 1e-9].sort_values("points_at_risk", ascending=False)
-    return {"objs": objs, "risk": risk.head(30)}
+    risk = pm.steps[pm.steps["points_at_risk"] > 1e-9].sort_values("points_at_risk", ascending=False).head(30)
+    risk = risk.assign(timing_text=[timing.short_text(s) for _, s in risk.iterrows()])   # the one vocabulary
+    return {"objs": objs, "risk": risk}
 
 
 def render() -> None:
