@@ -78,7 +78,10 @@ def _charts(pm: PlanMetrics) -> dict[str, tuple[bytes | None, float]]:
     figs: dict[str, tuple] = {}
     waiting = criteria.plan_waiting_text(pm)
     if pm.achievement is not None or waiting:   # a plan not yet monitored: the grey «in attesa» gauge
-        gauge = achievement_gauge(pm.achievement, pm.profile, title="", height=280,
+        h = pm.headline()     # rule 10: before the year end the gauge shows the schedule adherence, named
+        interim = not waiting and h["basis"] == "cronoprogramma" and h["value"] is not None
+        gauge = achievement_gauge(h["value"] if interim else pm.achievement, pm.profile,
+                                  title="Rispetto del cronoprogramma" if interim else "", height=280,
                                   **({"missing_caption": waiting} if waiting else {}))
         figs["gauge"] = (gauge.update_layout(margin=dict(l=60, r=60)), HALF_PX, HALF_CM)
     if pm.objectives["achievement"].notna().any():
