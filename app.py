@@ -56,7 +56,9 @@ if not principal.can(AUDIT):   # the audit trail and the enti (merge, Codice IPA
     PAGES["Dati"] = [p for p in PAGES["Dati"] if p.url_path not in ("enti", "registro")]
 if principal.can(MANAGE_USERS):
     PAGES["Amministrazione"] = [UTENTI]
-page = st.navigation(PAGES)
+# expanded=True: every page stays listed (Streamlit's own «View N more» / «View less» are English and hid
+# Sistema, Enti, Registro and Utenti; issue 15)
+page = st.navigation(PAGES, expanded=True)
 account_box(db, principal)
 sidebar_selection(db, principal)
 italian_document()      # <html lang="it">, Italian texts for Streamlit's uploader, whole names in the selects

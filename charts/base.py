@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import textwrap
 from collections.abc import Iterable
 
@@ -11,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from domain.codes import natural_key  # noqa: F401 (re-exported: charts use it from here)
 from metrics.fmt import PLOTLY_SEPARATORS, fmt_date
 from metrics.settings import BAND_COLORS, BAND_GREEN, BAND_NONE, BAND_RED, BAND_YELLOW, DEFAULT, Settings
 
@@ -49,12 +49,6 @@ def empty_figure(message: str, height: int = 240) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return style(fig, height)
-
-
-def natural_key(code: object) -> tuple:
-    """Sort key of a code read as a person reads it: ``A.1 < A.2 < A.10``, ``1.2 < 1.10``, ``2 < 10``."""
-    parts = re.split(r"(\d+)", str(code).strip().lower())
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != "")
 
 
 def natural_order(codes: Iterable[object]) -> list[int]:

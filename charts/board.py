@@ -11,7 +11,7 @@ from metrics.fmt import fmt_int, fmt_pct
 
 TIMING_ORDER = ["in tempo", "in ritardo", "da verificare", "scaduto", "in scadenza", "n.d."]
 TIMING_NAMES = {"in tempo": "In tempo", "in ritardo": "In ritardo", "scaduto": "Scaduti",
-                "in scadenza": "Non ancora scaduti", "n.d.": "Non valutabili",
+                "in scadenza": "Aperti, termine non superato", "n.d.": "Non valutabili",
                 "da verificare": "Da verificare"}
 
 

@@ -14,7 +14,7 @@ from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
 
 #: How each outcome of rule 5 is named in legends, in drawing order.
 TIMING_LABELS = {"in tempo": "In tempo", "in ritardo": "In ritardo", "scaduto": "Scaduto",
-                 "in scadenza": "In scadenza (termine non ancora raggiunto)",
+                 "in scadenza": "Aperti, termine non superato",   # not yet due, or due on the as-of date itself
                  "n.d.": "Non determinabile (senza data di completamento o neutralizzato)",
                  "da verificare": "Da verificare (completato; le verifiche limitano il ritardo)"}
 LEGEND = dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="normal")

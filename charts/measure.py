@@ -53,9 +53,10 @@ def ranking_with_waiting(ranking: go.Figure, objectives: pd.DataFrame) -> go.Fig
 
 
 def forecast_figure(current: float | None, forecast: dict | None, objectives: pd.DataFrame | None = None,
-                    height: int | None = None) -> go.Figure:
+                    height: int | None = None, current_label: str = "oggi") -> go.Figure:
     """Previsione a fine anno: for the plan (and each objective) the range low–high, the expected value
-    and the value today."""
+    and the value at the as-of date (``current_label``: «oggi» only when the as-of is today, else «al 31/08/2023»:
+    :func:`metrics.fmt.as_of_label`)."""
     if not forecast or forecast.get("expected") is None:
         return empty_figure("Previsione non disponibile: la data di monitoraggio è la fine dell'anno")
     rows = [("Piano", current, forecast["low"], forecast["expected"], forecast["high"])]
@@ -80,9 +81,9 @@ def forecast_figure(current: float | None, forecast: dict | None, objectives: pd
     cur = [(lab, r[1]) for lab, r in zip(labels, rows) if r[1] is not None]
     if cur:
         fig.add_trace(go.Scatter(
-            y=[c[0] for c in cur], x=[c[1] for c in cur], mode="markers", name="oggi",
+            y=[c[0] for c in cur], x=[c[1] for c in cur], mode="markers", name=f"avanzamento {current_label}",
             marker=dict(symbol="line-ns-open", size=18, line=dict(width=3), color="#424242"),
-            hovertemplate="<b>%{y}</b><br>oggi %{x:.1f}%<extra></extra>"))
+            hovertemplate=f"<b>%{{y}}</b><br>avanzamento {current_label} %{{x:.1f}}%<extra></extra>"))
     fig.update_xaxes(range=[0, 105], ticksuffix="%", title=None)
     fig.update_yaxes(title=None, automargin=True)
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0), barmode="overlay")

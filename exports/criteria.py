@@ -28,8 +28,12 @@ def achievement_bullet(pm: PlanMetrics) -> str:
 
 # ----------------------------------------------------------------------------- Word
 def summary_rows(pm: PlanMetrics) -> list[list[str]]:
-    """Rows the Relazione's summary table adds: score and measuring system."""
-    return [["Punteggio del piano", score_text(pm)], ["Sistema di misurazione", pm.profile_label]]
+    """Rows the Relazione's summary table adds: schedule adherence before the year end (rule 10), score and
+    measuring system."""
+    adh = ([] if pm.year_over or pm.achievement is None else
+           [["Rispetto del cronoprogramma", fmt_pct(pm.adherence) if pm.adherence is not None
+             else "nessuna scadenza ancora"]])
+    return adh + [["Punteggio del piano", score_text(pm)], ["Sistema di misurazione", pm.profile_label]]
 
 
 def plan_value(pm: PlanMetrics) -> str:
@@ -39,7 +43,7 @@ def plan_value(pm: PlanMetrics) -> str:
 def why_plan_paragraphs(pm: PlanMetrics) -> list[str]:
     """«Perché questo valore» of the plan and the forecast, as paragraphs."""
     _, sentence = plan_explanation(pm)
-    out = [sentence]
+    out = sentence.split("\n\n")      # before the year end: the achievement, then the schedule adherence
     if (fc := forecast_text(pm)) is not None:
         out.append(fc)
     return out
@@ -115,4 +119,5 @@ def ranking(pm: PlanMetrics, ranking_builder: Any):
 def forecast_chart(pm: PlanMetrics):
     from charts.measure import forecast_figure
 
-    return forecast_figure(pm.achievement, pm.forecast, pm.objectives)
+    from metrics.fmt import as_of_label
+    return forecast_figure(pm.achievement, pm.forecast, pm.objectives, None, as_of_label(pm.ctx.as_of))

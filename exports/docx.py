@@ -30,6 +30,7 @@ from exports.phrasing import il_pct, objective_paragraph, plural, verification_n
 from exports.tables import Table, cascade_table, group_frames, group_table, late_table, objectives_table, steps_table
 from exports import criteria
 from exports.images import to_png
+from metrics import timing
 from metrics.engine import PlanMetrics
 from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
 
@@ -85,7 +86,10 @@ def _charts(pm: PlanMetrics) -> dict[str, tuple[bytes | None, float]]:
     figs: dict[str, tuple] = {}
     waiting = criteria.plan_waiting_text(pm)
     if pm.achievement is not None or waiting:   # a plan not yet monitored: the grey «in attesa» gauge
-        gauge = achievement_gauge(pm.achievement, pm.profile, title="", height=280,
+        h = pm.headline()     # rule 10: before the year end the gauge shows the schedule adherence, named
+        interim = not waiting and h["basis"] == "cronoprogramma" and h["value"] is not None
+        gauge = achievement_gauge(h["value"] if interim else pm.achievement, pm.profile,
+                                  title="Rispetto del cronoprogramma" if interim else "", height=280,
                                   **({"missing_caption": waiting} if waiting else {}))
         figs["gauge"] = (gauge.update_layout(margin=dict(l=60, r=60)), HALF_PX, HALF_CM)
     if pm.objectives["achievement"].notna().any():
@@ -133,18 +137,11 @@ def summary_intro(pm: PlanMetrics) -> str:
     else:
         intro = (f"Al {when} il piano ha raggiunto {il_pct(pm.achievement)}, media dei raggiungimenti degli "
                  f"obiettivi valutabili ({k['objectives_evaluable']} su {k['objectives']}) pesata sui rispettivi pesi.")
+        if not pm.year_over and pm.adherence is not None:   # rule 10: the headline before the year end
+            intro += (f" Rispetto del cronoprogramma (step già scaduti e continuativi): {il_pct(pm.adherence)}; "
+                      "il valore precedente è l'avanzamento dell'anno, che cresce fino al 31/12.")
     if k["steps_due"]:
-        items = [plural(k["completed"], "completato", "completati")
-                 + (f" (di cui {fmt_int(k['late'])} in ritardo rispetto al termine)" if k["late"] else "")]
-        for m, one, many in ((k["overdue"], "scaduto senza completamento", "scaduti senza completamento"),
-                             (k["neutralized"], "neutralizzato per cause non imputabili all'ente",
-                              "neutralizzati per cause non imputabili all'ente"),
-                             (k["continuous"], "continuativo (termine non datato)", "continuativi (termine non datato)")):
-            if m:
-                items.append(plural(m, one, many))
-        head = (f"Dei {fmt_int(k['steps_due'])} step con termine nel {c.year}" if k["steps_due"] > 1
-                else f"Dell'unico step con termine nel {c.year}")
-        intro += f" {head}: " + ", ".join(items[:-1]) + (" e " if len(items) > 1 else "") + items[-1] + "."
+        intro += " " + timing.year_sentence(pm.steps[pm.steps["due_in_year"]], c.year)   # the parts add up
     if pm.slippage.get("max_delay") is not None:
         intro += (f" Il ritardo mediano è di {fmt_days(pm.slippage['median_delay'])}, il massimo di "
                   f"{fmt_days(pm.slippage['max_delay'])}.")

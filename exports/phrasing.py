@@ -12,19 +12,15 @@ import pandas as pd
 from charts.board import TIMING_NAMES
 from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
 from exports.common import clip, ente_short, missing, steps_of, text
+from metrics import timing
 from metrics.engine import PlanMetrics
 from metrics.explain import waiting_text
-from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct
+from metrics.fmt import fmt_date, fmt_days, fmt_int, fmt_pct, plural  # noqa: F401 (plural: the one helper)
 
 TIMING_LABELS = TIMING_NAMES
 TIMING_HELP = ("«Da verificare»: completati senza data di completamento, con un ritardo possibile ma solo limitato "
                "dalle verifiche. «Non valutabili»: step continuativi, neutralizzati, senza termine o completati "
                "senza alcuna verifica datata.")
-
-
-
-def plural(n: int, one: str, many: str) -> str:
-    return f"{fmt_int(n)} {one if n == 1 else many}"
 
 
 def _article(x: Any) -> str:
@@ -70,33 +66,13 @@ def step_achievement_text(s: Any) -> str:
 
 
 def step_delay_text(s: Any) -> str:
-    if s["timing"] == "in ritardo" and not missing(s["slip_days"]):
-        return f"+{fmt_days(s['slip_days'])}"
-    if s["timing"] in ("in ritardo", "da verificare") and not missing(s.get("slip_max_days")):   # rule 5 bounds
-        lo = 0 if missing(s.get("slip_min_days")) else max(0, int(s["slip_min_days"]))
-        return f"+{lo}–{int(s['slip_max_days'])} giorni (verifiche)"
-    if s["timing"] == "scaduto" and not missing(s["overdue_days"]):
-        return f"scaduto da {fmt_days(s['overdue_days'])}"
-    return ""
+    """A late or overdue step's delay (:func:`metrics.timing.delay_text`: bounded delays «tra X e Y giorni»)."""
+    return timing.delay_text(s)
 
 
 def step_timing_text(s: Any) -> str:
-    """The «Tempi» of a step in a few words: ``in tempo``, ``+12 giorni``, ``scaduto da 5 giorni``,
-    ``entro il termine``, ``continuativo``…"""
-    if delay := step_delay_text(s):
-        return delay
-    t = s["timing"]
-    if t == "in tempo":
-        return "in tempo"
-    if t == "in scadenza":
-        return "non scaduto"
-    if bool(s["neutralized"]):
-        return "neutralizzato"
-    if bool(s["continuous"]):
-        return "continuativo"
-    if bool(s["completed"]) and missing(s["completed_on"]):
-        return "data n.d."
-    return "—"
+    """The «Tempi» of a step in a few words (:func:`metrics.timing.short_text`)."""
+    return timing.short_text(s)
 
 
 def verification_notes(pm: PlanMetrics, code: str, steps: pd.DataFrame | None = None) -> list[str]:
@@ -136,23 +112,22 @@ def objective_paragraph(pm: PlanMetrics, code: str, steps: pd.DataFrame | None =
     elif waiting := waiting_text(o["status"]):
         out.append(f"Al {when} è {waiting}: nessun valore ancora, non 0%.")
     else:
-        out.append(f"Al {when} il raggiungimento è {del_pct(o['achievement'])} ({_band_text(o['band'])}).")
+        if pm.year_over or missing(o.get("adherence")):
+            out.append(f"Al {when} il raggiungimento è {del_pct(o['achievement'])} ({_band_text(o['band'])})."
+                       if pm.year_over else f"Al {when} l'avanzamento dell'anno è {del_pct(o['achievement'])}: "
+                       "nessuno step è ancora scaduto, il rispetto del cronoprogramma non è ancora misurabile.")
+        else:   # rule 10: before the year end the band comes from the schedule adherence
+            out.append(f"Al {when} il rispetto del cronoprogramma è {del_pct(o['adherence'])} "
+                       f"({_band_text(o['band'])}); l'avanzamento dell'anno è {del_pct(o['achievement'])}.")
     if len(due):
-        done = due[due["completed"]]
         late = due[due["timing"] == "in ritardo"]
         overdue = due[due["timing"] == "scaduto"]
         neutral = due[due["neutralized"]]
         cont = due[due["continuous"]]
-        s = f"Dei {len(due)} step con termine nel {y}" if len(due) > 1 else f"L'unico step con termine nel {y}"
-        if len(due) > 1:
-            s += (f", {plural(len(done), 'risulta completato', 'risultano completati')}" if len(done)
-                  else ", nessuno risulta completato")
-        else:
-            s += " risulta completato" if len(done) else " non risulta completato"
+        out.append(timing.year_sentence(due, y))    # one vocabulary: the parts add up to the total
         if len(late):
-            s += f", di cui {fmt_int(len(late))} in ritardo rispetto al termine ({_codes(late, 'slip_days')})"
-        s += "."
-        out.append(s)
+            out.append("In ritardo rispetto al termine: " + "; ".join(
+                timing.late_detail(r) for _, r in late.iterrows()) + ".")
         if len(overdue):
             out.append(f"{'È scaduto' if len(overdue) == 1 else 'Sono scaduti'} senza completamento "
                        f"{plural(len(overdue), 'step', 'step')} ({_codes(overdue, 'overdue_days')}).")
@@ -210,7 +185,6 @@ def context_line(pm: PlanMetrics, short: bool = False) -> str:
     if short:
         return f"{ente_short(c.ente, 45)} — {clip(text(c.titolo), 80)} · al {fmt_date(c.as_of)}{validated}"
     return f"{text(c.ente)} — {text(c.titolo)} · anno {c.year} · situazione al {fmt_date(c.as_of)}{validated}"
-
 
 
 def no_steps_text(pm: PlanMetrics, code: str) -> str:

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from exports.common import fraction, missing, neutralize, step_weight_pct, text
 from exports.tables import cascade_table, group_frames, late_steps
 from domain.status import STATUS_NEUTRALIZED, STATUS_UNVERIFIED
+from metrics import timing
 from metrics.engine import PlanMetrics
 
 PCT, DATE, INT, NUM = "0.0%", "DD/MM/YYYY", "#,##0", "#,##0.0"
@@ -110,6 +111,8 @@ def _summary(wb: Workbook, pm: PlanMetrics) -> None:
         ("Ente", c.ente, None), ("Piano", c.titolo, None), ("Anno", c.year, "0"),
         ("Data di monitoraggio", c.as_of, DATE), ("Versione del piano", c.version, "0"),
         ("Raggiungimento del piano", fraction(pm.achievement), PCT),
+        ("Rispetto del cronoprogramma", fraction(pm.adherence), PCT),          # rule 10 (issue 15)
+        ("Fascia e stato da", pm.headline()["basis"], None),
         *([("Raggiungimento netto (trattamenti decisi)", fraction(pm.net["plan"]["net"]), PCT)]   # issue 16
           if pm.net and pm.net["objectives"]["treated"].any() else []),
         *([("Validato il", pm.validated["date"], DATE), ("Validato da", pm.validated["by"], None),
@@ -140,14 +143,15 @@ def _objectives(wb: Workbook, pm: PlanMetrics) -> None:
     s = _Sheet(wb, "Obiettivi")
     o = pm.objectives
     rows = [[r["code"], r["title"], r["type"], r["responsible"], ", ".join(map(str, r["strategic_codes"])),
-             fraction(r["weight_pct"]), fraction(r["achievement"]), r["status"], r["band"], int(r["steps"]),
+             fraction(r["weight_pct"]), fraction(r["achievement"]), fraction(r["adherence"]), r["status"], r["band"],
+             int(r["steps"]),
              int(r["steps_due"]), int(pm.steps.loc[(pm.steps["objective_code"] == r["code"]) & pm.steps["due_in_year"],
                                                     "completed"].sum()),
              int(r["late"]), int(r["overdue"])] for _, r in o.iterrows()]
     s.table(["Codice", "Obiettivo", "Tipo", "Responsabile", "Obiettivi strategici", "Peso", "% raggiungimento",
-             "Stato", "Fascia", "Step", "Step dell'anno", "Completati", "In ritardo", "Scaduti"], rows,
-            [None, None, None, None, None, PCT, PCT, None, None, INT, INT, INT, INT, INT],
-            [9, 60, 13, 28, 16, 9, 14, 15, 9, 7, 10, 11, 10, 9], wrap=(1, 3))
+             "% cronoprogramma", "Stato", "Fascia", "Step", "Step dell'anno", "Completati", "In ritardo", "Scaduti"],
+            rows, [None, None, None, None, None, PCT, PCT, PCT, None, None, INT, INT, INT, INT, INT],
+            [9, 60, 13, 28, 16, 9, 14, 14, 15, 9, 7, 10, 11, 10, 9], wrap=(1, 3))
 
 
 def _steps(wb: Workbook, pm: PlanMetrics) -> None:
@@ -189,10 +193,15 @@ def _cascade(wb: Workbook, pm: PlanMetrics) -> None:
 
 def _late(wb: Workbook, pm: PlanMetrics) -> None:
     s = _Sheet(wb, "Ritardi")
-    rows = [[r["objective_code"], r["code"], r["description"], r["deadline"], r["revised_deadline"], r["status"],
-             r["timing"], r["completed_on"], r["slip_days"], r["overdue_days"], text(r["note"])]
-            for _, r in late_steps(pm).iterrows()]
-    s.table(["Obiettivo", "Step", "Descrizione", "Termine", "Nuovo termine", "Stato", "Tempi", "Data completamento",
-             "Giorni di ritardo", "Giorni scaduto", "Verifica"], rows,
-            [None, None, None, DATE, DATE, None, None, DATE, INT, INT, None],
-            [10, 8, 60, 12, 13, 14, 12, 13, 10, 10, 80], wrap=(2, 10))
+    rows = []
+    for _, r in late_steps(pm).iterrows():
+        lo, hi = timing.delay_bounds(r) if r["timing"] == "in ritardo" else (None, None)
+        rows.append([r["objective_code"], r["code"], r["description"], r["deadline"], r["revised_deadline"], r["status"],
+                     r["timing"], timing.delay_text(r), r["completed_on"], r["slip_days"], lo, hi, r["overdue_days"],
+                     text(r["note"])])
+    # one vocabulary (metrics.timing): a delay bounded by the verifications reads «tra X e Y giorni»
+    s.table(["Obiettivo", "Step", "Descrizione", "Termine", "Nuovo termine", "Stato", "Tempi", "Ritardo",
+             "Data completamento", "Giorni di ritardo", "Ritardo minimo (giorni)", "Ritardo massimo (giorni)",
+             "Giorni scaduto", "Verifica"], rows,
+            [None, None, None, DATE, DATE, None, None, None, DATE, INT, INT, INT, INT, None],
+            [10, 8, 60, 12, 13, 14, 12, 26, 13, 10, 10, 10, 10, 80], wrap=(2, 13))

@@ -26,6 +26,7 @@ from typing import Callable
 
 import pyarrow as pa
 
+from domain.words import plural
 from loaders import profile_sheet, variance_sheet
 from loaders.parsing import strip_accents
 from loaders.problems import Problem, ProblemList
@@ -160,8 +161,11 @@ def _import_bytes(db: Database, data: bytes, file_name: str, user: str, progress
     result.status, result.plan_id, result.import_id, result.version = IMPORTED, plan_id, import_id, version
     ente = parsed.meta.get("ente_nome") or parsed.meta["ente"]
     result.message = (f"Importato «{parsed.meta['titolo']}» ({ente}) come versione {version}: "
-                      f"{c['obiettivi']} obiettivi, {c['step']} step, {c['verifiche']} verifiche, "
-                      f"{c['indicatori']} indicatori, {c['personale']} righe di personale, {c['avvisi']} avvisi.")
+                      + ", ".join(plural(c[k], one, many) for k, one, many in (
+                          ("obiettivi", "obiettivo", "obiettivi"), ("step", "step", "step"),
+                          ("verifiche", "verifica", "verifiche"), ("indicatori", "indicatore", "indicatori"),
+                          ("personale", "riga di personale", "righe di personale"), ("avvisi", "avviso", "avvisi")))
+                      + ".")
     if parsed.profile is not None:
         result.message += f" Sistema di misurazione del foglio: «{parsed.profile.name}»."
     return result

@@ -59,6 +59,8 @@ class _Sheet:
     rows: list[list]
     header: HeaderMap
     headers: dict[str, str]       # key → header as written
+    #: required columns the sheet lacks (already an error): its other values are still checked (issue 15)
+    missing: frozenset = frozenset()
 
     def col(self, key: str) -> str:
         return self.headers.get(key) or next(c.header for c in self.spec.columns if c.key == key)
@@ -174,7 +176,7 @@ class _Validator:
         v = rec.get(key)
         if v.__class__ is not str:  # strings in ``rec`` are already trimmed and non-empty (see records)
             v = P.cell_text(v)
-        if v is None and required:
+        if v is None and required and key not in sh.missing:   # a missing column is one error, not one a row
             self.problems.error("campo obbligatorio vuoto", sh.name, row, sh.col(key))
         return v
 
@@ -307,8 +309,10 @@ class _Validator:
             self.problems.warning(f"colonna «{h}» non prevista: {what}", name, hm.row_index + 1, h)
         for i, h in hm.duplicates:
             self.problems.warning(f"colonna «{h}» ripetuta: vale la prima", name, hm.row_index + 1, h)
-        if not missing:
-            found[spec.key] = sh
+        # issue 15: a sheet lacking a required column is still read, so that every other fault of the file is
+        # reported together with it (the import is refused by that error anyway)
+        sh.missing = frozenset(c.key for c in missing)
+        found[spec.key] = sh
 
     def _locate_end(self, raw: Mapping[str, list[list]], found: dict[str, _Sheet]) -> None:
         for spec in SHEETS:
@@ -709,6 +713,13 @@ class _Validator:
         return pd.DataFrame(out, columns=TABLE_COLUMNS["staff"])
 
 
+class _AnyCode(set):
+    """The codes of a sheet whose «Codice» column is missing (already an error): every reference passes."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
 def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
     """Validate a workbook read as rows (sheet name → rows): a dict, or a :class:`SheetReader` still
     reading (then the first sheets are validated while the next ones are read; same result)."""
@@ -726,6 +737,8 @@ def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
     strategic = v.strategic(sheets.get("strategic"), set(areas["code"].dropna()), "areas" in sheets)
     objectives, links = v.objectives(sheets["objectives"], set(strategic["code"].dropna()), "strategic" in sheets)
     obj_codes = set(objectives["code"].dropna())
+    if "code" in sheets["objectives"].missing:     # no codes to check references against: not one error a row
+        obj_codes = _AnyCode()
     steps = v.steps(sheets["steps"], obj_codes)
     v.finish_locate()
     result.tables = {

@@ -106,14 +106,15 @@ def _without_names(item: dict, names: list[str]) -> dict:
     return out
 
 
-def save_profile(principal: Principal, db, plan_id: int, ente: str, year: int, profile, source: str = "pagina") -> int:
+def save_profile(principal: Principal, db, plan_id: int, ente: str, year: int, profile, source: str = "pagina",
+                 act: str | None = None) -> int:
     """:func:`store.profiles.save_profile` for the principal: only a role that manages the measuring system
     (amministratore), and only for a plan it may read; recorded as the principal."""
     from store.profiles import save_profile as save
 
     principal.require(PROFILES)
     require_plan(db, principal, plan_id)
-    return save(db, ente, year, profile, principal.name, source, plan_id=plan_id)
+    return save(db, ente, year, profile, principal.name, source, plan_id=plan_id, act=act)
 
 
 def premi(principal: Principal, db, plan_id, year: int | None = None, preset: str | None = None,

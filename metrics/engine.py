@@ -14,6 +14,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from domain.clock import today
+from domain.codes import natural_sorted
 from domain.profile import NEUTRALIZED_ACHIEVED, PREDEFINITO, Profile
 from domain.status import (OBJ_NEUTRALIZED, OBJ_NOT_EVALUABLE, OBJ_NOT_MONITORED, OBJ_WAITING_VALUES,
                            STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NEUTRALIZED, STATUS_UNVERIFIED)
@@ -61,7 +63,7 @@ class PlanMetrics:
     slippage: dict
     counts: dict
     quality: list[dict] = field(default_factory=list)
-    verifications: pd.DataFrame = field(default_factory=pd.DataFrame)   # every verification of the version
+    verifications: pd.DataFrame = field(default_factory=pd.DataFrame)   # the version's verifications ≤ as-of
     profile: Profile = field(default_factory=Profile)
     profile_version: int = 0                 # 0 = Predefinito, nothing stored (or an override)
     profile_label: str = ""                  # «Fasce 0/50/75/100, versione 2»
@@ -69,7 +71,27 @@ class PlanMetrics:
     forecast: dict | None = None             # rule 8: low, expected, high, method (None at/after year end)
     net: dict | None = None                  # issue 16: lordo / netto, metrics.variances.net_figures
     validated: dict | None = None            # issue 16: {date, by, sha256} when these are the validated figures
+    adherence: float | None = None           # rule 10: Rispetto del cronoprogramma of the plan
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def year_over(self) -> bool:
+        """The as-of date is at or after the end of the year: everything is due (rule 10)."""
+        return self.ctx.as_of >= dt.date(self.ctx.year, 12, 31)
+
+    def headline(self) -> dict:
+        """The plan's headline figure (rule 10), for pages and the deck: before the year end the
+        schedule adherence («cronoprogramma»), at or after it the year's achievement («avanzamento»).
+
+        Returns ``{"value": float | None, "band": "verde"|"giallo"|"rosso"|"n.d.", "basis": "cronoprogramma"
+        | "avanzamento", "label": Italian label, "progress": the year's achievement (rule 2),
+        "adherence": rule 10 value, "forecast": rule 8 dict or None}``."""
+        interim = not self.year_over
+        value = self.adherence if interim else self.achievement
+        return {"value": value, "band": F.band(value, self.profile),
+                "basis": "cronoprogramma" if interim else "avanzamento",
+                "label": "Rispetto del cronoprogramma" if interim else "Raggiungimento del piano",
+                "progress": self.achievement, "adherence": self.adherence, "forecast": self.forecast}
 
     def derived(self, fn, *args, **inputs):
         """``fn(*args, **inputs)`` computed once per PlanMetrics (itself cached per data version):
@@ -160,21 +182,22 @@ def monitoring_dates(db: Database, import_id: int) -> list[dt.date]:
 def make_context(db: Database, plan_id: int, import_id: int | None = None, year: int | None = None,
                  as_of: dt.date | None = None) -> Context:
     """Defaults: the current version; as-of = Data monitoraggio, else the latest Data verifica,
-    else 31/12 of the year (given, or the first of the plan); year = the as-of's year.
+    else 31/12 of the year (given, or the first of the plan), never after today (:func:`domain.clock.today`);
+    year = the as-of's year.
     Cached per data version (every page run asks for it several times)."""
     if db.path == ":memory:":
-        return _make_context(db, plan_id, import_id, year, as_of)
-    return _context_cached(db.path, db.version(), plan_id, import_id, year, as_of)
+        return _make_context(db, plan_id, import_id, year, as_of, today())
+    return _context_cached(db.path, db.version(), plan_id, import_id, year, as_of, today())
 
 
 @lru_cache(maxsize=256)
 def _context_cached(db_path: str, data_version: int, plan_id: int, import_id: int | None, year: int | None,
-                    as_of: dt.date | None) -> Context:
-    return _make_context(get_db(db_path), plan_id, import_id, year, as_of)
+                    as_of: dt.date | None, now: dt.date) -> Context:
+    return _make_context(get_db(db_path), plan_id, import_id, year, as_of, now)
 
 
 def _make_context(db: Database, plan_id: int, import_id: int | None, year: int | None,
-                  as_of: dt.date | None) -> Context:
+                  as_of: dt.date | None, now: dt.date | None = None) -> Context:
     given_as_of = as_of
     row = db.rows("""SELECT p.ente, p.titolo, i.import_id, i.version, i.anno_inizio, i.anno_fine, i.data_monitoraggio
                      FROM plans p JOIN imports i ON i.plan_id = p.plan_id
@@ -189,12 +212,13 @@ def _make_context(db: Database, plan_id: int, import_id: int | None, year: int |
                            + (" AND year(verified_on) = ?" if year is not None else ""),
                            [imp] + ([year] if year is not None else []))
         as_of = dm or latest or dt.date(year or a, 12, 31)
+        as_of = min(as_of, now or today())      # spec revision 3: the default as-of is never after today
     if year is None:
         year = min(max(as_of.year, a), b)
     if import_id is None:   # a validated year (issue 16) shows the validated version unless one is asked for
         pin = closing_store.pinned(db, plan_id, year)
         if pin is not None and pin[0] != imp:
-            return _make_context(db, plan_id, pin[0], year, given_as_of)
+            return _make_context(db, plan_id, pin[0], year, given_as_of, now)
     return Context(plan_id, imp, version, ente, titolo, a, b, row[0][6], year, as_of)
 
 
@@ -239,6 +263,32 @@ def _current_statuses(v: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
+def _until(v: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The verifications the as-of date sees (rule 10: dated ≤ as-of, or undated)."""
+    if v.empty:
+        return v
+    d = pd.to_datetime(v["verified_on"])
+    return v[d.isna() | (d <= pd.Timestamp(as_of))]
+
+
+def _history(v: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
+    """The verifications with each one's status under revision 3 (a «non raggiunto» before the step's effective
+    deadline is «in corso», not yet due), as the history lists show them."""
+    if v.empty or "status" not in v:
+        return v
+    d = steps[["objective_code", "code", "deadline", "revised_deadline"]].rename(columns={"code": "step_code"})
+    m = v.merge(d, how="left", on=["objective_code", "step_code"])
+    revised = m["new_deadline"].where(m["new_deadline"].notna(), m["revised_deadline"])
+    v = v.copy()
+    v["status"] = F.status_at_verification(m["status"], m["deadline"], revised, m["verified_on"]).values
+    return v
+
+
+def _verifications_until(v: pd.DataFrame, as_of: dt.date) -> int:
+    """How many verifications the as-of date sees (rule 10: dated ≤ as-of, or undated)."""
+    return len(_until(v, as_of))
+
+
 def _to_date(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s).dt.date.astype(object).where(s.notna(), None)
 
@@ -277,6 +327,7 @@ def _steps(t: dict, ctx: Context, profile: Profile) -> pd.DataFrame:
     s["status"] = s["status"].fillna(STATUS_UNVERIFIED)
     s["verified"] = s["status"] != STATUS_UNVERIFIED
     s["revised_deadline"] = s["new_deadline"].where(s["new_deadline"].notna(), s["revised_deadline"])
+    s["status"] = F.status_at_verification(s["status"], s["deadline"], s["revised_deadline"], s["verified_on"])
     s["neutralized"] = s["status"] == STATUS_NEUTRALIZED
     neutral_achieved = s["neutralized"] & (profile.neutralized == NEUTRALIZED_ACHIEVED)
     s["excluded"] = s["neutralized"] & ~neutral_achieved
@@ -284,6 +335,10 @@ def _steps(t: dict, ctx: Context, profile: Profile) -> pd.DataFrame:
     years = pd.to_datetime(s["deadline"]).dt.year
     in_plan = ctx.anno_inizio <= ctx.year <= ctx.anno_fine
     s["due_in_year"] = (years == ctx.year) | (years.isna() & in_plan)
+    # rule 10: already due at the as-of (at or after the year end, every step of the year is)
+    year_over = ctx.as_of >= dt.date(ctx.year, 12, 31)
+    s["due"] = s["due_in_year"] & (year_over | F.step_due(s["deadline"], s["revised_deadline"], s["continuous"],
+                                                           ctx.as_of))
     s["year_weight"] = F.year_weights(s["weight_eff"], s["objective_code"], s["due_in_year"], s["excluded"])
     s["achievement_given"] = s["achievement"]
     s["achievement"] = F.step_achievement(s["status"], s["achievement"], s["continuous"], profile)
@@ -299,7 +354,8 @@ def _steps(t: dict, ctx: Context, profile: Profile) -> pd.DataFrame:
     return s
 
 
-def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile: Profile,
+                year_over: bool = True) -> pd.DataFrame:
     o = t["objectives"].copy()
     o["weight_eff"] = F.effective_weights(o["weight"].astype("float64"), pd.Series(0, index=o.index))
     o["weight_pct"] = F.normalised_weights(o["weight_eff"])
@@ -325,7 +381,16 @@ def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile:
         else OBJ_NOT_MONITORED if not m else "raggiunto" if a >= 100.0 - 1e-9 else "in corso"
         for a, n, e, m, io in zip(o["achievement"].fillna(-1), o["neutralized"], o["evaluable"], o["monitored"],
                                   o["indicator_only"])]
-    o["band"] = [F.band(a, profile) for a in o["achievement"]]
+    # rule 10: Rispetto del cronoprogramma; at or after the year end it is the achievement itself
+    adh = {code: F.schedule_adherence(g["year_weight"], g["achievement"], g["due"], g["due_in_year"] & ~g["excluded"])
+           for code, g in steps.groupby("objective_code", sort=False)}
+    o["adherence"] = pd.Series([a if year_over or io else adh.get(c) if m else None
+                                for c, a, m, io in zip(o["code"], o["achievement"], o["monitored"], o["indicator_only"])],
+                               index=o.index, dtype="float64")
+    o.loc[o["achievement"].isna(), "adherence"] = float("nan")
+    o["band_progress"] = [F.band(a, profile) for a in o["achievement"]]
+    o["band"] = [F.band(a, profile) for a in o["adherence"]]   # before the year end bands come from adherence
+    o["nothing_due"] = o["achievement"].notna() & o["adherence"].isna()
     o["score"] = [F.score(a, profile) for a in o["achievement"]]
     o["score"] = o["score"].astype("float64")
     counted = o["achievement"].notna()
@@ -337,7 +402,7 @@ def _objectives(t: dict, steps: pd.DataFrame, indicators: pd.DataFrame, profile:
     o = o.join(agg, on="code")
     for c in ("steps", "steps_due", "late", "overdue"):
         o[c] = pd.to_numeric(o[c], errors="coerce").fillna(0).astype(int)
-    o["strategic_codes"] = [sorted(t["links"].loc[t["links"]["objective_code"] == c, "strategic_code"]) for c in o["code"]]
+    o["strategic_codes"] = [natural_sorted(t["links"].loc[t["links"]["objective_code"] == c, "strategic_code"]) for c in o["code"]]
     return o
 
 
@@ -385,14 +450,19 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
     indicators["target_value"] = [r.target for r in res]
     indicators["mode"] = [r.direction for r in res]
     indicators["reason"] = [r.reason for r in res]
-    objectives = _objectives(t, steps, indicators, profile)
+    objectives = _objectives(t, steps, indicators, profile, ctx.as_of >= dt.date(ctx.year, 12, 31))
     w = objectives.set_index("code")["weight_counted_pct"]
     steps["objective_weight_pct"] = steps["objective_code"].map(w).fillna(0.0)
     steps["points_at_risk"] = F.points_at_risk(steps["year_weight"], steps["objective_weight_pct"], steps["achievement"])
     achievement = F.weighted_mean(objectives["achievement"], objectives["weight_eff"])
     strategic, areas = F.cascade(objectives, t["links"], t["strategic"], t["areas"])
+    # rule 10 for the groups of the cascade: the same weighted means over the objectives' adherence
+    s_adh, a_adh = F.cascade(objectives.drop(columns="achievement").rename(columns={"adherence": "achievement"}),
+                             t["links"], t["strategic"], t["areas"])
+    strategic["adherence"], areas["adherence"] = s_adh["achievement"].values, a_adh["achievement"].values
+    year_over = ctx.as_of >= dt.date(ctx.year, 12, 31)
     for df in (strategic, areas):
-        df["band"] = [F.band(a, profile) for a in df["achievement"]]
+        df["band"] = [F.band(a, profile) for a in df["achievement" if year_over else "adherence"]]
     due = steps[steps["due_in_year"]]
     counts = {
         "objectives": len(objectives),
@@ -407,15 +477,16 @@ def _compute(db: Database, ctx: Context, sp: StoredProfile) -> PlanMetrics:
         "to_verify": int((due["timing"] == "da verificare").sum()),
         "neutralized": int(due["neutralized"].sum()),
         "continuous": int(due["continuous"].sum()),
-        "verifications": len(t["all_verifications"]),
+        "verifications": _verifications_until(t["all_verifications"], ctx.as_of),
     }
     forecast = _forecast(ctx, steps, objectives, profile)
     pm = PlanMetrics(ctx, objectives, steps, strategic, areas, t["links"], indicators, t["staff"],
                      F.individual_scores(t["staff"]), achievement, F.slippage_summary(due), counts)
-    pm.verifications = t["all_verifications"]
+    pm.verifications = _history(_until(t["all_verifications"], ctx.as_of), t["steps"])   # only those ≤ as-of
     pm.profile, pm.profile_version, pm.profile_label = profile, sp.version, sp.label
     pm.score = F.plan_score(objectives["score"], objectives["weight_eff"], achievement, profile)
     pm.forecast = forecast
+    pm.adherence = F.weighted_mean(objectives["adherence"], objectives["weight_eff"])
     pm.quality = quality_checks(pm, t, QUALITY)
     _closing(db, pm)
     return pm

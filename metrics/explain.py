@@ -12,6 +12,7 @@ from domain.profile import NEUTRALIZED_ACHIEVED, scoring_sentence
 from domain.status import (OBJ_NOT_MONITORED, OBJ_WAITING_VALUES, STATUS_ACHIEVED, STATUS_IN_PROGRESS,
                            STATUS_NOT_ACHIEVED, STATUS_PARTIAL, STATUS_POSTPONED, WAITING_FIRST_MONITORING,
                            WAITING_VALUES)
+from metrics import timing
 from metrics.fmt import fmt_date, fmt_num, fmt_pct
 
 
@@ -98,31 +99,9 @@ def step_rule_text(s: Any, profile: Any, year: int) -> str:
 
 
 def slip_text(s: Any) -> str:
-    """What a step's slippage rests on: the completion date, the verification bounds, or nothing."""
-    basis, t = s.get("slip_basis"), s.get("timing")
-    if _missing(basis) or basis is None:
-        if t == "in scadenza":
-            return f"termine {fmt_date(s['deadline'])} non ancora scaduto"
-        return "slittamento non applicabile (continuativo, neutralizzato o senza termine)"
-    if t == "scaduto":
-        return (f"non completato al {fmt_date(s.get('as_of'))}: scaduto da {fmt_num(s['overdue_days'], 0)} giorni"
-                if not _missing(s.get("as_of")) else f"non completato: scaduto da {fmt_num(s['overdue_days'], 0)} giorni")
-    if basis == "completion_date":
-        d = int(s["slip_days"])
-        what = f"ritardo di {d} giorni" if d > 0 else "in tempo" if d == 0 else f"in anticipo di {-d} giorni"
-        return f"completato il {fmt_date(s['completed_on'])} (data completamento), termine {fmt_date(s['deadline'])}: {what}"
-    if basis == "verifications":
-        v0, v1 = s.get("done_after"), s.get("done_by")
-        lo = 0 if _missing(s["slip_min_days"]) else max(0, int(s["slip_min_days"]))
-        hi = int(s["slip_max_days"])
-        when = (f"completato tra il {fmt_date(v0)} e il {fmt_date(v1)}" if not _missing(v0)
-                else f"completato entro il {fmt_date(v1)}")
-        if t == "in tempo":
-            return f"{when} (verifiche), termine {fmt_date(s['deadline'])}: in tempo"
-        if lo == hi:
-            return f"{when} (verifiche): ritardo di {hi} giorni"
-        return f"{when} (verifiche): ritardo tra {lo} e {hi} giorni"
-    return "completato, ma nessuna verifica datata dice quando: slittamento sconosciuto"
+    """What a step's slippage rests on: the completion date, the verification bounds, or nothing
+    (the one timing vocabulary, :func:`metrics.timing.sentence`)."""
+    return timing.sentence(s)
 
 
 # ----------------------------------------------------------------------------- objective
@@ -157,6 +136,8 @@ def objective_explanation(pm: Any, code: str) -> tuple[pd.DataFrame, str]:
                 f" (regola 2, sistema di misurazione {pm.profile_label}).")
     if not _missing(o.get("score")) and pm.profile.scoring != "grezzo":
         text += f" Punteggio {fmt_num(o['score'])} ({scoring_sentence(pm.profile)})."
+    if adh := objective_adherence_text(pm, code):
+        text += "\n\n" + adh
     return df, text
 
 
@@ -189,7 +170,58 @@ def plan_explanation(pm: Any) -> tuple[pd.DataFrame, str]:
         text += f" Punteggio {fmt_num(pm.score)}: {how} ({scoring_sentence(pm.profile)})."
     if pm.profile.neutralized == NEUTRALIZED_ACHIEVED:
         text += " Gli step neutralizzati contano come raggiunti (profilo)."
+    if adh := plan_adherence_text(pm):
+        text += "\n\n" + adh
     return df, text
+
+
+# ----------------------------------------------------------------------------- rule 10
+def plan_adherence_text(pm: Any) -> str | None:
+    """«Perché questo valore» before the year end: what the headline (rispetto del cronoprogramma, rule 10)
+    measures, and what «avanzamento dell'anno» (rule 2) and the forecast (rule 8) add. None at the year end,
+    where the two coincide."""
+    if pm.year_over or pm.achievement is None:
+        return None
+    when = fmt_date(pm.ctx.as_of)
+    due = pm.steps[pm.steps["due_in_year"] & ~pm.steps["excluded"]]
+    not_yet = int((~due["due"]).sum())
+    if pm.adherence is None:
+        head = (f"Rispetto del cronoprogramma: nessuna scadenza ancora al {when} (nessuno step è scaduto: "
+                "niente di fatto o di mancato, non 0%).")
+    else:
+        head = (f"Rispetto del cronoprogramma al {when}: {fmt_pct(pm.adherence)} (regola 10) = per ogni obiettivo, "
+                "Σ peso anno × raggiungimento degli step già scaduti e dei continuativi, diviso la somma dei loro "
+                "pesi; poi la media pesata sugli obiettivi. Misura se il piano è in linea con le scadenze maturate: "
+                "da qui vengono la fascia di colore e lo stato.")
+    tail = (f" Avanzamento dell'anno: {fmt_pct(pm.achievement)} (regola 2): quanto dell'anno è già fatto, compresi "
+            f"gli step non ancora scaduti ({not_yet}), che contano 0 finché non sono completati; cresce fino al "
+            f"31/12/{pm.ctx.year}.")
+    fc = pm.forecast
+    if fc is not None and fc.get("expected") is not None:
+        tail += (f" Previsione a fine anno: {fmt_pct(fc['expected'])} (tra {fmt_pct(fc['low'])} e "
+                 f"{fmt_pct(fc['high'])}, regola 8).")
+    return head + tail
+
+
+def objective_adherence_text(pm: Any, code: str) -> str | None:
+    """The same for one objective: which steps are already due, which are not yet («non ancora scaduti»)."""
+    if pm.year_over:
+        return None
+    o = pm.objectives[pm.objectives["code"] == code].iloc[0]
+    if _missing(o["achievement"]) or o.get("indicator_only", False):
+        return None
+    steps = pm.steps[(pm.steps["objective_code"] == code) & pm.steps["due_in_year"] & ~pm.steps["excluded"]]
+    due, later = steps[steps["due"]], steps[~steps["due"]]
+    later_txt = (f" Non ancora scaduti (né fatti né mancati): {', '.join(map(str, later['code']))}." if len(later)
+                 else "")
+    if _missing(o["adherence"]):
+        return (f"Rispetto del cronoprogramma: nessuna scadenza ancora al {fmt_date(pm.ctx.as_of)} (grigio, non "
+                f"rosso).{later_txt} Avanzamento dell'anno: {fmt_pct(o['achievement'])} (regola 2).")
+    parts = " + ".join(f"{fmt_num(w)} × {fmt_pct(a)}" for w, a in zip(due["year_weight"], due["achievement"]))
+    return (f"Rispetto del cronoprogramma = ({parts}) / {fmt_num(due['year_weight'].sum())} = "
+            f"{fmt_pct(o['adherence'])} (regola 10, step già scaduti e continuativi: "
+            f"{', '.join(map(str, due['code']))}).{later_txt} Avanzamento dell'anno: {fmt_pct(o['achievement'])} "
+            "(regola 2, tutti gli step dell'anno); la fascia di colore viene dal cronoprogramma fino al 31/12.")
 
 
 def forecast_text(pm: Any) -> str | None:

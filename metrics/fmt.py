@@ -69,3 +69,15 @@ def fmt_days(x: Any, empty: str = "—") -> str:
     return f"{n} {'giorno' if abs(n) == 1 else 'giorni'}"
 
 
+#: The one helper for plurals (metrics, charts, ui and exports; loaders use :mod:`domain.words` directly):
+#: ``plural(1, "indicatore", "indicatori")`` → «1 indicatore».
+from domain.words import plural  # noqa: E402,F401
+
+
+def as_of_label(as_of: Any) -> str:
+    """How a chart names the as-of date: «oggi» only when it is today (:func:`domain.clock.today`), else
+    «al 31/08/2023»."""
+    from domain.clock import today
+    if _missing(as_of):
+        return "oggi"
+    return "oggi" if pd.Timestamp(as_of).date() == today() else f"al {fmt_date(as_of)}"

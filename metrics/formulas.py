@@ -1,4 +1,4 @@
-"""The metric rules of the workbook spec (rules 1–9, revision 2), each written once.
+"""The metric rules of the workbook spec (rules 1–10, revision 3), each written once.
 
 Pure functions on pandas objects: no database, no Streamlit. Every value is on the
 0–100 scale and unrounded; rounding happens only for display (:mod:`metrics.fmt`).
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from domain.codes import natural_sorted
 from domain.profile import (PLAN_SCORE_FROM_ACHIEVEMENT, SCORING_BANDS, SCORING_LINEAR)
 from domain.status import (STATUS_ACHIEVED, STATUS_IN_PROGRESS, STATUS_NOT_ACHIEVED, STATUS_PARTIAL,
                            STATUS_POSTPONED)
@@ -61,6 +62,39 @@ def year_weights(weight: pd.Series, objective: pd.Series, due_in_year: pd.Series
     return (w / total.replace(0.0, np.nan) * 100.0).fillna(0.0)
 
 
+def status_at_verification(status: pd.Series, deadline: pd.Series, revised_deadline: pd.Series,
+                           verified_on: pd.Series) -> pd.Series:
+    """Stato alla data della verifica (spec revision 3, «Stato»): a step read as ``non raggiunto`` whose
+    effective deadline (``Nuovo termine`` if given, else ``Termine``) is after the verification's date is
+    ``in corso`` («non ancora scaduto»): *not yet*, not *failed*. From its deadline on it stays
+    ``non raggiunto``. Verifications without a date, or steps without a deadline, keep their status."""
+    eff = pd.to_datetime(revised_deadline).fillna(pd.to_datetime(deadline))
+    ver = pd.to_datetime(verified_on)
+    not_yet = (status == STATUS_NOT_ACHIEVED) & eff.notna() & ver.notna() & (eff > ver)
+    return status.where(~not_yet, STATUS_IN_PROGRESS)
+
+
+def step_due(deadline: pd.Series, revised_deadline: pd.Series, continuous: pd.Series, as_of: dt.date) -> pd.Series:
+    """Step già dovuto alla data (rule 10): its effective deadline (``Nuovo termine`` if given, else
+    ``Termine``) is on or before the as-of date; a *continuativo* step is always due. A dated step not yet
+    due is *non ancora scaduto*: neither done nor failed."""
+    eff = pd.to_datetime(revised_deadline).fillna(pd.to_datetime(deadline))
+    return continuous.astype(bool) | (eff.notna() & (eff <= pd.Timestamp(as_of)))
+
+
+def schedule_adherence(year_weight: pd.Series, achievement: pd.Series, due: pd.Series,
+                       counted: pd.Series) -> float | None:
+    """Rispetto del cronoprogramma (rule 10) of an objective at the as-of date:
+    ``Σ peso_anno × raggiungimento_step / Σ peso_anno`` over its counted (non-neutralised, of the year)
+    steps that are already due, *continuativi* included. None when nothing is due yet («nessuna
+    scadenza ancora»: grey, never red)."""
+    m = counted.astype(bool) & due.astype(bool)
+    total = float(year_weight[m].sum())
+    if not m.any() or total <= 0:
+        return None
+    return float((year_weight[m] * achievement[m]).sum() / total)
+
+
 @dataclass(frozen=True)
 class ObjectiveResult:
     achievement: float | None
@@ -106,6 +140,20 @@ def weighted_mean(values: pd.Series, weights: pd.Series) -> float | None:
     return float((values[mask] * weights[mask]).sum() / total)
 
 
+def points_total(weights: pd.Series, raw: pd.Series | None = None) -> int | None:
+    """Pesi in punti (spec revision 3, «Value formats»): weights written as whole points summing to a round
+    total other than 100 (CISSA's 10/10/8/7/7/8 «punti su 50») are the ente's format, not an error. Returns the
+    total (50) or None: a weight with decimals, a ``%`` or a ``,`` in its text, or a total that is not a
+    multiple of 10, is no points format."""
+    w = weights.dropna().astype(float)
+    if len(w) < 2 or (w < 0).any() or not all(float(x).is_integer() for x in w):
+        return None
+    if raw is not None and raw.dropna().astype(str).str.contains(r"[%,.]", regex=True).any():
+        return None
+    total = int(round(float(w.sum())))
+    return total if total != 100 and total > 0 and total % 10 == 0 else None
+
+
 def normalised_weights(weights: pd.Series) -> pd.Series:
     """Peso normalizzato: each weight over the sum, in percent."""
     total = float(weights.sum())
@@ -136,7 +184,7 @@ def cascade(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.DataFra
         g = lk[lk["strategic_code"] == s["code"]]
         s_rows.append({"code": s["code"], "name": s["name"], "area_code": s.get("area_code"),
                        "achievement": weighted_mean(g["achievement"], g["weight_eff"]),
-                       "objectives": sorted(set(g["objective_code"]))})
+                       "objectives": natural_sorted(set(g["objective_code"]))})
     s_df = pd.DataFrame(s_rows, columns=["code", "name", "area_code", "achievement", "objectives"])
     a_rows = []
     for _, a in areas.iterrows():
@@ -145,7 +193,7 @@ def cascade(objectives: pd.DataFrame, links: pd.DataFrame, strategic: pd.DataFra
         g = obj[obj.index.isin(o_codes)]
         a_rows.append({"code": a["code"], "name": a["name"],
                        "achievement": weighted_mean(g["achievement"], g["weight_eff"]),
-                       "objectives": sorted(o_codes)})
+                       "objectives": natural_sorted(o_codes)})
     return s_df, pd.DataFrame(a_rows, columns=["code", "name", "achievement", "objectives"])
 
 
@@ -155,11 +203,12 @@ def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) 
     * ``slip_days`` = Data completamento − Termine (positive = late) for completed steps with a
       recorded completion date (exact value only); ``slip_revised_days`` against the Nuovo termine;
     * ``overdue_days`` = as-of − Termine for steps not completed past their deadline
-      (*scaduto*), ``overdue_revised_days`` against the Nuovo termine;
+      (*scaduto*), ``overdue_revised_days`` against the Nuovo termine (a step whose deadline is the as-of date
+      itself is due, rule 10, but not yet overdue: :mod:`metrics.timing` calls it «termine raggiunto»);
     * for steps completed without a date, the bounds of the verification history (optional columns
       ``done_after`` = V0, the last verification that saw the step not completed, and ``done_by`` =
       V1, the first that saw it completed): V1 ≤ Termine → *in tempo*; V0 ≥ Termine → *in ritardo*
-      by V0 − Termine … V1 − Termine; otherwise *da verificare* (late by at most V1 − Termine);
+      by V0 − Termine … V1 − Termine; otherwise *da verificare* (late by 0 … V1 − Termine);
     * ``slip_min_days`` / ``slip_max_days``: the bounds of the delay (equal for an exact date; for a
       *scaduto* step the minimum is the days overdue so far) and ``slip_basis``: ``completion_date``,
       ``verifications`` or ``unknown`` (None where slippage does not apply: continuativo,
@@ -191,9 +240,10 @@ def slippage(steps: pd.DataFrame, as_of: dt.date, settings: Settings = DEFAULT) 
     hi = (v1 - deadline).dt.days.where(bounded)
     on_time_b = bounded & (hi <= tol)
     late_b = bounded & ~on_time_b & lo.notna() & (lo >= tol)
+    lo = lo.where(on_time_b | lo.isna() | (lo >= 0), 0)   # a possible delay starts at 0, never «ritardo minimo −30»
     timing = np.select(
         [~dated, exact & (out["slip_days"] > tol), exact, on_time_b, late_b, bounded, done,
-         open_past & (out["overdue_days"] > tol), ~done],
+         open_past, ~done],
         ["n.d.", "in ritardo", "in tempo", "in tempo", "in ritardo", "da verificare", "n.d.", "scaduto",
          "in scadenza"], default="n.d.")
     out["timing"] = timing

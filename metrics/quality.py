@@ -12,7 +12,7 @@ import pandas as pd
 from domain.status import STATUS_ACHIEVED, STATUS_UNKNOWN, STATUS_UNVERIFIED
 from domain.text import strip_accents
 from metrics import formulas as F
-from metrics.fmt import fmt_date, fmt_pct
+from metrics.fmt import fmt_date, fmt_pct, plural
 from metrics.settings import QualitySettings
 
 CHECKS: dict[str, str] = {
@@ -29,14 +29,30 @@ CHECKS: dict[str, str] = {
 }
 
 
+def weight_formats(pm: "PlanMetrics") -> list[str]:
+    """The weight formats recognised as the ente's own (spec revision 3: weights in points), for the quality page
+    and the import report: «Pesi degli obiettivi in punti su 50 …». Not a warning."""
+    out = []
+    o = pm.objectives
+    total = F.points_total(o["weight"], o["weight_raw"] if "weight_raw" in o else None)
+    if total:
+        out.append(f"Pesi degli obiettivi in punti su {total}: è il formato dell'ente, riconosciuto; ogni peso vale "
+                   f"la sua quota del totale (p. es. 10 punti su {total} = {fmt_pct(1000 / total)}).")
+    codes = [str(c) for c, g in pm.steps.groupby("objective_code", sort=False)
+             if F.points_total(g["weight"], g["weight_raw"] if "weight_raw" in g else None)]
+    if codes:
+        out.append(f"Pesi degli step in punti (formato dell'ente, riconosciuto) negli obiettivi {', '.join(codes)}.")
+    return out
+
+
 def _item(check: str, items: list[str], message: str, rows: pd.DataFrame | None = None) -> dict:
     return {"rule": check, "title": CHECKS[check], "items": items, "message": message,
             "rows": rows if rows is not None else pd.DataFrame()}
 
 
-def _n(count: int, singular: str, plural: str) -> str:
-    """``1 step scaduto`` / ``3 step scaduti``."""
-    return f"{count} {singular if count == 1 else plural}"
+def _n(count: int, singular: str, many: str) -> str:
+    """``1 step scaduto`` / ``3 step scaduti`` (:func:`metrics.fmt.plural`)."""
+    return plural(count, singular, many)
 
 
 def _codes(df: pd.DataFrame, col: str = "code") -> list[str]:
@@ -54,12 +70,14 @@ def quality_checks(pm: Any, t: dict[str, pd.DataFrame], settings: QualitySetting
     # weights_sum — step weights per objective, objective weights of the plan
     bad, notes = [], []
     given = objectives["weight"].dropna()
-    if len(given) and abs(given.sum() - 100.0) > tol:
+    raw_o = objectives["weight_raw"] if "weight_raw" in objectives else None
+    if len(given) and abs(given.sum() - 100.0) > tol and F.points_total(objectives["weight"], raw_o) is None:
         bad.append("piano")
         notes.append(f"pesi degli obiettivi: somma {fmt_pct(given.sum())}")
     for code, g in steps.groupby("objective_code", sort=False):
         w = g["weight"].dropna()
-        if len(w) and abs(w.sum() - 100.0) > tol:
+        raw_s = g["weight_raw"] if "weight_raw" in g else None
+        if len(w) and abs(w.sum() - 100.0) > tol and F.points_total(g["weight"], raw_s) is None:
             bad.append(str(code))
             notes.append(f"obiettivo {code}: somma pesi step {fmt_pct(w.sum())}")
     if bad:

@@ -35,12 +35,12 @@ def report_dict(pm: PlanMetrics, net: dict | None = None, validation: dict | Non
     net = net if net is not None else pm.net
     net_obj = {} if net is None else {str(r.code): r.net for r in net["objectives"].itertuples()}
     cols = ["objective_code", "code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
-            "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days", "slip_max_days", "slip_basis"]
+            "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days", "slip_max_days", "slip_basis", "due"]
     narrow = pm.steps[cols]   # itertuples builds a namedtuple class per call: only the columns the report needs
     steps_by_obj = {k: g for k, g in narrow.groupby("objective_code", sort=False)}
     objectives = []
     for o in pm.objectives[["code", "title", "type", "weight_pct", "achievement", "neutralized", "status", "score",
-                            "monitored", "fc_low", "fc_expected", "fc_high"]].itertuples():
+                            "monitored", "fc_low", "fc_expected", "fc_high", "adherence"]].itertuples():
         g = steps_by_obj.get(o.code, narrow.iloc[0:0])
         steps = [{
             "code": s.code,
@@ -56,6 +56,7 @@ def report_dict(pm: PlanMetrics, net: dict | None = None, validation: dict | Non
             "slip_min_days": _i(s.slip_min_days),
             "slip_max_days": _i(s.slip_max_days),
             "slip_basis": s.slip_basis if isinstance(s.slip_basis, str) else None,
+            "due": bool(s.due),                                    # rule 10: already due at the as-of date
         } for s in g.itertuples()]
         objectives.append({
             "code": o.code, "title": o.title, "type": o.type, "weight": float(o.weight_pct),
@@ -63,6 +64,7 @@ def report_dict(pm: PlanMetrics, net: dict | None = None, validation: dict | Non
             "score": _f(o.score), "monitored": bool(o.monitored),
             "achievement_gross": _f(o.achievement),                 # issue 16: lordo / netto
             "achievement_net": _f(net_obj.get(str(o.code), o.achievement)),
+            "schedule_adherence": _f(o.adherence),                 # rule 10 (null: nothing due yet, or no value)
             "forecast": None if pm.forecast is None else {          # rule 8, for each objective too
                 "low": _f(o.fc_low), "expected": _f(o.fc_expected), "high": _f(o.fc_high)},
             "steps": steps,
@@ -75,6 +77,7 @@ def report_dict(pm: PlanMetrics, net: dict | None = None, validation: dict | Non
         "achievement_gross": _f(pm.achievement),
         "achievement_net": _f(pm.achievement if net is None else net["plan"]["net"]),
         "validation": validation or {"state": "in lavorazione", "date": None, "by": None, "snapshot_sha256": None},
+        "schedule_adherence": _f(pm.adherence),                    # rule 10: the headline before the year end
         "profile": {"name": pm.profile.name, "version": pm.profile_version},
         "score": _f(pm.score),
         "forecast": None if pm.forecast is None else {
@@ -93,7 +96,8 @@ def report_table(pm: PlanMetrics) -> str:
     ctx = pm.ctx
     lines = [f"{ctx.ente} — {ctx.titolo} (versione {ctx.version})",
              f"Anno {ctx.year}, situazione al {fmt_date(ctx.as_of)}",
-             f"Raggiungimento del piano: {fmt_pct(pm.achievement)}" + _waiting(pm),
+             (f"Rispetto del cronoprogramma: {fmt_pct(pm.adherence)} — avanzamento dell'anno: {fmt_pct(pm.achievement)}"
+              if not pm.year_over else f"Raggiungimento del piano: {fmt_pct(pm.achievement)}") + _waiting(pm),
              f"Punteggio: {fmt_num(pm.score)} — sistema di misurazione: {pm.profile_label}"]
     if pm.forecast is not None:
         fc = pm.forecast

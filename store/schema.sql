@@ -212,6 +212,8 @@ CREATE TABLE IF NOT EXISTS measurement_profiles (
     saved_by    TEXT NOT NULL,
     UNIQUE (ente, year, version)
 );
+-- The act that approved the version (issue 15: «Delibera CdA n. 12 del 15/03/2024»), optional.
+ALTER TABLE measurement_profiles ADD COLUMN IF NOT EXISTS act TEXT;
 
 -- Accounts (issue 9): local users (argon2 hash) and their grants (user → ente, by the name shown in the
 -- sidebar; store/access.py granted_entes() is the one place that reads them). No accounts = local mode.

@@ -83,9 +83,26 @@ def known_entes(db) -> list[str]:
         "SELECT DISTINCT ente FROM plans ORDER BY ente"))))
 
 
+def _by_acronym(text: str, known: list[str]) -> str | None:
+    """The one known ente whose acronym (``C.I.S.S.A.``, ``CSSM``) or text in brackets (``(C.I.S.A. 31)``) is
+    ``text``; None when none is; :class:`UserError` when several are."""
+    import re
+
+    from store import enti
+
+    key = enti.name_key(text)
+    if not key:
+        return None
+    hits = [n for n in known
+            if key in {enti.name_key(p) for p in re.findall(r"\(([^)]*)\)", n)} | {a.lower() for a in enti.acronyms(n)}]
+    if len(hits) > 1:
+        raise UserError(f"«{text}» indica più enti ({', '.join(f'«{h}»' for h in hits)}): indicare il nome completo.")
+    return hits[0] if hits else None
+
+
 def resolve_entes(db, entes: list[str]) -> list[str]:
     """Grant targets: a sidebar name (case and spacing do not count), an alias or a Codice IPA (resolved to the
-    ente's name), or ``*`` (every ente)."""
+    ente's name), the ente's acronym (``C.I.S.A. 31``, ``CISSA``), or ``*`` (every ente)."""
     from store.access import current_ente_name
 
     names = {" ".join(e.split()).casefold(): e for e in known_entes(db)}
@@ -100,6 +117,8 @@ def resolve_entes(db, entes: list[str]) -> list[str]:
             out.append(names[e.casefold()])
         elif (current := current_ente_name(db, e)).casefold() in names:   # Codice IPA or alias
             out.append(names[current.casefold()])
+        elif acronym := _by_acronym(e, list(names.values())):              # «C.I.S.A. 31», «CISSA»
+            out.append(acronym)
         else:
             known = ", ".join(f"«{n}»" for n in names.values()) or "nessuno (il database è vuoto)"
             raise UserError(f"Ente «{e}» sconosciuto. Enti nel database: {known}; oppure «*» per tutti "

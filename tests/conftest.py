@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from store import Database  # noqa: E402
+
+#: A fixed «today» (spec revision 3: no as-of date after today; domain.clock): the tests do not move with the
+#: calendar, and the CLI subprocesses inherit it.
+TODAY = "2026-12-07"
+os.environ.setdefault("CRUSCOTTO_OGGI", TODAY)
 
 DEMO = ROOT / "data" / "demo"
 

@@ -57,9 +57,11 @@ def test_report_json_contract(tmp_path, dbfile):
     # the contract only grows: issue 8 added profile, score, forecast (objectives: score, monitored, forecast;
     # steps: bounds); issue 16 added achievement_gross / achievement_net (plan and objectives) and validation
     assert set(doc) == {"plan", "year", "as_of", "achievement", "objectives", "areas", "strategic_objectives", "quality",
-                        "profile", "score", "forecast", "achievement_gross", "achievement_net", "validation"}
+                        "profile", "score", "forecast", "achievement_gross", "achievement_net", "validation",
+                        "schedule_adherence"}      # issue 16: lordo/netto, validation; issue 15: rule 10
     assert doc["validation"] == {"state": "in lavorazione", "date": None, "by": None, "snapshot_sha256": None}
     assert doc["achievement_gross"] == doc["achievement_net"] == doc["achievement"]   # no decided treatment
+    assert isinstance(doc["schedule_adherence"], float)
     assert doc["profile"] == {"name": "Predefinito", "version": 0} and doc["score"] == doc["achievement"]
     assert set(doc["forecast"]) == {"low", "expected", "high", "method"}   # 31/08: an intermediate check
     assert doc["forecast"]["low"] <= doc["forecast"]["expected"] <= doc["forecast"]["high"]
@@ -67,13 +69,14 @@ def test_report_json_contract(tmp_path, dbfile):
     assert doc["as_of"] == "2025-08-31" and doc["year"] == 2025
     o = doc["objectives"][0]
     assert set(o) == {"code", "title", "type", "weight", "achievement", "neutralized", "status", "steps", "score",
-                      "monitored", "forecast", "achievement_gross", "achievement_net"}
+                      "monitored", "forecast", "achievement_gross", "achievement_net", "schedule_adherence"}
     assert o["achievement_gross"] == o["achievement_net"] == o["achievement"]
     assert set(o["forecast"]) == {"low", "expected", "high"}                # rule 8 for each objective
     assert o["forecast"]["low"] <= o["forecast"]["expected"] <= o["forecast"]["high"]
     assert set(o["steps"][0]) == {"code", "deadline", "revised_deadline", "year_weight", "achievement", "status",
                                   "status_raw", "completed_on", "slip_days", "overdue_days", "slip_min_days",
-                                  "slip_max_days", "slip_basis"}
+                                  "slip_max_days", "slip_basis", "due"}
+    assert all(isinstance(st["due"], bool) for ob in doc["objectives"] for st in ob["steps"])
     assert o["monitored"] is True
     assert o["weight"] == 60.0 and o["achievement"] == pytest.approx(70.0)
     assert doc["achievement"] == pytest.approx(42.0)

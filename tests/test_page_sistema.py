@@ -41,6 +41,14 @@ def test_presets_side_by_side_then_saving_changes_every_page(monkeypatch, cissa_
     assert "punteggio **86,5**" in texts(at)              # preview before saving
     at.button(key="profile_save").click().run()
     assert not at.exception
+    # issue 15: saving asks for confirmation first, with an optional approving act
+    assert cissa_db.scalar("SELECT count(*) FROM measurement_profiles") == 0
+    at.text_input(key="profile_act").set_value("Delibera del CdA n. 12 del 15/03/2024")
+    at.button(key="profile_confirm_save").click().run()
+    assert not at.exception
+    assert cissa_db.scalar("SELECT act FROM measurement_profiles") == "Delibera del CdA n. 12 del 15/03/2024"
+    assert "approvato con Delibera del CdA n. 12" in cissa_db.scalar(
+        "SELECT detail FROM audit_log WHERE action = 'profilo'")
     assert "versione 1" in texts(at)
     assert "Fasce 0/50/75/100, versione 1" in texts(at)
     assert cissa_db.scalar("SELECT count(*) FROM audit_log WHERE action = 'profilo'") == 1

@@ -42,3 +42,13 @@ def test_long_text_columns_give_way_so_the_table_fits_and_numbers_are_in_italian
     assert narrow["Raggiungimento"] < wide["Raggiungimento"]            # a header longer than its values gives way
     assert narrow["Raggiungimento"] >= 24 + 7.2 * len("83,5%")          # ... down to its values, not further
     assert 90 <= narrow["Descrizione"] < wide["Descrizione"]
+
+
+def test_the_uploader_states_the_one_upload_limit():
+    """Issue 15: the uploader said «fino a 20 MB» while the limit is 50 MB; the text now comes from the limit."""
+    import re
+
+    from loaders.workbook import MAX_FILE_BYTES
+    from ui.common import ITALIAN_DOCUMENT
+    said = re.findall(r"fino a (\d+) MB", ITALIAN_DOCUMENT)
+    assert said == [str(MAX_FILE_BYTES // (1024 * 1024))] == ["50"]

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from loaders.diff import ADDED, CHANGED, REMOVED
-from metrics.fmt import fmt_int
-
-
-def n_of(n: int, one: str, many: str) -> str:
-    """«1 aggiunto», «5 aggiunti»: the count with the singular or plural noun."""
-    return f"{fmt_int(n)} {one if n == 1 else many}"
+from metrics.fmt import plural as n_of   # the one helper: «1 aggiunto», «5 aggiunti»
 
 
 FIELD_COLUMNS = {"field": ("Campo", None), "before": ("Prima", None), "after": ("Dopo", None)}

@@ -14,6 +14,7 @@ import pyarrow as pa
 import streamlit as st
 
 from charts.locale_it import PLOTLY_IT_CONFIG
+from loaders.workbook import MAX_FILE_BYTES
 from metrics.fmt import fmt_date, fmt_days, fmt_delta, fmt_int, fmt_num, fmt_pct
 from ui.state import PLACEHOLDER, Q_OBJECTIVE, Selection, selection  # noqa: F401 (PLACEHOLDER: for the views)
 
@@ -119,14 +120,14 @@ if (!window.__cruscottoItalian) {   /* Italian names (aria-label, tooltips) for 
 [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after { content: "Scegli il file"; }
 [data-testid="stFileUploaderDropzoneInstructions"] > div > * { display: none; }
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {
-  content: "Trascina qui il file oppure usa «Scegli il file» · un file .xlsx fino a 20 MB"; }
+  content: "Trascina qui il file oppure usa «Scegli il file» · un file .xlsx fino a __MAX_MB__ MB"; }
 [data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] > div,
 [data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] div[value],
 [data-testid="stSidebar"] [data-testid="stSelectbox"] [data-baseweb="select"] div {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto; }
 [data-baseweb="popover"] li[role="option"], [data-baseweb="popover"] li[role="option"] div {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto; }
-</style>"""
+</style>""".replace("__MAX_MB__", str(MAX_FILE_BYTES // (1024 * 1024)))   # the one limit (loaders/workbook.py)
 
 
 def italian_document() -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from domain.clock import today
 from metrics import PlanMetrics, make_context, monitoring_dates
 from metrics import access
 from metrics.fmt import fmt_date
@@ -228,7 +229,8 @@ def sidebar_selection(db: Database, principal: Principal | None = None) -> Selec
         ss["sel_year"] = default_ctx.year
     year = sb.selectbox("Anno", years, key="sel_year", placeholder=PLACEHOLDER)
     ctx = make_context(db, plan_id, year=year)
-    dates = sorted(set(d for d in monitoring_dates(db, ctx.import_id) if d.year == year) | {ctx.as_of})
+    now = today()     # spec revision 3: no monitoring date after today is offered
+    dates = sorted(set(d for d in monitoring_dates(db, ctx.import_id) if d.year == year and d <= now) | {ctx.as_of})
     if first_run:
         _date_from_url(dates, ctx.as_of, year)
     if ss.get("sel_date") not in dates:

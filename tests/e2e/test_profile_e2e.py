@@ -24,6 +24,8 @@ def test_save_a_preset_then_every_page_scores_with_it(page, app_url, expected):
     wait_for_app(page)
     page.get_by_role("button", name="Salva come sistema di misurazione").click()
     wait_for_app(page)
+    page.get_by_role("button", name="Conferma e salva").click()      # issue 15: a confirmation first
+    wait_for_app(page)
     expect(page.get_by_test_id("stAlert").filter(has_text="versione 1")).to_be_visible()
     assert_no_exception(page)
     # another page in the same session, then a new session: the saved profile everywhere

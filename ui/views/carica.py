@@ -19,7 +19,7 @@ from loaders.diff import current_version, ente_candidates, has_changes, one_row_
 from loaders.guarded import check_upload, history_for, import_as, preview_as, restore_as
 from loaders.importer import find_existing
 from loaders.report import problems_frame, report_xlsx
-from metrics.fmt import fmt_date, fmt_int
+from metrics.fmt import plural, fmt_date, fmt_int
 from store import audit, get_db
 from store.access import RESTORE, NotAuthorized, Principal
 from ui.auth import current_principal

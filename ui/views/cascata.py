@@ -3,13 +3,14 @@ import streamlit as st
 
 from charts.cascade import cascade_groups, cascade_sankey, cascade_tree, node_of
 from metrics.explain import group_waiting_text
+from metrics.formulas import weighted_mean
 from metrics.fmt import fmt_int, fmt_pct
 from ui.common import (PLACEHOLDER, PLOTLY_CONFIG, goto_objective, lazy_tabs, metric_row, plain, plan_page, plotly,
                        serialised_once, show_table)
 
 OBJECTIVE_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "weight_pct": ("Peso", "pct"),
-    "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None),
+    "achievement": ("Raggiungimento", "pct"), "adherence": ("Cronoprogramma", "pct"), "status": ("Stato", None),
     "strategic_codes": ("Obiettivi strategici", "list"), "responsible": ("Responsabile", None),
 }
 GROUP_COLS = {
@@ -120,9 +121,14 @@ def render() -> None:
     key = st.selectbox("Area o obiettivo strategico", keys, key="cascade_detail", placeholder=PLACEHOLDER,
                        format_func=v["labels"].get)
     g, objs = pm.derived(group_detail, pm, key)
+    adherence = [] if pm.year_over else [(           # rule 10: before the year end, the schedule beside it
+        "Rispetto del cronoprogramma", fmt_pct(weighted_mean(objs["adherence"], objs["weight_eff"]),
+                                               empty="nessuna scadenza ancora"),
+        "Media del rispetto del cronoprogramma degli obiettivi collegati, pesata (regole 4 e 10)")]
     metric_row([
         ("Raggiungimento", fmt_pct(g["achievement"], empty=group_waiting_text(objs) or "non valutabile"),
          "Media dei raggiungimenti degli obiettivi collegati pesata sui loro pesi (regola 4)"),
+        *adherence,
         ("Obiettivi", fmt_int(len(objs)), None),
     ])
     if g["kind"] == "strategico":

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from charts.indicators import bullet_frame, indicator_bullets, indicators_by_group
-from metrics.fmt import fmt_int
+from metrics.fmt import plural, fmt_int
 from ui.common import PLACEHOLDER, lazy_expander, lazy_tabs, metric_row, plan_page, plotly, show_table
 
 COLUMNS = {
@@ -23,8 +23,7 @@ NO_DATA = ("Questo piano non ha indicatori: il foglio «Indicatori» del file di
             "Indicatore, Baseline, Target, Direzione, Valore, Data rilevazione, Area organizzativa) e "
             "ricaricare il file.")
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+_count = plural   # the one helper (metrics.fmt.plural)
 
 
 def prepared(pm) -> dict:

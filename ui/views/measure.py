@@ -3,12 +3,14 @@
 Each page calls one function at one place (small, well-delimited call sites)."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from charts.measure import forecast_figure, ranking_with_waiting, waiting_gauge
 from metrics.explain import (PLAN_EXPLAIN_COLS, STEP_EXPLAIN_COLS, forecast_text, objective_explanation,
-                             plan_explanation, plan_waiting_text, slip_text)
-from metrics.fmt import fmt_num, fmt_pct
+                             metric_value_text, plan_explanation, plan_waiting_text, slip_text)
+from metrics import timing
+from metrics.fmt import as_of_label, fmt_date, fmt_num, fmt_pct
 from ui.common import lazy_expander, plain, plotly, show_table
 
 PLAN_COLS = {c: (c, "pct" if c in ("Peso", "Raggiungimento") else "num" if c in ("Contributo", "Punteggio") else None)
@@ -21,11 +23,54 @@ SLIP_COLS = {"code": ("Step", None), "deadline": ("Termine", "date"), "timing": 
 
 
 def plan_gauge(pm, gauge_builder, *args):
-    """The plan gauge, or a grey «in attesa del primo monitoraggio» gauge when nothing has a value."""
+    """The plan gauge, or a grey «in attesa del primo monitoraggio» gauge when nothing has a value. Before the
+    year end it shows the headline, the schedule adherence (rule 10); «nessuna scadenza ancora» when none."""
     waiting = plan_waiting_text(pm)
     if waiting:
         return pm.derived(waiting_gauge, waiting)
-    return pm.derived(gauge_builder, pm.achievement, pm.profile, *args)
+    h = pm.headline()
+    if h["value"] is None:
+        return pm.derived(waiting_gauge, NOTHING_DUE)
+    return pm.derived(gauge_builder, h["value"], pm.profile, *args)
+
+
+NOTHING_DUE = "nessuna scadenza ancora"
+
+
+def headline_metric(pm, help_year_end: str) -> None:
+    """The plan's headline tile: «Raggiungimento del piano» at the year end; before it «Rispetto del
+    cronoprogramma» (rule 10: bands and status) with «Avanzamento dell'anno» (rule 2) beside it."""
+    waiting = plan_waiting_text(pm)
+    h = pm.headline()
+    if pm.year_over or waiting:
+        value, waiting = metric_value_text(pm.achievement, waiting)
+        st.metric("Raggiungimento del piano", value,
+                  help=help_year_end + (f" Ora: {waiting} (nessun valore, non 0%)." if waiting else ""))
+        return
+    a = b = st     # one under the other: the left column is narrow, side by side the labels were cut
+    a.metric("Rispetto del cronoprogramma", fmt_pct(h["value"]) if h["value"] is not None else NOTHING_DUE,
+             help=f"Regola 10: gli step già scaduti al {fmt_date(pm.ctx.as_of)} (e i continuativi), pesati; fascia "
+                  f"{h['band']}. Fino al 31/12 la fascia e lo stato vengono da qui.")
+    b.metric("Avanzamento dell'anno", fmt_pct(pm.achievement),
+             help="Regola 2: tutti gli step dell'anno, anche quelli non ancora scaduti (contano 0 finché aperti); "
+                  "cresce fino al 31/12.")
+
+
+def objective_headline(pm, o) -> list[tuple]:
+    """Before the year end, the objective's tiles «Cronoprogramma», «Avanzamento dell'anno» and the forecast
+    (for a metric_row of their own)."""
+    if pm.year_over or pd.isna(o["achievement"]):
+        return []
+    adh = o["adherence"]
+    out = [("Cronoprogramma", NOTHING_DUE if pd.isna(adh) else fmt_pct(adh),
+            f"Regola 10: step già scaduti al {fmt_date(pm.ctx.as_of)} e continuativi; fascia {o['band']}. Fino al "
+            "31/12 la fascia e lo stato vengono da qui."),
+           ("Avanzamento dell'anno", fmt_pct(o["achievement"]), "Regola 2: tutti gli step dell'anno, anche quelli "
+            "non ancora scaduti (contano 0 finché aperti)")]
+    if pd.notna(o.get("fc_expected")):
+        out.append(("Previsione a fine anno", fmt_pct(o["fc_expected"]),
+                    f"Regola 8: tra {fmt_pct(o['fc_low'])} e {fmt_pct(o['fc_high'])}"))
+    return out
 
 
 def plan_ranking(pm, ranking_builder, *args):
@@ -33,7 +78,19 @@ def plan_ranking(pm, ranking_builder, *args):
 
 
 def _ranking(pm, ranking_builder, *args):
-    return ranking_with_waiting(ranking_builder(pm.objectives, *args), pm.objectives)
+    if pm.year_over:
+        return ranking_with_waiting(ranking_builder(pm.objectives, *args), pm.objectives)
+    # rule 10: before the year end the objectives are ranked by their schedule adherence (what the bands say);
+    # an objective with nothing due yet is a grey bar «nessuna scadenza ancora», never a red 0%
+    objs = pm.objectives.assign(achievement=pm.objectives["adherence"])
+    waiting = objs["status"].isin(["non monitorato", "in attesa di rilevazione"])
+    fig = ranking_builder(objs[~waiting], *args, missing_caption=NOTHING_DUE)
+    fig = ranking_with_waiting(fig, pm.objectives)
+    fig.update_layout(title_text="Obiettivi per rispetto del cronoprogramma")
+    for tr in fig.data:
+        if getattr(tr, "hovertemplate", None):
+            tr.hovertemplate = tr.hovertemplate.replace("Raggiungimento", "Cronoprogramma")
+    return fig
 
 
 def score_and_profile(pm) -> None:
@@ -58,7 +115,7 @@ def forecast_block(pm) -> None:
 
 
 def _forecast_figure(pm):
-    return forecast_figure(pm.achievement, pm.forecast, None, 200)
+    return forecast_figure(pm.achievement, pm.forecast, None, 200, as_of_label(pm.ctx.as_of))
 
 
 def plan_why(pm) -> None:
@@ -74,6 +131,7 @@ def plan_why(pm) -> None:
 def _slip_frame(pm, code: str):
     steps = pm.steps[pm.steps["objective_code"] == code].copy()
     steps["basis"] = [slip_text(s) for _, s in steps.iterrows()]
+    steps["timing"] = [timing.short_text(s) for _, s in steps.iterrows()]   # the one vocabulary
     return steps
 
 
@@ -100,4 +158,4 @@ def forecast_slide(pm, s) -> None:
 
 
 def _forecast_objectives_figure(pm):
-    return forecast_figure(pm.achievement, pm.forecast, pm.objectives)
+    return forecast_figure(pm.achievement, pm.forecast, pm.objectives, None, as_of_label(pm.ctx.as_of))

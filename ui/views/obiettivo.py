@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from charts.objective import contribution_waterfall, steps_timeline
+from metrics import timing
 from metrics.access import is_redacted
 from metrics.explain import metric_value_text, objective_value_text, waiting_text
 from metrics.fmt import fmt_num, fmt_pct
@@ -16,7 +17,8 @@ STEP_COLS = {
     "deadline": ("Termine", "date"), "revised_deadline": ("Nuovo termine", "date"), "weight": ("Peso", "pct"),
     "year_weight": ("Peso anno", "pct"), "achievement": ("Raggiungimento", "pct"), "status": ("Stato", None),
     "status_raw": ("Stato (testo originale)", None), "completed_on": ("Completato il", "date"),
-    "slip_days": ("Giorni di ritardo", "int"), "overdue_days": ("Giorni scaduto", "int"), "note": ("Verifica", None),
+    "timing_text": ("Tempi", None), "slip_days": ("Giorni di ritardo", "int"), "overdue_days": ("Giorni scaduto", "int"),
+    "note": ("Verifica", None),
 }
 HISTORY_COLS = {
     "verified_on": ("Data verifica", "date"), "step_code": ("Step", None), "status": ("Stato", None),
@@ -44,6 +46,7 @@ def objective_view(pm, code: str) -> dict:
     """Everything the page shows for one objective, built once per PlanMetrics and objective."""
     o = pm.objectives[pm.objectives["code"] == code].iloc[0]
     steps = pm.steps[pm.steps["objective_code"] == code]
+    steps = steps.assign(timing_text=[timing.short_text(s) for _, s in steps.iterrows()])   # the one vocabulary
     strategic = pm.strategic.set_index("code")["name"].to_dict() if len(pm.strategic) else {}
     details = {
         "Tipo": o["type"], "Responsabile": o["responsible"],
@@ -101,8 +104,11 @@ def render() -> None:
     v = pm.derived(objective_view, pm, code)
     o = v["o"]
     st.header(f"{plain(code)} · {plain(o['title'])}")
+    headline = measure.objective_headline(pm, o)        # rule 10 before the year end, in a row of its own
+    if headline:
+        metric_row(headline)
     metric_row([
-        ("Raggiungimento", *_value(o)),
+        *([] if headline else [("Raggiungimento", *_value(o))]),
         ("Punteggio", fmt_num(o["score"]), f"Regola 9, sistema di misurazione {pm.profile_label}"),
         ("Peso nel piano", fmt_pct(o["weight_pct"]), "Peso normalizzato sul totale degli obiettivi"),
         ("Stato", plain(o["status"]), None),

@@ -2,29 +2,32 @@
 import streamlit as st
 
 from charts.overview import achievement_gauge, objectives_ranking, risk_points
-from metrics.fmt import fmt_int
-from metrics.explain import metric_value_text, plan_waiting_text
+from metrics.fmt import fmt_date, fmt_int
+from metrics import timing
+from metrics.explain import plan_waiting_text
 from ui.common import ensure_app_navigation, metric_row, plan_page, plotly, show_table
 from ui.views import measure
 from ui.views.closing_notes import gross_net, validated_banner
 
 OBJ_COLS = {
     "code": ("Codice", None), "title": ("Obiettivo", None), "type": ("Tipo", None), "weight_pct": ("Peso", "pct"),
-    "achievement": ("Raggiungimento", "pct"), "score": ("Punteggio", "num"), "status": ("Stato", None),
+    "achievement": ("Raggiungimento", "pct"), "adherence": ("Cronoprogramma", "pct"),
+    "score": ("Punteggio", "num"), "status": ("Stato", None),
     "band": ("Fascia", None),
     "late": ("In ritardo", "int"), "overdue": ("Scaduti", "int"),
 }
 RISK_COLS = {
     "objective_code": ("Obiettivo", None), "code": ("Step", None), "description": ("Descrizione", None),
-    "deadline": ("Termine", "date"), "status": ("Stato", None), "timing": ("Tempi", None),
+    "deadline": ("Termine", "date"), "status": ("Stato", None), "timing_text": ("Tempi", None),
     "achievement": ("Raggiungimento", "pct"), "points_at_risk": ("Punti a rischio", "num"),
 }
 
 
 def frames(pm):
     objs = pm.objectives.sort_values("achievement", na_position="last")
-    risk = pm.steps[pm.steps["points_at_risk"] > 1e-9].sort_values("points_at_risk", ascending=False)
-    return {"objs": objs, "risk": risk.head(30)}
+    risk = pm.steps[pm.steps["points_at_risk"] > 1e-9].sort_values("points_at_risk", ascending=False).head(30)
+    risk = risk.assign(timing_text=[timing.short_text(s) for _, s in risk.iterrows()])   # the one vocabulary
+    return {"objs": objs, "risk": risk}
 
 
 def render() -> None:
@@ -35,10 +38,8 @@ def render() -> None:
     c = pm.counts
     left, right = st.columns([1, 2])
     with left:
-        value, waiting = metric_value_text(pm.achievement, plan_waiting_text(pm))
-        st.metric("Raggiungimento del piano", value,
-                  help="Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi normalizzati (regola 3)."
-                  + (f" Ora: {waiting} (nessun valore, non 0%)." if waiting else ""))
+        measure.headline_metric(pm, "Media dei raggiungimenti degli obiettivi valutabili, pesata sui pesi "
+                                    "normalizzati (regola 3).")
         plotly(measure.plan_gauge(pm, achievement_gauge, "", 220), "gauge")
         measure.score_and_profile(pm)
     with right:
@@ -52,7 +53,7 @@ def render() -> None:
             ("Scaduti", fmt_int(c["overdue"]), "Non completati e oltre il termine alla data di monitoraggio"),
             ("Neutralizzati", fmt_int(c["neutralized"]), "Esclusi per cause non imputabili"),
             ("Continuativi", fmt_int(c["continuous"]), "Termine non datato («Al bisogno», «Cadenza mensile»)"),
-            ("Verifiche", fmt_int(c["verifications"]), None),
+            ("Verifiche", fmt_int(c["verifications"]), f"Verifiche con data entro il {fmt_date(pm.ctx.as_of)}"),
         ])
         if c["verifications"] == 0:
             st.info("Questo piano non ha ancora verifiche: gli obiettivi sono «in attesa del primo monitoraggio» "

@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.fmt import fmt_date, fmt_int
-from metrics.quality import CHECKS
+from metrics.quality import CHECKS, weight_formats
 from ui.common import metric_row, plain, plan_page, show_table
 
 #: Italian label and format of the columns the checks put in their ``rows``.
@@ -55,6 +55,8 @@ def render() -> None:
         st.caption("Le segnalazioni non bloccano i calcoli (pesi normalizzati, stati sconosciuti contati con il "
                    f"raggiungimento indicato): servono a correggere il foglio. Situazione al {fmt_date(sel.as_of)}.")
 
+    for note in pm.derived(weight_formats, pm):        # «pesi in punti su 50»: the ente's format, no warning
+        st.info(note, icon="ℹ️")
     st.header("Riepilogo")
     st.dataframe(v["summary"], hide_index=True)
 

@@ -39,9 +39,10 @@ def deadline_frames(pm, all_years: bool) -> dict:
     month = D.by_month(dated)
     area = D.by_area(dated, pm.links, pm.strategic, pm.areas) if len(pm.links) else None
     n = dated["timing"].value_counts()
+    due_now = int(((dated["timing"] == "in scadenza") & dated["due"]).sum())   # deadline = as-of (metrics.timing)
     return {"steps": steps, "summary": F.slippage_summary(steps) if all_years else pm.slippage, "dated": dated,
-            "timing_counts": {k: int(n.get(k, 0)) for k in ("in tempo", "in ritardo", "scaduto", "in scadenza",
-                                                             "n.d.")},
+            "timing_counts": {**{k: int(n.get(k, 0)) for k in ("in tempo", "in ritardo", "scaduto", "n.d.")},
+                              "in scadenza": int(n.get("in scadenza", 0)) - due_now, "al termine": due_now},
             "continuous": D.continuous_steps(steps), "month": month, "area": area,
             "overdue": D.overdue_steps(dated), "late": D.late_steps(dated),
             "fig_timeline": deadlines_timeline(dated, pm.ctx.as_of), "fig_hist": delay_histogram(dated),
@@ -76,8 +77,9 @@ def summary(pm, sel, frames: dict) -> None:
         ("Ritardo massimo", fmt_days(s["max_delay"]), None),
     ])
     st.caption(f"Step con termine datato: {fmt_int(len(frames['dated']))} (in tempo {fmt_int(n['in tempo'])} · "
-               f"in ritardo {fmt_int(n['in ritardo'])} · scaduti {fmt_int(n['scaduto'])} · termine non ancora "
-               f"raggiunto {fmt_int(n['in scadenza'])} · non determinabili {fmt_int(n['n.d.'])}); attività "
+               f"in ritardo {fmt_int(n['in ritardo'])} · scaduti {fmt_int(n['scaduto'])} · "
+               + (f"al termine senza completamento {fmt_int(n['al termine'])} · " if n["al termine"] else "")
+               + f"non ancora scaduti {fmt_int(n['in scadenza'])} · non determinabili {fmt_int(n['n.d.'])}); attività "
                f"continuative: {fmt_int(len(frames['continuous']))}.")
     st.caption(bounds_caption(s))   # spec revision 2: what the figures rest on
     if pm.counts["verifications"] == 0:

@@ -22,7 +22,7 @@ CUSTOM = "personalizzato"
 PCT_FIELDS = ("continuous_in_progress", "in_progress_value", "postponed_value", "partial_default", "green_from",
               "yellow_from", "linear_threshold", "forecast_default_rate")
 HISTORY_COLS = {"version": ("Versione", "int"), "name": ("Profilo", None), "source": ("Origine", None),
-                "saved_at": ("Salvato il", None), "saved_by": ("Da", None)}
+                "saved_at": ("Salvato il", None), "saved_by": ("Da", None), "act": ("Atto di approvazione", None)}
 
 
 def comparison(sel, profiles: tuple[Profile, ...]):
@@ -90,6 +90,27 @@ def _history_frame(ente: str, year: int, db=None) -> pd.DataFrame:
     """The stored versions of (ente, year) with their Italian date, once per PlanMetrics (as above)."""
     hist = profile_history(db, ente, year)
     return hist.assign(saved_at=hist["saved_at"].map(lambda d: f"{fmt_date(d)} {d:%H:%M}"))
+def _confirm_save(sel, chosen: Profile, stored) -> None:
+    """The confirmation box: what changes, the optional act, «Conferma e salva» / «Annulla»."""
+    with st.container(border=True):
+        st.markdown(f"**Confermare il nuovo sistema di misurazione?** «{plain(chosen.name)}» diventa la versione "
+                    f"{(stored.version or 0) + 1} per {plain(sel.ente)}, anno {sel.year}: tutte le pagine e le "
+                    "esportazioni useranno questo profilo (le versioni precedenti restano nello storico).")
+        act = st.text_input("Atto di approvazione (facoltativo)", key="profile_act",
+                            placeholder="p. es. Delibera del CdA n. 12 del 15/03/2024",
+                            help="L'atto che approva il sistema di misurazione: è registrato con la versione.")
+        ok, cancel = st.columns(2)
+        if ok.button("Conferma e salva", type="primary", key="profile_confirm_save"):
+            version = save_profile(sel.principal, sel.db, sel.plan_id, sel.ente, sel.year, chosen, "pagina",
+                                   act=act or None)
+            st.session_state.pop("profile_confirm", None)
+            st.session_state["profile_saved"] = (f"Salvato «{chosen.name}», versione {version}"
+                                                 + (f" (approvato con {act.strip()})" if act and act.strip() else "")
+                                                 + ": tutte le pagine e le esportazioni usano ora questo profilo.")
+            st.rerun()
+        if cancel.button("Annulla", key="profile_confirm_cancel"):
+            st.session_state.pop("profile_confirm", None)
+            st.rerun()
 
 
 def render() -> None:
@@ -97,6 +118,7 @@ def render() -> None:
     stored = current_profile(sel.db, sel.ente, sel.year)
     st.markdown(f"Profilo in uso per **{plain(sel.ente)}**, anno **{sel.year}**: **{plain(stored.label)}**"
                 + (f" — salvato da {plain(stored.saved_by)} il {fmt_date(stored.saved_at)} ({stored.source})"
+                   + (f", approvato con {plain(stored.act)}" if stored.act else "")
                    if stored.version else ""))
     st.caption("Il sistema di misurazione e valutazione della performance (SMVP) dell'ente decide quanto valgono gli "
                "step continuativi, parziali, in corso e rinviati, come contano i neutralizzati, le fasce di colore, la "
@@ -147,11 +169,12 @@ def render() -> None:
                     icon="ℹ️")
         if st.button(f"Salva come sistema di misurazione di {plain(sel.ente)} per il {sel.year}", type="primary",
                      disabled=bool(same) or not may_save, key="profile_save",
-                     help="Crea una nuova versione del profilo (le precedenti restano nello storico)."):
-            version = save_profile(sel.principal, sel.db, sel.plan_id, sel.ente, sel.year, chosen, "pagina")
-            st.session_state["profile_saved"] = f"Salvato «{chosen.name}», versione {version}: tutte le pagine e le " \
-                                                "esportazioni usano ora questo profilo."
-            st.rerun()
+                     help="Chiede conferma, poi crea una nuova versione del profilo (le precedenti restano nello "
+                          "storico)."):
+            st.session_state["profile_confirm"] = chosen.to_json()
+        # issue 15: saving asks for confirmation and records the approving act (delibera), optional
+        if may_save and not same and st.session_state.get("profile_confirm") == chosen.to_json():
+            _confirm_save(sel, chosen, stored)
     if msg := st.session_state.pop("profile_saved", None):
         st.success(msg, icon="✅")
 
