@@ -76,12 +76,16 @@ BAND_WORDS = {BAND_GREEN: "verde", BAND_YELLOW: "gialla", BAND_RED: "rossa", BAN
 
 
 def _headline(pm: PlanMetrics) -> tuple[float | None, str, str, str]:
-    """The figure the board sees first: ``(value 0–100 or None, band, label, value text)``.
-
-    One place on purpose: today the plan's achievement (rule 3); the lead repoints it at the plan's
-    schedule adherence (rule 10) before the year end when that lands."""
-    value = pm.achievement
-    return value, F.band(value, pm.profile), "Raggiungimento del piano", metric_value_text(value, plan_waiting_text(pm))[0]
+    """The figure the board sees first: ``(value 0–100 or None, band, label, value text)``, from
+    :meth:`PlanMetrics.headline`: before the year end the schedule adherence (rule 10, «Rispetto del
+    cronoprogramma»), at or after it the plan's achievement (rule 3)."""
+    h = pm.headline()
+    value = h["value"]
+    if value is None and h["basis"] == "cronoprogramma" and pm.achievement is not None:
+        value_text = "nessuna scadenza ancora"       # monitored, but nothing due yet: grey, never red
+    else:
+        value_text = metric_value_text(value, plan_waiting_text(pm))[0]
+    return value, h["band"], h["label"], value_text
 
 
 def _change(pm: PlanMetrics, previous: Previous | None) -> tuple[str, str]:
@@ -185,6 +189,8 @@ def summary_slide(pm: PlanMetrics, previous: Previous | None, absent: list[str])
                  "e il valore più basso.")
     return Slide(SUMMARY, "Sintesi per il Consiglio", subtitle=f"Situazione al {fmt_date(pm.ctx.as_of)}",
                  figures=[(label, value_text), ("Fascia", BAND_WORDS.get(band, "—")),
+                          *([("Avanzamento dell'anno", metric_value_text(pm.achievement, plan_waiting_text(pm))[0])]
+                            if not pm.year_over else []),
                           _change(pm, previous)],
                  sections=sections, notes="\n".join(notes))
 
