@@ -188,10 +188,9 @@ def summary_slide(pm: PlanMetrics, previous: Previous | None, absent: list[str])
     notes.append("Obiettivi a rischio: prima la fascia rossa, poi la gialla; a parità, più step scaduti o in ritardo "
                  "e il valore più basso.")
     return Slide(SUMMARY, "Sintesi per il Consiglio", subtitle=f"Situazione al {fmt_date(pm.ctx.as_of)}",
-                 figures=[(label, value_text), ("Fascia", BAND_WORDS.get(band, "—")),
+                 figures=[(label, value_text), ("Fascia", BAND_WORDS.get(band, "—")), _change(pm, previous),
                           *([("Avanzamento dell'anno", metric_value_text(pm.achievement, plan_waiting_text(pm))[0])]
-                            if not pm.year_over else []),
-                          _change(pm, previous)],
+                            if not pm.year_over else [])],
                  sections=sections, notes="\n".join(notes))
 
 

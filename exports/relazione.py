@@ -374,6 +374,8 @@ def _presentation(doc, inp: RelazioneInput, n: int, charts: dict) -> None:
     doc.add_heading("I risultati in breve", level=2)
     doc.add_paragraph(citizens_summary(pm))
     doc.add_paragraph(summary_intro(pm))
+    add_table(doc, [["Valore", "Dato"], ["Raggiungimento del piano", criteria.plan_value(pm)],
+                    *criteria.summary_rows(pm)], size=9)       # score, cronoprogramma, measuring system
     add_picture(doc, charts, "gauge", alt=f"Tachimetro: raggiungimento del piano {criteria.plan_value(pm)}.")
     add_picture(doc, charts, "ranking", alt="Grafico a barre: raggiungimento di ciascun obiettivo, "
                 + "; ".join(f"{o['code']} {fmt_pct(o['achievement'])}" for _, o in pm.objectives.iterrows()
@@ -452,6 +454,10 @@ def _results(doc, inp: RelazioneInput, n: int, charts: dict) -> None:
         doc.add_paragraph(f"Raggiungimento del piano: {fmt_pct(pm.achievement)} lordo, come misurato; {fmt_pct(plan_net)} "
                           "netto, dopo i trattamenti degli scostamenti decisi dall'organo di indirizzo (registro in "
                           "fondo alla sezione).")
+    doc.add_heading("Perché questo valore", level=2)      # how the figures are computed (issue 8)
+    for para in criteria.why_plan_paragraphs(pm):
+        doc.add_paragraph(para)
+    add_table(doc, criteria.why_plan_table(pm), numeric=(2, 3, 4, 5), size=8)
     casc = cascade_table(pm)
     if casc is not None:
         doc.add_heading("Collegamento con gli obiettivi strategici", level=2)
@@ -462,6 +468,7 @@ def _results(doc, inp: RelazioneInput, n: int, charts: dict) -> None:
         code = str(o["code"])
         doc.add_heading(f"Obiettivo {code} · {text(o['title'])}", level=2)
         doc.add_paragraph(objective_paragraph(pm, code, by_objective[code])).paragraph_format.keep_with_next = True
+        doc.add_paragraph(criteria.why_objective_paragraph(pm, code)).paragraph_format.keep_with_next = True
         add_table(doc, objective_rows(inp, code), size=8.5, widths=[LABEL_CM, USABLE_CM - LABEL_CM])
     doc.add_heading("Registro degli scostamenti", level=2)
     if len(register):
