@@ -20,7 +20,8 @@ class Room:
     """How much a slide holds, for splitting long tables: the «Presentazione» page at 1280×720
     (:data:`PAGE`, budgets from its pixel measures) or the PowerPoint (:data:`POWERPOINT`: a wider
     table under a fixed band, ``lines`` table lines per slide)."""
-    step_chars: int = 38          # characters per line of a step description
+    step_chars: int = 34          # characters per line of a step description (with the «Tempi» column of the
+                                  # timing vocabulary, «termine raggiunto, non completato», on two lines)
     cascade_chars: int = 50
     objective_chars: int = 40
     lines: float | None = None    # fixed table lines per slide; None = computed (page)

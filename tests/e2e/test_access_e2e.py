@@ -92,6 +92,7 @@ def open_as(page, url: str, name: str) -> None:
 def ente_options(page) -> list[str]:
     box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first
     box.click()
+    expect(page.get_by_role("option").first).to_be_visible()     # the list opens after a round trip
     options = [o.inner_text().strip() for o in page.get_by_role("option").all()]
     page.keyboard.press("Escape")
     return options

@@ -11,8 +11,9 @@ import subprocess
 import pytest
 
 from tests.e2e.conftest import (ARTIFACTS, DEMO, PYTHON, ROOT, StreamlitServer, _run, assert_no_exception, expect,
-                                full_screenshot, open_page, wait_for_app)
-from tests.e2e.test_access_e2e import add_user, login
+                                full_screenshot, wait_for_app)
+from tests.e2e.test_access_e2e import add_user
+from tests.e2e.test_access_e2e import open_as as login_as
 from tests.e2e.test_registro_e2e import table_rows
 
 pytestmark = pytest.mark.e2e
@@ -40,8 +41,7 @@ def closing_setup(tmp_path_factory):
 
 def open_as(page, url: str, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
-    open_page(page, url)
-    login(page, name)
+    login_as(page, url, name)              # a fresh login: the previous account's session cookie is cleared
     assert_no_exception(page)
 
 

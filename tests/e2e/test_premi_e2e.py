@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (ARTIFACTS, DEMO, assert_no_exception, expect, full_screenshot, open_page,
-                                wait_for_app)
-from tests.e2e.conftest import StreamlitServer
+from tests.e2e.conftest import ARTIFACTS, DEMO, StreamlitServer, assert_no_exception, expect, full_screenshot, wait_for_app
+from tests.e2e.test_access_e2e import PW, open_as   # one login helper: it clears the previous account's session
 
 pytestmark = pytest.mark.e2e
 
-PW = "password di prova e2e"
 CISA = "Consorzio Intercomunale Servizi Socio Assistenziali 31 (C.I.S.A. 31)"
 
 
@@ -48,14 +46,6 @@ def premi_server(tmp_path_factory):
         (ARTIFACTS / "streamlit-premi.log").write_text(srv.log(), encoding="utf-8")
 
 
-def open_as(page, url: str, name: str) -> None:
-    open_page(page, url)
-    expect(page.get_by_role("button", name="Accedi")).to_be_visible()
-    page.get_by_role("textbox", name="Nome utente").fill(name)
-    page.get_by_role("textbox", name="Password").fill(PW)
-    page.get_by_role("button", name="Accedi").click()
-    expect(page.get_by_test_id("stSidebar").get_by_text(f"{name} ·")).to_be_visible()
-    wait_for_app(page)
 
 
 @pytest.mark.parametrize("who", ["lettore_a", "valutatore_a"])
@@ -107,7 +97,6 @@ def test_year_closed_on_chiusura_then_direttore_downloads_the_payroll(page, prem
     main.get_by_text("Salva le regole dei premi per l'ente e l'anno").click()
     expect(main).to_contain_text("Chiusura dell'anno")
     expect(main.get_by_role("checkbox", name="Relazione validata")).to_have_count(0)
-    page.context.clear_cookies()
     # the direttore: act of approval, sent to the valutatore
     open_as(page, srv.url + "/chiusura?piano=1&anno=2023", "direttore_a")
     type_and_commit(page, "Atto di approvazione", "Delibera CdA n. 12 del 20/06/2024")
@@ -117,18 +106,15 @@ def test_year_closed_on_chiusura_then_direttore_downloads_the_payroll(page, prem
     page.get_by_role("button", name="Invia al valutatore").click()
     wait_for_app(page)
     expect(page.get_by_text("Relazione inviata al valutatore.")).to_be_visible()
-    page.context.clear_cookies()
     open_as(page, srv.url + "/premi", "direttore_a")
     main = page.get_by_test_id("stMain")
     expect(main).to_contain_text("PROVVISORIO — relazione non validata")      # approved is not validated
     expect(page.get_by_role("button", name="File per gli stipendi (CSV)")).to_be_disabled()
-    page.context.clear_cookies()
     # the valutatore (OIV / Nucleo): «validata»
     open_as(page, srv.url + "/chiusura?piano=1&anno=2023", "valutatore_a")
     page.get_by_role("button", name="Registra l'esito").click()
     wait_for_app(page)
     expect(page.get_by_text("Esito registrato: validata.")).to_be_visible()
-    page.context.clear_cookies()
     today = dt.date.today().strftime("%d/%m/%Y")
     open_as(page, srv.url + "/premi", "direttore_a")
     main = page.get_by_test_id("stMain")
