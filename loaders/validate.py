@@ -22,6 +22,7 @@ import pandas as pd
 
 from domain import status as S
 from loaders import parsing as P
+from loaders import columnar as C
 from loaders import profile_sheet, variance_sheet
 from loaders.parsed import ParsedPlan
 from loaders.problems import Problem, ProblemList
@@ -563,8 +564,69 @@ class _Validator:
         if cols is None:
             out = [self._verification(sh, row, rec, step_objs, has_obj_col) for row, rec, _ in sh.records()]
         else:
+            table = self._verifications_columnar(sh, *cols, step_objs, has_obj_col, steps)
+            if table is not None:
+                return table
             out = self._verifications_fast(sh, *cols, step_objs, has_obj_col)
         return pd.DataFrame(out, columns=TABLE_COLUMNS["verifications"])
+
+    def _verifications_columnar(self, sh: _Sheet, row_nos: list[int], cols: dict[str, list],
+                                step_objs: dict[str, list[str]], has_obj_col: bool,
+                                steps: pd.DataFrame) -> pd.DataFrame | None:
+        """The columnar path of «Verifiche» (issue 20): every column is checked and parsed whole, each
+        distinct value once (:mod:`loaders.columnar`); a row with anything to report — any column not
+        clean — is then handed, in row order, to :meth:`_verification` (the reference path), so the
+        table *and* the problems (their order included) are exactly those of the reference path.
+        None (nothing reported yet) when a value cannot be handled by columns (unhashable)."""
+        n = len(row_nos)
+        none = [None] * n
+        get = lambda key: cols.get(key, none)  # noqa: E731
+        year = self.year
+        squash = lambda v: _squash_spaces(v) if v.__class__ is str else None  # noqa: E731
+        date = lambda v: P.parse_date(v, year) if v is not None else (None, None)  # noqa: E731
+        percent = lambda v: P.parse_percent(v) if v is not None else (None, None)  # noqa: E731
+        try:
+            codes = C.by_value(get("step_code"), squash)
+            dirty = C.not_of_types(get("step_code"), C.STR)
+            # «Obiettivo»: given, it must own the step; empty, the step must belong to one objective only
+            obj_cells = get("objective_code")
+            one_owner = {c: o[0] for c, o in step_objs.items() if len(o) == 1}
+            objs = list(map(one_owner.get, codes))
+            if not C.NONE.issuperset(map(type, obj_cells)):
+                pairs = set(zip(steps["objective_code"].tolist(), steps["code"].tolist()))
+                given_objs = C.by_value(obj_cells, squash)
+                dirty += C.where([v is not None and (v.__class__ is not str or (g, c) not in pairs)
+                                  for v, g, c in zip(obj_cells, given_objs, codes)])
+                objs = [g if v is not None else o for v, g, o in zip(obj_cells, given_objs, objs)]
+            dirty += C.where([o is None for o in objs])   # neither given nor one owner (or an unclean code)
+            parsed = {}
+            for key, fn in (("verified_on", date), ("completed_on", date), ("new_deadline", date),
+                            ("achievement", percent), ("not_attributable", P.parse_bool)):
+                parsed[key], bad = C.parse_column(get(key), fn)
+                dirty += bad
+            status_raw, note = get("status_raw"), get("note")
+            dirty += C.not_of_types(status_raw, C.STR_OR_NONE) + C.not_of_types(note, C.STR_OR_NONE)
+            ach, na = parsed["achievement"], parsed["not_attributable"]
+
+            def status_of(t: tuple) -> tuple[str, bool | None]:   # (status, None when the row is clean)
+                sr, na_, ach_ = t
+                if sr is not None and sr.__class__ is not str:
+                    return S.STATUS_UNKNOWN, False
+                st = _verification_status(sr, na_, ach_)
+                return st, None if st != S.STATUS_UNKNOWN and not (st == S.STATUS_PARTIAL and ach_ is None) else False
+            statuses, bad = C.parse_column(list(zip(status_raw, na, ach)), status_of)
+            dirty += bad
+        except TypeError:   # an unhashable value: the row-by-row path
+            return None
+        columns = [objs, codes, parsed["verified_on"], statuses, list(status_raw), ach,
+                   parsed["completed_on"], parsed["new_deadline"], list(note), na, list(row_nos)]
+        for i in sorted(set(dirty)):   # the rows with something to report, in order
+            row = row_nos[i]
+            item = self._verification(sh, row, sh.record(row)[0], step_objs, has_obj_col)
+            for col, v in zip(columns, item):
+                col[i] = v
+        return pd.DataFrame(dict(zip(TABLE_COLUMNS["verifications"], columns)),
+                            columns=TABLE_COLUMNS["verifications"])
 
     def _verification(self, sh: _Sheet, row: int, rec: dict, step_objs: dict[str, list[str]],
                       has_obj_col: bool) -> tuple:
