@@ -41,14 +41,14 @@ def by_value(values: Sequence[Any], fn: Callable[[Any], Any]) -> list[Any]:
 
 def parse_column(values: Sequence[Any], fn: Callable[[Any], tuple[Any, Any]]) -> tuple[list[Any], list[int]]:
     """``fn(v) → (parsed, error)`` once per distinct value: the parsed column, and the positions of
-    the rows whose value has an error (``error`` not None)."""
+    the rows whose value has an error (``error`` true, as the reference path tests it)."""
     keys, value_of = _keys(values)
     parsed: dict[Any, Any] = {}
     bad: set[Any] = set()
     for k in dict.fromkeys(keys):
         v, err = fn(value_of(k))
         parsed[k] = v
-        if err is not None:
+        if err:
             bad.add(k)
     out = list(map(parsed.__getitem__, keys))
     return out, (list(compress(range(len(keys)), map(bad.__contains__, keys))) if bad else [])

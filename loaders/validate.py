@@ -442,6 +442,10 @@ class _Validator:
         out, keys = [], []
         by_obj_weights: dict[str, list[tuple[int, Any]]] = defaultdict(list)
         cols = sh.columns()
+        if cols is not None:
+            table = self._steps_columnar(sh, *cols, objective_codes)
+            if table is not None:
+                return table
         rows = (self._steps_fast(sh, *cols, objective_codes) if cols is not None else
                 (self._step(sh, row, rec, notes, ord_, objective_codes)
                  for ord_, (row, rec, notes) in enumerate(sh.records())))
@@ -462,6 +466,80 @@ class _Validator:
                     else f"obiettivo «{obj}»: {missing} step senza peso: contano con il peso medio degli altri",
                     sh.name, out[items[0][0]][15], sh.col("weight"))
         return pd.DataFrame(out, columns=TABLE_COLUMNS["steps"])
+
+    def _steps_columnar(self, sh: _Sheet, row_nos: list[int], cols: dict[str, list], objective_codes: set[str]
+                        ) -> pd.DataFrame | None:
+        """The columnar path of «Step» (issue 20), as :meth:`_verifications_columnar`: whole columns
+        parsed once per distinct value; the rows with something to report go, in row order, through
+        :meth:`_step` (the reference path), and a recurring step's warning («Al bisogno»…) is given
+        in its place among them; then duplicates and weights as :meth:`steps` does. None (nothing
+        reported yet) when a value cannot be handled by columns (unhashable)."""
+        n = len(row_nos)
+        none = [None] * n
+        get = lambda key: cols.get(key, none)  # noqa: E731
+        year, yw = self.year, sh.header.year_weight
+        squash = lambda v: _squash_spaces(v) if v.__class__ is str else None  # noqa: E731
+        date = lambda v: P.parse_date(v, year) if v is not None else (None, None)  # noqa: E731
+        deadline = lambda v: P.parse_deadline(v, year) if v is not None else None  # noqa: E731
+        try:
+            dirty = (C.not_of_types(get("objective_code"), C.STR) + C.not_of_types(get("code"), C.STR)
+                     + C.not_of_types(get("description"), C.STR) + C.not_of_types(get("kpi"), C.STR_OR_NONE)
+                     + C.not_of_types(get("responsible"), C.STR_OR_NONE))
+            objs, codes = C.by_value(get("objective_code"), squash), C.by_value(get("code"), squash)
+            dirty += C.where([o not in objective_codes for o in objs])
+            starts, bad = C.parse_column(get("start_date"), date)
+            dirty += bad
+            raw_deadlines = get("deadline")
+            dls = C.by_value(raw_deadlines, deadline)
+            dirty += C.where([d is None or bool(d.error) for d in dls])
+            weights, bad = C.parse_column(get("weight"), P.parse_weight)
+            dirty += bad
+            printed: list = none
+            if yw is not None:
+                rows, i = sh.rows, yw[0]
+                cells = [r[i] if i < len(r) else None for r in (rows[x - 1] for x in row_nos)]
+                printed, bad = C.parse_column(cells, lambda v: P.parse_percent(v) if v not in ("", None) else (None, None))
+                dirty += bad
+            deadline_raw, weight_raw = C.by_value(raw_deadlines, P.cell_text), C.by_value(get("weight"), P.cell_text)
+        except TypeError:   # an unhashable value: the row-by-row path
+            return None
+        notes = sh.joined_notes(row_nos)
+        columns = [objs, codes, list(get("description")), starts, [d and d.deadline for d in dls],
+                   [d and d.revised for d in dls], deadline_raw, [d and d.continuous for d in dls], list(get("kpi")),
+                   [None] * n, weight_raw, list(get("responsible")),
+                   [yw[1] if p is not None else None for p in printed] if yw is not None else [None] * n,
+                   list(printed), notes, list(row_nos), list(range(n))]
+        dirty_set = set(dirty)
+        warned = C.where([d is not None and bool(d.warning) for d in dls])
+        warn, deadline_col = self.problems.warning, sh.col("deadline")
+        for i in sorted(dirty_set.union(warned)):   # in row order: reference rows, and recurring steps' warnings
+            row = row_nos[i]
+            if i in dirty_set:
+                rec, notes_ = sh.record(row)
+                values, weights[i] = self._step(sh, row, rec, notes_, i, objective_codes)
+                for col, v in zip(columns, values):
+                    col[i] = v
+            else:
+                warn(dls[i].warning, sh.name, row, deadline_col, raw_deadlines[i])
+        objs, codes, rows_col = columns[0], columns[1], columns[15]
+        keys = list(zip(objs, codes))
+        if len(set(keys)) < n:
+            self.check_duplicates(sh, list(zip(keys, rows_col)), "step (obiettivo / codice)", "code")
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, o in enumerate(objs):
+            groups[o].append(i)
+        scaled_col = columns[9]
+        for obj, items in groups.items():
+            scaled = P.scale_weights([weights[i] for i in items])
+            for i, w in zip(items, scaled):
+                scaled_col[i] = w
+            missing = scaled.count(None) if isinstance(scaled, list) else sum(1 for w in scaled if w is None)
+            if missing:
+                self.problems.warning(
+                    f"obiettivo «{obj}»: {missing} step su {len(items)} senza peso: pesi uguali" if missing == len(items)
+                    else f"obiettivo «{obj}»: {missing} step senza peso: contano con il peso medio degli altri",
+                    sh.name, rows_col[items[0]], sh.col("weight"))
+        return pd.DataFrame(dict(zip(TABLE_COLUMNS["steps"], columns)), columns=TABLE_COLUMNS["steps"])
 
     def _step(self, sh: _Sheet, row: int, rec: dict, notes: list[str], ord_: int,
               objective_codes: set[str]) -> tuple[list, P.Weight | None]:
@@ -608,12 +686,12 @@ class _Validator:
             dirty += C.not_of_types(status_raw, C.STR_OR_NONE) + C.not_of_types(note, C.STR_OR_NONE)
             ach, na = parsed["achievement"], parsed["not_attributable"]
 
-            def status_of(t: tuple) -> tuple[str, bool | None]:   # (status, None when the row is clean)
+            def status_of(t: tuple) -> tuple[str, bool]:   # (status, True when the row has something to report)
                 sr, na_, ach_ = t
                 if sr is not None and sr.__class__ is not str:
-                    return S.STATUS_UNKNOWN, False
+                    return S.STATUS_UNKNOWN, True
                 st = _verification_status(sr, na_, ach_)
-                return st, None if st != S.STATUS_UNKNOWN and not (st == S.STATUS_PARTIAL and ach_ is None) else False
+                return st, st == S.STATUS_UNKNOWN or (st == S.STATUS_PARTIAL and ach_ is None)
             statuses, bad = C.parse_column(list(zip(status_raw, na, ach)), status_of)
             dirty += bad
         except TypeError:   # an unhashable value: the row-by-row path
