@@ -446,9 +446,8 @@ class _Validator:
             table = self._steps_columnar(sh, *cols, objective_codes)
             if table is not None:
                 return table
-        rows = (self._steps_fast(sh, *cols, objective_codes) if cols is not None else
-                (self._step(sh, row, rec, notes, ord_, objective_codes)
-                 for ord_, (row, rec, notes) in enumerate(sh.records())))
+        rows = (self._step(sh, row, rec, notes, ord_, objective_codes)
+                for ord_, (row, rec, notes) in enumerate(sh.records()))
         for values, w in rows:
             obj = values[0]
             keys.append(((obj, values[1]), values[15]))
@@ -574,62 +573,6 @@ class _Validator:
                 self.text(sh, rec, "responsible", row), yw[1] if printed is not None else None, printed,
                 "\n".join(notes) or None, row, ord_], w
 
-    def _steps_fast(self, sh: _Sheet, row_nos: list[int], cols: dict[str, list], objective_codes: set[str]
-                    ) -> Iterator[tuple[list, P.Weight | None]]:
-        """Same rows as :meth:`_step`, faster: clean rows are assembled here from the same cached
-        parsers, any row with something to report goes through :meth:`_step` (see
-        :meth:`_verifications_fast`)."""
-        none = [None] * len(row_nos)
-        get = lambda key: cols.get(key, none)  # noqa: E731
-        yw = sh.header.year_weight
-        all_notes = sh.joined_notes(row_nos)
-        parse_date, parse_deadline, parse_weight, parse_percent = P.parse_date, P.parse_deadline, P.parse_weight, P.parse_percent
-        cell_text, year, rows = P.cell_text, self.year, sh.rows
-        warn, deadline_col = self.problems.warning, sh.col("deadline")
-        for ord_, (row, obj, code, desc, start, raw_deadline, weight, kpi, resp) in enumerate(zip(
-                row_nos, get("objective_code"), get("code"), get("description"), get("start_date"), get("deadline"),
-                get("weight"), get("kpi"), get("responsible"))):
-            item = None
-            while True:  # one pass; ``break`` = not clean, take the reference path
-                if obj.__class__ is not str or code.__class__ is not str or desc.__class__ is not str \
-                        or (kpi is not None and kpi.__class__ is not str) \
-                        or (resp is not None and resp.__class__ is not str):
-                    break
-                obj, code = _squash_spaces(obj), _squash_spaces(code)
-                if obj not in objective_codes:
-                    break
-                if start is not None:
-                    start, err = parse_date(start, year)
-                    if err:
-                        break
-                if raw_deadline is None:
-                    break
-                dl = parse_deadline(raw_deadline, year)
-                if dl.error:
-                    break
-                w, err = parse_weight(weight)
-                if err:
-                    break
-                printed = None
-                if yw is not None:
-                    raw = rows[row - 1]
-                    v = raw[yw[0]] if yw[0] < len(raw) else None
-                    if v not in ("", None):
-                        printed, err = parse_percent(v)
-                        if err:
-                            break
-                notes = all_notes[ord_]
-                if dl.warning:  # a recurring step («Al bisogno»…): the row's only problem, reported as _step does
-                    warn(dl.warning, sh.name, row, deadline_col, raw_deadline)
-                item = ([obj, code, desc, start, dl.deadline, dl.revised, cell_text(raw_deadline), dl.continuous, kpi,
-                         None, cell_text(weight), resp, yw[1] if printed is not None else None, printed, notes, row,
-                         ord_], w)
-                break
-            if item is None:  # the row was not clean
-                rec, notes_ = sh.record(row)
-                item = self._step(sh, row, rec, notes_, ord_, objective_codes)
-            yield item
-
     def verifications(self, sh: _Sheet | None, steps: pd.DataFrame) -> pd.DataFrame:
         out = []
         if sh is None:
@@ -639,13 +582,11 @@ class _Validator:
             step_objs[c].append(o)
         has_obj_col = "objective_code" in sh.header.columns
         cols = sh.columns()
-        if cols is None:
-            out = [self._verification(sh, row, rec, step_objs, has_obj_col) for row, rec, _ in sh.records()]
-        else:
+        if cols is not None:
             table = self._verifications_columnar(sh, *cols, step_objs, has_obj_col, steps)
             if table is not None:
                 return table
-            out = self._verifications_fast(sh, *cols, step_objs, has_obj_col)
+        out = [self._verification(sh, row, rec, step_objs, has_obj_col) for row, rec, _ in sh.records()]
         return pd.DataFrame(out, columns=TABLE_COLUMNS["verifications"])
 
     def _verifications_columnar(self, sh: _Sheet, row_nos: list[int], cols: dict[str, list],
@@ -744,70 +685,6 @@ class _Validator:
                                   sh.name, row, sh.col("achievement"))
         return (obj, code, verified_on, status, status_raw, ach, completed, new_deadline,
                 self.text(sh, rec, "note", row), na, row)
-
-    def _verifications_fast(self, sh: _Sheet, row_nos: list[int], cols: dict[str, list], step_objs: dict[str, list[str]],
-                            has_obj_col: bool) -> list[tuple]:
-        """Same rows as :meth:`_verification`, faster (big sheets have tens of thousands of rows).
-
-        A row whose cells all parse cleanly — nothing to report — is assembled here from the
-        same cached parsers; any other row is handed, in order, to :meth:`_verification`, so the
-        rows *and* the problems (their order included) are exactly those of the reference path.
-        """
-        none = [None] * len(row_nos)
-        get = lambda key: cols.get(key, none)  # noqa: E731
-        parse_date, parse_percent, parse_bool, year = P.parse_date, P.parse_percent, P.parse_bool, self.year
-        normalize_status = P.normalize_status
-        out = []
-        for row, code, obj, vd, cd, nd, ach, na, sr, note in zip(
-                row_nos, get("step_code"), get("objective_code"), get("verified_on"), get("completed_on"),
-                get("new_deadline"), get("achievement"), get("not_attributable"), get("status_raw"), get("note")):
-            item = None
-            while True:  # one pass; ``break`` = not clean, take the reference path
-                if code.__class__ is not str or (sr is not None and sr.__class__ is not str) \
-                        or (note is not None and note.__class__ is not str):
-                    break
-                code = _squash_spaces(code)
-                owners = step_objs.get(code)
-                if obj is not None:
-                    if obj.__class__ is not str or _squash_spaces(obj) not in (owners or ()):
-                        break
-                    obj = _squash_spaces(obj)
-                elif owners is None or len(owners) != 1:
-                    break
-                else:
-                    obj = owners[0]
-                if vd is not None:
-                    vd, err = parse_date(vd, year)
-                    if err:
-                        break
-                if cd is not None:
-                    cd, err = parse_date(cd, year)
-                    if err:
-                        break
-                if nd is not None:
-                    nd, err = parse_date(nd, year)
-                    if err:
-                        break
-                if ach is not None:
-                    ach, err = parse_percent(ach)
-                    if err:
-                        break
-                if na is None:
-                    na = False
-                else:
-                    na, err = parse_bool(na)
-                    if err:
-                        break
-                # = _verification_status(sr, na, ach), with the common case (a «Stato» text) inlined
-                status = normalize_status(sr, na) if sr is not None or na else _verification_status(sr, na, ach)
-                if status == S.STATUS_UNKNOWN or (status == S.STATUS_PARTIAL and ach is None):
-                    break
-                item = (obj, code, vd, status, sr, ach, cd, nd, note, na, row)
-                break
-            if item is None:  # the row was not clean
-                item = self._verification(sh, row, sh.record(row)[0], step_objs, has_obj_col)
-            out.append(item)
-        return out
 
     def indicators(self, sh: _Sheet | None, objective_codes: set[str]) -> pd.DataFrame:
         out = []
