@@ -8,6 +8,7 @@ alike) in Python but are different cells for the parsers (``True`` is «sì», `
 """
 from __future__ import annotations
 
+import re
 from itertools import compress
 from operator import itemgetter
 from typing import Any, Callable, Sequence
@@ -28,6 +29,17 @@ def _keys(values: Sequence[Any]) -> tuple[Sequence[Any], Callable[[Any], Any]]:
     if len(_NUMBERS.intersection(map(type, values))) <= 1:
         return values, _identity
     return list(zip(map(type, values), values)), _second
+
+
+_NEEDS_SQUASH = re.compile(r"[^\S ]|  ")   # a whitespace other than one space: ``\s+`` → " " changes the text
+
+
+def squash_codes(values: Sequence[Any], squash: Callable[[str], str]) -> list[Any]:
+    """``[squash(v) if v is a str else None for v in values]`` (codes with runs of whitespace made one
+    space). A column of texts none of which needs it — the usual case — is checked in one C pass."""
+    if STR.issuperset(map(type, values)) and not _NEEDS_SQUASH.search("\0".join(values)):
+        return list(values)
+    return by_value(values, lambda v: squash(v) if v.__class__ is str else None)
 
 
 def by_value(values: Sequence[Any], fn: Callable[[Any], Any]) -> list[Any]:

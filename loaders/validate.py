@@ -161,6 +161,8 @@ def _squash_spaces(code: str) -> str:
     return _SPACES_RE.sub(" ", code)
 
 
+_STATUS_TO_REPORT = frozenset({S.STATUS_UNKNOWN, S.STATUS_PARTIAL})   # with no «Raggiungimento», partial
+
 # validated first, in this order: their sheets are located before the others (see locate_sheets)
 EARLY_SHEETS = {"plan", "areas", "strategic", "objectives", "steps"}
 
@@ -477,14 +479,13 @@ class _Validator:
         none = [None] * n
         get = lambda key: cols.get(key, none)  # noqa: E731
         year, yw = self.year, sh.header.year_weight
-        squash = lambda v: _squash_spaces(v) if v.__class__ is str else None  # noqa: E731
         date = lambda v: P.parse_date(v, year) if v is not None else (None, None)  # noqa: E731
         deadline = lambda v: P.parse_deadline(v, year) if v is not None else None  # noqa: E731
         try:
             dirty = (C.not_of_types(get("objective_code"), C.STR) + C.not_of_types(get("code"), C.STR)
                      + C.not_of_types(get("description"), C.STR) + C.not_of_types(get("kpi"), C.STR_OR_NONE)
                      + C.not_of_types(get("responsible"), C.STR_OR_NONE))
-            objs, codes = C.by_value(get("objective_code"), squash), C.by_value(get("code"), squash)
+            objs, codes = C.squash_codes(get("objective_code"), _squash_spaces), C.squash_codes(get("code"), _squash_spaces)
             dirty += C.where([o not in objective_codes for o in objs])
             starts, bad = C.parse_column(get("start_date"), date)
             dirty += bad
@@ -605,7 +606,7 @@ class _Validator:
         date = lambda v: P.parse_date(v, year) if v is not None else (None, None)  # noqa: E731
         percent = lambda v: P.parse_percent(v) if v is not None else (None, None)  # noqa: E731
         try:
-            codes = C.by_value(get("step_code"), squash)
+            codes = C.squash_codes(get("step_code"), _squash_spaces)
             dirty = C.not_of_types(get("step_code"), C.STR)
             # «Obiettivo»: given, it must own the step; empty, the step must belong to one objective only
             obj_cells = get("objective_code")
@@ -626,15 +627,14 @@ class _Validator:
             status_raw, note = get("status_raw"), get("note")
             dirty += C.not_of_types(status_raw, C.STR_OR_NONE) + C.not_of_types(note, C.STR_OR_NONE)
             ach, na = parsed["achievement"], parsed["not_attributable"]
-
-            def status_of(t: tuple) -> tuple[str, bool]:   # (status, True when the row has something to report)
-                sr, na_, ach_ = t
-                if sr is not None and sr.__class__ is not str:
-                    return S.STATUS_UNKNOWN, True
-                st = _verification_status(sr, na_, ach_)
-                return st, st == S.STATUS_UNKNOWN or (st == S.STATUS_PARTIAL and ach_ is None)
-            statuses, bad = C.parse_column(list(zip(status_raw, na, ach)), status_of)
-            dirty += bad
+            # = _verification_status(sr, na, ach): a «Stato» text alone decides, unless «Causa non imputabile»
+            # (neutralizzato) or no text (the «Raggiungimento» decides): those rows one by one
+            statuses = C.by_value(status_raw, lambda sr: P.normalize_status(sr, False) if sr.__class__ is str else None)
+            for i in C.where([sr is None or a for sr, a in zip(status_raw, na)]):
+                statuses[i] = _verification_status(status_raw[i], na[i], ach[i])
+            for i in C.where(list(map(_STATUS_TO_REPORT.__contains__, statuses))):
+                if statuses[i] == S.STATUS_UNKNOWN or ach[i] is None:   # unknown, or partial without a value
+                    dirty.append(i)
         except TypeError:   # an unhashable value: the row-by-row path
             return None
         columns = [objs, codes, parsed["verified_on"], statuses, list(status_raw), ach,
