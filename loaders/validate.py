@@ -579,7 +579,7 @@ class _Validator:
         if sh is None:
             return pd.DataFrame(out, columns=TABLE_COLUMNS["verifications"])
         step_objs: dict[str, list[str]] = defaultdict(list)
-        for o, c in zip(steps["objective_code"].tolist(), steps["code"].tolist()):  # tolist: 10× faster than iterating
+        for o, c in zip(_values(steps["objective_code"]), _values(steps["code"])):
             step_objs[c].append(o)
         has_obj_col = "objective_code" in sh.header.columns
         cols = sh.columns()
@@ -613,7 +613,7 @@ class _Validator:
             one_owner = {c: o[0] for c, o in step_objs.items() if len(o) == 1}
             objs = list(map(one_owner.get, codes))
             if not C.NONE.issuperset(map(type, obj_cells)):
-                pairs = set(zip(steps["objective_code"].tolist(), steps["code"].tolist()))
+                pairs = set(zip(_values(steps["objective_code"]), _values(steps["code"])))
                 given_objs = C.by_value(obj_cells, squash)
                 dirty += C.where([v is not None and (v.__class__ is not str or (g, c) not in pairs)
                                   for v, g, c in zip(obj_cells, given_objs, codes)])
@@ -730,6 +730,12 @@ class _Validator:
         return pd.DataFrame(out, columns=TABLE_COLUMNS["staff"])
 
 
+def _values(column: pd.Series) -> list:
+    """A column's values as a list, as ``column.tolist()`` gives them (texts, NaN for a missing one),
+    through NumPy: 5× faster than iterating an Arrow-backed text column."""
+    return column.to_numpy().tolist()
+
+
 class _AnyCode(set):
     """The codes of a sheet whose «Codice» column is missing (already an error): every reference passes."""
 
@@ -751,9 +757,9 @@ def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
         v.finish_locate()
         return result
     areas = v.areas(sheets.get("areas"))
-    strategic = v.strategic(sheets.get("strategic"), set(areas["code"].dropna()), "areas" in sheets)
-    objectives, links = v.objectives(sheets["objectives"], set(strategic["code"].dropna()), "strategic" in sheets)
-    obj_codes = set(objectives["code"].dropna())
+    strategic = v.strategic(sheets.get("strategic"), set(_values(areas["code"].dropna())), "areas" in sheets)
+    objectives, links = v.objectives(sheets["objectives"], set(_values(strategic["code"].dropna())), "strategic" in sheets)
+    obj_codes = set(_values(objectives["code"].dropna()))
     if "code" in sheets["objectives"].missing:     # no codes to check references against: not one error a row
         obj_codes = _AnyCode()
     steps = v.steps(sheets["steps"], obj_codes)
@@ -769,7 +775,7 @@ def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
         "staff": v.staff(sheets.get("staff"), obj_codes),
     }
     result.variances = variance_sheet.parse(raw, v.problems, obj_codes,
-                                            set(zip(steps["objective_code"], steps["code"])))
+                                            set(zip(_values(steps["objective_code"]), _values(steps["code"]))))
     if objectives.empty:
         v.problems.error("nessun obiettivo nel foglio", sheets["objectives"].name)
     _check_limits(v, sheets, result)
