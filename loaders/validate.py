@@ -133,10 +133,12 @@ class _Sheet:
             return None
         cols = {key: [(v.strip() or None) if isinstance(v, str) else v for v in map(itemgetter(i), rows)]
                 for key, i in idx.items()}
-        n = len(cols)
-        keep = [t.count(None) != n for t in zip(*cols.values())]
         first = self.header.row_index + 2  # Excel row of rows[0]
         row_nos = list(range(first, first + len(rows)))
+        if any(None not in values for values in cols.values()):   # a column filled on every row: no empty row
+            return row_nos, cols
+        n = len(cols)
+        keep = [t.count(None) != n for t in zip(*cols.values())]
         if not all(keep):
             row_nos = list(compress(row_nos, keep))
             cols = {key: list(compress(values, keep)) for key, values in cols.items()}
