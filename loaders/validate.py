@@ -576,13 +576,16 @@ class _Validator:
                 self.text(sh, rec, "responsible", row), yw[1] if printed is not None else None, printed,
                 "\n".join(notes) or None, row, ord_], w
 
-    def verifications(self, sh: _Sheet | None, steps: pd.DataFrame) -> pd.DataFrame:
+    def verifications(self, sh: _Sheet | None, steps: pd.DataFrame,
+                      step_objs: dict[str, list[str]] | None = None) -> pd.DataFrame:
+        """«Verifiche»; ``step_objs``: the objectives of each step code (from ``steps`` when not given)."""
         out = []
         if sh is None:
             return pd.DataFrame(out, columns=TABLE_COLUMNS["verifications"])
-        step_objs: dict[str, list[str]] = defaultdict(list)
-        for o, c in zip(_values(steps["objective_code"]), _values(steps["code"])):
-            step_objs[c].append(o)
+        if step_objs is None:
+            step_objs = defaultdict(list)
+            for o, c in zip(_values(steps["objective_code"]), _values(steps["code"])):
+                step_objs[c].append(o)
         has_obj_col = "objective_code" in sh.header.columns
         cols = sh.columns()
         if cols is not None:
@@ -765,28 +768,54 @@ def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
     if "code" in sheets["objectives"].missing:     # no codes to check references against: not one error a row
         obj_codes = _AnyCode()
     steps = v.steps(sheets["steps"], obj_codes)
+    # what needs only the tables so far is done now, while the later sheets may still be being read
+    # (SheetReader): the limits of these tables (their problems put in their place at the end) and the
+    # owners of each step code
+    early = {"areas": areas, "strategic_objectives": strategic, "objectives": objectives,
+             "objective_links": links, "steps": steps}
+    early_limits = ProblemList()
+    _check_table_limits(sheets, early, early_limits)
+    step_pairs = list(zip(_values(steps["objective_code"]), _values(steps["code"])))
+    step_objs: dict[str, list[str]] = defaultdict(list)
+    for o, c in step_pairs:
+        step_objs[c].append(o)
     v.finish_locate()
-    result.tables = {
-        "areas": areas,
-        "strategic_objectives": strategic,
-        "objectives": objectives,
-        "objective_links": links,
-        "steps": steps,
-        "verifications": v.verifications(sheets.get("verifications"), steps),
+    result.tables = early | {
+        "verifications": v.verifications(sheets.get("verifications"), steps, step_objs),
         "indicators": v.indicators(sheets.get("indicators"), obj_codes),
         "staff": v.staff(sheets.get("staff"), obj_codes),
     }
-    result.variances = variance_sheet.parse(raw, v.problems, obj_codes,
-                                            set(zip(_values(steps["objective_code"]), _values(steps["code"]))))
+    result.variances = variance_sheet.parse(raw, v.problems, obj_codes, set(step_pairs))
     if objectives.empty:
         v.problems.error("nessun obiettivo nel foglio", sheets["objectives"].name)
-    _check_limits(v, sheets, result)
+    _check_limits(v, sheets, result, early_limits)
     return result
 
 
 # ---------------------------------------------------------------- issue 12: limits, isolation (loaders.guard/.isolate)
-def _check_limits(v: _Validator, sheets: dict[str, _Sheet], result: ParsedPlan) -> None:
-    """Every stored value within its limits (text lengths, finite numbers, years), located."""
+def _check_limits(v: _Validator, sheets: dict[str, _Sheet], result: ParsedPlan,
+                  early: ProblemList | None = None) -> None:
+    """Every stored value within its limits (text lengths, finite numbers, years), located. ``early``:
+    the problems of the first tables, already checked (:func:`validate_rows`): they come, in table
+    order, before those of the other tables, as if all were checked here."""
+    from loaders import guard
+
+    def locate_field(key: str) -> tuple[str | None, int | None, str | None]:
+        sh = sheets.get("plan")
+        return (sh.name if sh else "Piano"), getattr(v, "plan_rows", {}).get(key), (sh.col("value") if sh else None)
+
+    guard.check_meta(result.meta, locate_field, v.problems)
+    if early is None:
+        _check_table_limits(sheets, result.tables, v.problems)
+        return
+    v.problems.extend(early)
+    _check_table_limits(sheets, {k: t for k, t in result.tables.items() if k not in _EARLY_TABLES}, v.problems)
+
+
+_EARLY_TABLES = frozenset({"areas", "strategic_objectives", "objectives", "objective_links", "steps"})
+
+
+def _check_table_limits(sheets: dict[str, _Sheet], tables: dict[str, pd.DataFrame], problems: ProblemList) -> None:
     from loaders import guard
 
     def locate(table: str, col: str) -> tuple[str | None, str | None]:
@@ -797,12 +826,7 @@ def _check_limits(v: _Validator, sheets: dict[str, _Sheet], result: ParsedPlan) 
         known = any(c.key == src for c in sh.spec.columns)
         return sh.name, sh.col(src) if known else col
 
-    def locate_field(key: str) -> tuple[str | None, int | None, str | None]:
-        sh = sheets.get("plan")
-        return (sh.name if sh else "Piano"), getattr(v, "plan_rows", {}).get(key), (sh.col("value") if sh else None)
-
-    guard.check_meta(result.meta, locate_field, v.problems)
-    guard.check_tables(result.tables, locate, v.problems)
+    guard.check_tables(tables, locate, problems)
 
 
 @contextmanager
