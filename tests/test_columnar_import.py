@@ -122,3 +122,23 @@ def test_an_unhashable_cell_takes_the_reference_path(monkeypatch):
     data["Verifiche"][2][5] = ["una", "lista"]          # not a cell calamine can give; rows given as a dict can
     data["Step"][1][2] = {"x": 1}
     _both(data, monkeypatch)
+
+
+def test_limits_of_the_first_tables_keep_their_place_among_the_others():
+    """The limits of «Obiettivi»…«Step» are checked before «Verifiche» is read (validate_rows): their
+    errors still come after the plan's and before those of «Verifiche» and «Personale», in table order,
+    each with its sheet, row and column."""
+    from loaders.validate import validate_workbook_here
+    from tests.workbooks import xlsx
+
+    data = sheets()
+    data["Piano"][1][1] = "E" * 301
+    data["Obiettivi"][2][1] = "T" * 2_500
+    data["Step"][1][1] = "C" * 60
+    data["Verifiche"][1][0] = "S" * 60            # a step code over 50 (also not found: its own error)
+    data["Personale"] = [["Obiettivo", "Nome", "Qualifica"], ["A", "P" * 2_100, "Educatore"]]
+    for parsed in (validate_rows(data), validate_workbook_here(xlsx(data), "lunghi.xlsx")):
+        long = [(p.sheet, p.row, p.column) for p in parsed.problems.errors if "troppo lungo" in p.message
+                or "massimo" in p.message]
+        assert long == [("Piano", 2, "Valore"), ("Obiettivi", 3, "Titolo"), ("Step", 2, "Codice"),
+                        ("Verifiche", 2, "Step"), ("Personale", 2, "Nome")], long
