@@ -24,7 +24,7 @@ DEADLINES = ["31/03/2025", "Entro settembre 2025", "Al bisogno", "continuativo",
              dt.date(2025, 6, 30), "boh", 45900, "31/02/2025", "31/12/2190", -5, None, ""]
 WEIGHTS = ["50%", "0,5", 0.5, 50, 1, 1.0, True, "-5%", "10 punti su 50", "tanto", None, ""]
 PERCENTS = ["40%", "100,00%", "130%", 0.4, 1, 1.0, True, "abc", "-3", None, ""]
-STATUSES = ["Obiettivo realizzato", "In fase di realizzazione", "In corso", "Rinviato", "Neutralizzato",
+STATUSES = ["Obiettivo realizzato", "In fase di realizzazione", "Parzialmente raggiunto", "Rinviato", "Neutralizzato",
             "boh", "  Obiettivo realizzato  ", 3, None, ""]
 BOOLS = ["sì", "no", "x", "forse", 1, 0, 1.0, True, False, None, ""]
 TEXTS = ["Fatto", "  con spazi  ", "", None, 12, 12.5, dt.date(2025, 1, 1)]
@@ -97,7 +97,8 @@ def test_the_random_cases_reach_every_kind_of_problem(monkeypatch):
     texts = " | ".join(str(p) for seed in range(40) for p in validate_rows(_plan(seed, objective_col=seed % 2 == 1)).problems)
     for needle in ("data non valida", "termine non valido", "non trovato nel foglio «Step»", "codice duplicato",
                    "campo obbligatorio vuoto", "scrivere «sì» o «no»", "stato non riconosciuto",
-                   "colonna di controllo", "senza peso", "non trovato nel foglio «Obiettivi»", "ambiguo"):
+                   "colonna di controllo", "senza peso", "non trovato nel foglio «Obiettivi»", "ambiguo",
+                   "stato parziale senza «Raggiungimento»", "«Stato» e «Raggiungimento» vuoti", "step continuativo"):
         assert needle in texts, needle
 
 
