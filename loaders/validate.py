@@ -264,17 +264,24 @@ class _Validator:
             else:
                 seen[spec.key] = name
 
-    def finish_locate(self) -> None:
-        """Locate the sheets :meth:`locate_sheets` left for later; their problems go where they belong."""
+    def finish_locate(self, until: str | None = None) -> None:
+        """Locate the sheets :meth:`locate_sheets` left for later; their problems go where they belong.
+        With ``until`` (a sheet key), stop once that sheet is found: the next call locates the rest, and
+        their problems follow these (the biggest sheet is validated while the last ones are still read)."""
         if self._pending is None:
             return
         names, specs, pos, raw, found = self._pending
-        self._pending = None
         after = self.problems[pos:]
         del self.problems[pos:]
-        for name, spec in zip(names, specs):
-            self._locate_one(name, spec, raw[name], found)
-        self._locate_end(raw, found)
+        i = 0
+        while i < len(names) and (until is None or until not in found):
+            self._locate_one(names[i], specs[i], raw[names[i]], found)
+            i += 1
+        if i < len(names):
+            self._pending = (names[i:], specs[i:], len(self.problems), raw, found)
+        else:
+            self._pending = None
+            self._locate_end(raw, found)
         self.problems.extend(after)
 
     def _locate_one(self, name: str, spec: SheetSpec | None, rows: list[list], found: dict[str, _Sheet]) -> None:
@@ -779,9 +786,11 @@ def validate_rows(raw: Mapping[str, list[list]]) -> ParsedPlan:
     step_objs: dict[str, list[str]] = defaultdict(list)
     for o, c in step_pairs:
         step_objs[c].append(o)
+    v.finish_locate(until="verifications")    # the sheets after it are located (and read) meanwhile
+    verifications = v.verifications(sheets.get("verifications"), steps, step_objs)
     v.finish_locate()
     result.tables = early | {
-        "verifications": v.verifications(sheets.get("verifications"), steps, step_objs),
+        "verifications": verifications,
         "indicators": v.indicators(sheets.get("indicators"), obj_codes),
         "staff": v.staff(sheets.get("staff"), obj_codes),
     }
