@@ -523,18 +523,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _import_only(argv: list[str]) -> int:
+def _import_only(argv: list[str], big: synth.Shape = synth.BIG, work: Path = WORK) -> int:
     """``python -m bench import [--runs N]``: the first part of the bench alone — the plain read of the big
     workbook (the floor) and N imports, each in a new process — printed as JSON with the machine load."""
     ap = argparse.ArgumentParser(prog="python -m bench import")
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args(argv)
-    WORK.mkdir(parents=True, exist_ok=True)
-    xlsx, rows = synth.workbook(synth.BIG, WORK, "grande")
+    work.mkdir(parents=True, exist_ok=True)
+    xlsx, rows = synth.workbook(big, work, "grande")
     load_before = [round(x, 2) for x in os.getloadavg()]
     reads = raw_reads(xlsx, repeats=3, openpyxl_too=False)
     raw_read_s = min(v for k, v in reads.items() if k.startswith("calamine"))
-    imports = timed_imports(xlsx, args.runs, WORK)
+    imports = timed_imports(xlsx, args.runs, work)
     import_s = _median([r["import_s"] for r in imports])
     print(json.dumps({
         "rows": rows, "raw_read_s": round(raw_read_s, 3), "import_s": round(import_s, 3),
