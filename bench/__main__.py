@@ -500,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv[:1] == ["load"]:      # only the protocol load test, on its own server (bench/load.py)
         return _load_only(argv[1:])
+    if argv[:1] == ["import"]:    # only the import of the big workbook against its plain read (issue 20)
+        return _import_only(argv[1:])
     ap = argparse.ArgumentParser(prog="python -m bench", description="Benchmark su dati sintetici (make bench)")
     ap.add_argument("--runs", type=int, default=3, help="importazioni del foglio grande (mediana)")
     ap.add_argument("--page-runs", type=int, default=15, help="esecuzioni per pagina (mediana)")
@@ -518,6 +520,31 @@ def main(argv: list[str] | None = None) -> int:
     run(runs=args.runs, page_runs=args.page_runs, pages=not args.no_pages, openpyxl_too=args.openpyxl,
         out=args.out, browser=not args.no_browser, browser_pairs=args.browser_pairs, warm_runs=args.warm_runs,
         sessions=args.sessions, sessions_s=args.sessions_s, load=None if args.no_load else LoadOptions())
+    return 0
+
+
+def _import_only(argv: list[str], big: synth.Shape = synth.BIG, work: Path = WORK) -> int:
+    """``python -m bench import [--runs N]``: the first part of the bench alone — the plain read of the big
+    workbook (the floor) and N imports, each in a new process — printed as JSON with the machine load."""
+    ap = argparse.ArgumentParser(prog="python -m bench import")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args(argv)
+    work.mkdir(parents=True, exist_ok=True)
+    xlsx, rows = synth.workbook(big, work, "grande")
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    reads = raw_reads(xlsx, repeats=3, openpyxl_too=False)
+    raw_read_s = min(v for k, v in reads.items() if k.startswith("calamine"))
+    imports = timed_imports(xlsx, args.runs, work)
+    import_s = _median([r["import_s"] for r in imports])
+    print(json.dumps({
+        "rows": rows, "raw_read_s": round(raw_read_s, 3), "import_s": round(import_s, 3),
+        "ratio_import_vs_raw": round(import_s / raw_read_s, 2),
+        "import_runs_s": [round(r["import_s"], 3) for r in imports],
+        "import_cpu_s": round(_median([r["import_cpu_s"] for r in imports]), 3),
+        "phases": {k: round(_median([r["phases"].get(k, 0.0) for r in imports]), 3) for k in imports[0]["phases"]},
+        "peak_rss_mb": round(max(r["peak_rss_mb"] for r in imports)),
+        "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()],
+    }, indent=2))
     return 0
 
 

@@ -234,3 +234,14 @@ def test_concurrent_first_visits_to_a_new_server_show_their_plan(tmp_path):
     wrong = [(page, plan.ente, run.texts[:1]) for plan, page, run in results
              if run.exceptions or not names_plan(run, plan)]
     assert not wrong, wrong
+
+
+def test_import_only_part_measures_the_import_against_the_plain_read(tmp_path, capsys):
+    """``python -m bench import``: the first part of the bench alone (issue 20: import / plain read)."""
+    from bench.__main__ import _import_only
+
+    assert _import_only(["--runs", "2"], big=synth.Shape(objectives=10, seed=3), work=tmp_path) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["import_runs_s"]) == 2 and out["raw_read_s"] > 0
+    assert out["ratio_import_vs_raw"] > 1      # an import reads the file too, and validates and writes it
+    assert {"parse_s", "write_s"} <= set(out["phases"]) and out["peak_rss_mb"] > 0

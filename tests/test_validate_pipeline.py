@@ -47,6 +47,12 @@ CASES = {
     "duplicate Verifiche sheet": sheets() | {"Verifiche (2)": VERIF_BAD},
     "no Step sheet": sheets(Step=None, Verifiche=VERIF_BAD),
     "no Obiettivi sheet": sheets(Obiettivi=None),
+    # the sheets after «Verifiche» are located after it has been validated (finish_locate(until=…))
+    "unknown sheet and a copy after Verifiche": sheets(Step=STEP_BAD, Verifiche=VERIF_BAD) | {"Altro": [["x"], ["y"]],
+                                                                              "Verifiche (2)": VERIF_BAD},
+    "Verifiche without headers, a good copy after it": sheets(Verifiche=[["a", "b"], ["c", "d"]])
+    | {"Verifiche (2)": VERIF_BAD, "Personale": [["Obiettivo", "Nome"], ["Z", "Ignoto"]]},
+    "no Verifiche sheet, Personale last": sheets(Verifiche=None) | {"Personale": [["Obiettivo", "Nome"], ["A", "Rossi"]]},
 }
 
 
