@@ -16,10 +16,9 @@ from exports.paginate import (PAGE, SEGUE, Room, objective_budget, row_lines, ro
 from exports.phrasing import (TIMING_HELP, TIMING_LABELS, key_notes, no_steps_text, objective_label, objective_result,
                               verification_notes)
 from exports.tables import Table, cascade_table, forecast_table, group_frames, late_table, objectives_table, steps_table
-from metrics import formulas as F
 from metrics.engine import PlanMetrics
 from metrics.explain import (forecast_text, metric_value_text, objective_explanation, plan_explanation, plan_value_text,
-                             plan_waiting_text, waiting_text)
+                             plan_waiting_text, waiting_text, WAITING_SHORT)
 from metrics.fmt import fmt_date, fmt_days, fmt_delta, fmt_int, fmt_pct
 from metrics.previous import Previous
 from metrics.settings import BAND_COLORS, BAND_GREEN, BAND_NONE, BAND_RED, BAND_YELLOW
@@ -349,8 +348,11 @@ def objective_slides(pm: PlanMetrics, room: Room = PAGE) -> list[Slide]:
     for _, o in pm.objectives.iterrows():
         code = str(o["code"])
         steps = by_objective[code]
-        figs = [("Raggiungimento", objective_result(o)), ("Peso nel piano", fmt_pct(o["weight_pct"])),
-                ("Stato", text(o["status"])), ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}")]
+        waiting = waiting_text(o["status"])     # «in attesa del primo monitoraggio»: said once, in short
+        figs = [("Raggiungimento", WAITING_SHORT if waiting else objective_result(o)),
+                ("Peso nel piano", fmt_pct(o["weight_pct"])),
+                *([] if waiting else [("Stato", text(o["status"]))]),
+                ("Step dell'anno", f"{int(o['steps_due'])} su {int(o['steps'])}")]
         if int(o["late"]) or int(o["overdue"]):
             figs.append(("In ritardo / scaduti", f"{int(o['late'])} / {int(o['overdue'])}"))
         table = steps_table(pm, code, steps)

@@ -91,6 +91,8 @@ def open_as(page, url: str, name: str) -> None:
 
 def ente_options(page) -> list[str]:
     box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first
+    box.scroll_into_view_if_needed()     # with every page listed the selection can sit below the fold
+    page.wait_for_timeout(300)           # the sidebar's scroll settles before the click opens the list
     box.click()
     expect(page.get_by_role("option").first).to_be_visible()     # the list opens after a round trip
     options = [o.inner_text().strip() for o in page.get_by_role("option").all()]

@@ -66,12 +66,17 @@ class Visit:
     h1: list = field(default_factory=list)
 
 
+def inject_axe(page) -> None:
+    """axe-core from node_modules, evaluated through the DevTools protocol: an injected <script> tag is
+    (rightly) blocked by the app's Content-Security-Policy."""
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+
+
 def _visit(page, url: str) -> Visit:
     open_page(page, url)
     assert_no_exception(page)
     page.wait_for_timeout(300)                      # Plotly draws its toolbar after the script run
-    # evaluated through the DevTools protocol: an injected <script> tag is (rightly) blocked by the app's CSP
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    inject_axe(page)
     v = Visit(url)
     for viol in page.evaluate(AXE_RUN):
         own = STREAMLIT_OWN.get(viol["id"])

@@ -137,13 +137,13 @@ def test_year_closed_on_chiusura_then_direttore_downloads_the_payroll(page, prem
 def test_premi_page_is_accessible_and_italian(page, premi_server):
     """axe-core on the page as the direttore sees it (the fullest view): no critical or serious violation
     beyond Streamlit's own menu markup, and none of the English strings the app's other pages are checked for."""
-    from tests.e2e.test_italian_a11y import AXE, AXE_RUN, ENGLISH_TEXT, STREAMLIT_OWN, WHERE
+    from tests.e2e.test_italian_a11y import AXE_RUN, ENGLISH_TEXT, STREAMLIT_OWN, WHERE, inject_axe
 
     srv, _ = premi_server
     page.set_viewport_size({"width": 1280, "height": 720})
     open_as(page, srv.url + "/premi", "direttore_a")
     page.wait_for_timeout(300)
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page)
     bad = []
     for v in page.evaluate(AXE_RUN):
         if v["impact"] not in ("critical", "serious"):
