@@ -28,11 +28,12 @@ chromium:
 	    --no-install-recommends chromium-headless-shell )
 
 # LibreOffice Writer: the app turns the Relazione and the documento di validazione into tagged PDF/A-2 with it
-# (exports/pdf.py). Installed by `make run` too.
+# (exports/pdf.py). Installed by `make run` too. The full package, not -nogui: the tests' LibreOffice set
+# (APT_PKGS below) conflicts with the -nogui variants.
 office:
 	@command -v soffice >/dev/null 2>&1 || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    --no-install-recommends libreoffice-writer-nogui fonts-dejavu-core )
+	    --no-install-recommends libreoffice-writer fonts-dejavu-core )
 
 # Debian's packages for the tests: headless Chromium (playwright's own browser download is blocked here),
 # LibreOffice (exports rendered to images; Relazione PDF/A + ODT and ODS checks of the premi package;
