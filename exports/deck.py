@@ -90,8 +90,8 @@ def _headline(pm: PlanMetrics) -> tuple[float | None, str, str, str]:
 def _change(pm: PlanMetrics, previous: Previous | None) -> tuple[str, str]:
     """(figure label, value) of the change since the previous check."""
     if previous is None:
-        return "Rispetto al controllo precedente", "primo controllo"
-    label = f"Rispetto al {fmt_date(previous.as_of)}"
+        return "Variazione dal controllo precedente", "primo controllo"
+    label = f"Variazione dal {fmt_date(previous.as_of)}"   # not «Rispetto»: that is the cronoprogramma
     if previous.achievement is None or pm.achievement is None:
         return label, "non confrontabile"
     return label, fmt_delta(pm.achievement - previous.achievement)

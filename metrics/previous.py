@@ -1,4 +1,4 @@
-"""«Rispetto al controllo precedente»: the plan's figure at the check before this one, for the summary
+"""«Variazione dal controllo precedente»: the plan's figure at the check before this one, for the summary
 slide of the board deck. The previous check is the latest monitoring date of the same plan version
 before the as-of date, else the previous version of the plan (at its own as-of date)."""
 from __future__ import annotations

@@ -77,7 +77,7 @@ def test_cissa_summary_names_what_is_missing_and_what_the_board_decides(demo_db)
     summary = deck[1]
     assert summary.figures[0] == ("Raggiungimento del piano", "90,5%") and summary.figures[1] == ("Fascia", "verde")
     label, change = summary.figures[2]
-    assert label == "Rispetto al 31/08/2023" and change.startswith("+") and change.endswith(" punti")
+    assert label == "Variazione dal 31/08/2023" and change.startswith("+") and change.endswith(" punti")
     sections = _summary(deck)
     assert len(sections[RISKS]) == 3 and sections[RISKS][0].startswith("5 · ") and "scaduti 5.4" in sections[RISKS][0]
     decisions = " ".join(sections[DECISIONS])
@@ -88,7 +88,7 @@ def test_cissa_summary_names_what_is_missing_and_what_the_board_decides(demo_db)
         "raggiungimento per responsabile e per tipo di obiettivo: un solo gruppo con un valore, uguale al dato del piano"]
     assert "Perché questo valore" in summary.notes and "31/08/2023" in summary.notes
     # without a previous check the summary says so instead of a change
-    assert build_deck(pm)[1].figures[2] == ("Rispetto al controllo precedente", "primo controllo")
+    assert build_deck(pm)[1].figures[2] == ("Variazione dal controllo precedente", "primo controllo")
 
 
 def test_coeso_objectives_without_steps_are_named_not_shown(demo_db):
@@ -138,7 +138,7 @@ def test_previous_check_is_the_earlier_date_of_the_version_else_the_previous_ver
     assert first.ok
     v1 = plan_metrics(db, first.plan_id)
     assert previous_check(db, v1) is None                              # the first check: nothing before
-    assert build_deck(v1)[1].figures[2] == ("Rispetto al controllo precedente", "primo controllo")
+    assert build_deck(v1)[1].figures[2] == ("Variazione dal controllo precedente", "primo controllo")
     december = [BASE["Verifiche"][0]] + [r[:1] + ["31/12/2025"] + r[2:] for r in BASE["Verifiche"][1:]]
     second = import_bytes(db, xlsx(sheets(Verifiche=december)), "dicembre.xlsx", user="test")
     assert second.ok and second.plan_id == first.plan_id
@@ -148,4 +148,4 @@ def test_previous_check_is_the_earlier_date_of_the_version_else_the_previous_ver
     assert prev is not None and prev.as_of == dt.date(2025, 8, 31) and prev.achievement == v1.achievement
     assert prev.label == "versione 1 del piano (31/08/2025)"
     label, change = build_deck(v2, previous=prev)[1].figures[2]
-    assert label == "Rispetto al 31/08/2025" and change.endswith(" punti")
+    assert label == "Variazione dal 31/08/2025" and change.endswith(" punti")

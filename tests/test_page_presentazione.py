@@ -47,8 +47,8 @@ def test_title_slide_then_buttons_move_and_update_the_url(monkeypatch, demo_db, 
     assert at.header[0].value == "Sintesi per il Consiglio"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Raggiungimento del piano": fmt_pct(pm.achievement), "Fascia": "verde",
-                       "Rispetto al 31/08/2023": metrics["Rispetto al 31/08/2023"]}
-    assert metrics["Rispetto al 31/08/2023"].endswith(" punti")
+                       "Variazione dal 31/08/2023": metrics["Variazione dal 31/08/2023"]}
+    assert metrics["Variazione dal 31/08/2023"].endswith(" punti")
     texts = " ".join(m.value for m in at.markdown)
     assert "Obiettivi più a rischio" in texts and "Decisioni richieste al Consiglio" in texts and "5.4" in texts
     button(at, "Successiva ▶").click()

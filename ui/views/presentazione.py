@@ -311,7 +311,7 @@ def export_once(pm, fmt: str, db=None, previous=None) -> bytes:
     by anyone, gets the same file at once. One build at a time per format: quick clicks wait for it."""
     with _EXPORT_LOCKS[fmt]:
         # db: the Relazione's texts and timeline (saving a text moves the data version, so never stale);
-        # previous: the deck's «rispetto al controllo precedente» (a value of the data version too): neither
+        # previous: the deck's «variazione dal controllo precedente» (a value of the data version too): neither
         # is part of the key, both are determined by the PlanMetrics of this data version
         return pm.derived(export, pm, fmt, previous=previous, **({"db": db} if db is not None else {}))
 
@@ -334,7 +334,7 @@ def downloads(pm, db=None, previous=None) -> None:
 def render() -> None:
     sel = require_selection()
     pm = sel.metrics()
-    previous = previous_check(sel.db, pm)    # the summary's «rispetto al controllo precedente»
+    previous = previous_check(sel.db, pm)    # the summary's «variazione dal controllo precedente»
     deck = pm.derived(build_deck, pm, PAGE, previous)
     i = current_slide(len(deck))
     navigation(sel, i, len(deck))
